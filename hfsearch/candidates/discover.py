@@ -1,0 +1,247 @@
+"""Discovery: which checkpoints are candidates.
+
+Three sources, one code path (everything becomes a ``huggingface_hub.ModelInfo`` first):
+- the Hub (or any ``HF_ENDPOINT``) through ``HfApi.list_models`` / ``HfApi.model_info``;
+- an explicit list of repo ids (``--models``), which bypasses the query;
+- a local registry folder laid out like the Hub (``--hub-dir``, see `hfsearch.hub.layout`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from huggingface_hub import HfApi, ModelInfo, hf_hub_download
+
+from ..errors import HubError
+from ..hub import layout
+from .candidate import Candidate, Skipped
+
+logger = logging.getLogger(__name__)
+
+#: What ``list_models`` / ``model_info`` are asked to expand.
+EXPAND = ["cardData", "safetensors", "downloads", "likes", "library_name", "tags", "sha", "pipeline_tag", "siblings", "config"]
+
+
+@dataclass
+class Filters:
+    """Filters applied to every candidate (on by default, as safe defaults).
+
+    Args:
+        safetensors_only (`bool`): keep only repos with ``*.safetensors`` weights (pickle-free loading).
+        max_params (`int`, *optional*): drop models with more parameters (unknown counts pass).
+        allow_custom_code (`bool`): keep models that need ``trust_remote_code`` (they are still never run with it).
+        licenses (`list[str]`, *optional*): keep only these licences (``mit``, ``apache-2.0``…).
+        languages (`list[str]`, *optional*): keep only models whose card lists one of these languages.
+    """
+
+    safetensors_only: bool = True
+    max_params: int | None = 500_000_000
+    allow_custom_code: bool = False
+    licenses: list[str] | None = None
+    languages: list[str] | None = None
+
+    def reason(self, c: Candidate) -> str | None:
+        """Why `c` is filtered out, or ``None`` if it passes."""
+        if c.custom_code and not self.allow_custom_code:
+            return "needs custom code (trust_remote_code), which hfsearch never runs"
+        if self.safetensors_only and not c.has_safetensors:
+            return "no safetensors weights (pass --allow-pickle to allow .bin files)"
+        if self.max_params is not None and c.num_params is not None and c.num_params > self.max_params:
+            return f"{c.num_params:,} parameters > --max-params {self.max_params:,}"
+        if self.licenses and (c.license or "").lower() not in {x.lower() for x in self.licenses}:
+            return f"licence {c.license or 'unknown'!s} not in {', '.join(self.licenses)}"
+        if self.languages and not {x.lower() for x in c.language} & {x.lower() for x in self.languages}:
+            return f"language {', '.join(c.language) or 'unknown'} not in {', '.join(self.languages)}"
+        return None
+
+
+@dataclass
+class Discovery:
+    """What discovery found: kept candidates, skipped ones and the query that was sent."""
+
+    candidates: list[Candidate]
+    skipped: list[Skipped]
+    query: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _source_accuracy(card: dict[str, Any]) -> float | None:
+    """Accuracy reported in the card's ``model-index`` (first accuracy metric found)."""
+    for entry in card.get("model-index") or []:
+        for result in (entry or {}).get("results") or []:
+            for metric in (result or {}).get("metrics") or []:
+                if str(metric.get("type", "")).lower() in ("accuracy", "acc"):
+                    try:
+                        return float(metric["value"])
+                    except (KeyError, TypeError, ValueError):
+                        continue
+    return None
+
+
+def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> Candidate:
+    """Build a `Candidate` from Hub metadata (tolerates missing fields: card metadata is unreliable)."""
+    card = info.card_data.to_dict() if info.card_data is not None else {}
+    siblings = [s.rfilename for s in (info.siblings or [])]
+    tags = list(info.tags or [])
+    config = info.config or {}
+    st = info.safetensors
+    return Candidate(
+        repo_id=info.id,
+        task=task,
+        sha=info.sha,
+        path=path,
+        datasets=_as_list(card.get("datasets")),
+        num_params=int(st.total) if st is not None and st.total else None,
+        downloads=info.downloads,
+        likes=info.likes,
+        license=card.get("license") if isinstance(card.get("license"), str) else None,
+        language=_as_list(card.get("language")),
+        library_name=info.library_name,
+        tags=tags,
+        has_safetensors=st is not None or any(s.endswith(".safetensors") for s in siblings),
+        custom_code="custom_code" in tags or bool(config.get("auto_map")),
+        source_accuracy=_source_accuracy(card),
+    )
+
+
+class _LocalRegistry:
+    """A local folder laid out like the Hub, answering the same questions as `HfApi`."""
+
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+        if not (self.root / layout.MODELS).is_dir():
+            raise HubError(f"Local registry {root!r} has no '{layout.MODELS}/' folder.")
+
+    def info(self, repo_id: str) -> ModelInfo:
+        folder = layout.repo_dir(self.root, repo_id)
+        if not folder.is_dir():
+            raise KeyError(repo_id)
+        return ModelInfo(**layout.model_info_dict(repo_id, folder))
+
+    def list(self, *, pipeline_tag: str, author: str | None, search: str | None) -> list[ModelInfo]:
+        infos = []
+        for repo_id, folder in layout.iter_repos(self.root):
+            if author and not repo_id.startswith(author + "/"):
+                continue
+            if search and search.lower() not in repo_id.lower():
+                continue
+            info = ModelInfo(**layout.model_info_dict(repo_id, folder))
+            if info.pipeline_tag == pipeline_tag:
+                infos.append(info)
+        return sorted(infos, key=lambda i: (-(i.downloads or 0), i.id))
+
+    def path(self, repo_id: str) -> str:
+        return str(layout.repo_dir(self.root, repo_id))
+
+
+def _hub_error(exc: Exception, endpoint: str | None) -> HubError:
+    where = endpoint or "the Hugging Face Hub"
+    name = type(exc).__name__
+    if "Offline" in name:
+        return HubError(
+            "Offline mode (HF_HUB_OFFLINE=1) cannot list models: pass --models with cached repos or --hub-dir."
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else name
+    return HubError(f"Cannot query {where}: {first}")
+
+
+def discover(
+    task: str,
+    pipeline_tag: str,
+    *,
+    models: Iterable[str] | None = None,
+    author: str | None = None,
+    search: str | None = None,
+    max_models: int = 10,
+    filters: Filters | None = None,
+    hub_dir: str | None = None,
+    endpoint: str | None = None,
+    token: str | bool | None = None,
+) -> Discovery:
+    """Find candidates for `task`.
+
+    Args:
+        task (`str`): hfsearch task name.
+        pipeline_tag (`str`): Hub pipeline tag queried.
+        models (`list[str]`, *optional*): explicit repo ids (wildcards allowed with `hub_dir`); bypasses the query.
+        author, search (`str`, *optional*): passed to ``list_models``.
+        max_models (`int`): number of candidates kept after filtering.
+        filters (`Filters`, *optional*): candidate filters.
+        hub_dir (`str`, *optional*): local registry folder instead of the Hub.
+        endpoint (`str`, *optional*): Hub endpoint (default ``HF_ENDPOINT``).
+        token (`str`, *optional*): Hub token (default ``HF_TOKEN``); never logged.
+    """
+    filters = filters or Filters()
+    skipped: list[Skipped] = []
+    query: dict[str, Any] = {}
+    local = _LocalRegistry(hub_dir) if hub_dir else None
+    api = HfApi(endpoint=endpoint, token=token) if local is None else None
+
+    infos: list[ModelInfo] = []
+    explicit = [m.strip() for m in (models or []) if m and m.strip()]
+    if explicit:
+        query = {"models": explicit}
+        for repo_id in explicit:
+            if local is not None and any(ch in repo_id for ch in "*?["):
+                infos.extend(i for i in local.list(pipeline_tag=pipeline_tag, author=None, search=None)
+                             if fnmatch.fnmatchcase(i.id, repo_id))
+                continue
+            try:
+                infos.append(local.info(repo_id) if local is not None else api.model_info(repo_id, expand=EXPAND))  # type: ignore[union-attr]
+            except KeyError:
+                skipped.append(Skipped(repo_id, "download", "not found in the local registry"))
+            except Exception as exc:  # noqa: BLE001 - one bad repo must not stop the search
+                if type(exc).__name__ in ("RepositoryNotFoundError", "GatedRepoError", "RevisionNotFoundError"):
+                    skipped.append(Skipped(repo_id, "download", f"{type(exc).__name__}: repository not accessible"))
+                else:
+                    raise _hub_error(exc, endpoint) from None
+    else:
+        limit = max(3 * max_models, max_models + 10)
+        query = {"pipeline_tag": pipeline_tag, "sort": "downloads", "limit": limit, "author": author, "search": search}
+        if local is not None:
+            infos = local.list(pipeline_tag=pipeline_tag, author=author, search=search)[:limit]
+        else:
+            try:
+                infos = list(
+                    api.list_models(  # type: ignore[union-attr]
+                        pipeline_tag=pipeline_tag, author=author, search=search, sort="downloads",
+                        limit=limit, expand=EXPAND,
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise _hub_error(exc, endpoint) from None
+
+    kept: list[Candidate] = []
+    for info in infos:
+        cand = candidate_from_info(info, task, path=local.path(info.id) if local is not None else None)
+        if explicit and info.pipeline_tag and info.pipeline_tag != pipeline_tag:
+            logger.info("%s has pipeline_tag %s, not %s; kept because it was named explicitly",
+                        cand.repo_id, info.pipeline_tag, pipeline_tag)
+        why = filters.reason(cand)
+        if why:
+            skipped.append(Skipped(cand.repo_id, "filter", why))
+            continue
+        if not explicit and len(kept) >= max_models:
+            break
+        kept.append(cand)
+    return Discovery(candidates=kept, skipped=skipped, query={k: v for k, v in query.items() if v is not None})
+
+
+def fetch_config(cand: Candidate, *, endpoint: str | None = None, token: str | bool | None = None) -> dict[str, Any]:
+    """The candidate's ``config.json`` (downloaded once, from the cache afterwards)."""
+    if cand.path:
+        return json.loads((Path(cand.path) / "config.json").read_text())
+    file = hf_hub_download(cand.repo_id, "config.json", revision=cand.sha, endpoint=endpoint, token=token)
+    return json.loads(Path(file).read_text())

@@ -1,0 +1,214 @@
+"""Batched inference of one candidate at a time, with `accelerate` for device placement and mixed precision."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..candidates.candidate import Candidate
+from ..data.sample import Sample
+from ..errors import CandidateError
+from ..tasks.base import Encoded, TaskAdapter
+from .cache import OutputCache, Outputs, cache_key
+
+logger = logging.getLogger(__name__)
+
+#: Files fetched from a repo: configs, tokenizer/processor files and safetensors weights (never pickles by default).
+ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]
+#: Bumped when the way outputs are computed changes (invalidates the cache).
+RUNNER_VERSION = "1"
+
+
+@dataclass
+class RunStats:
+    """What the runner did (tests and benchmarks read it)."""
+
+    models_loaded: int = 0
+    cache_hits: int = 0
+    forward_seconds: float = 0.0
+    load_seconds: float = 0.0
+    oom_backoffs: list[str] = field(default_factory=list)
+
+
+def make_accelerator(device: str | None = None, mixed_precision: str = "auto") -> Any:
+    """An `accelerate.Accelerator`: GPU when present (bf16 autocast), else CPU.
+
+    Args:
+        device (`str`, *optional*): ``"cpu"`` forces the CPU.
+        mixed_precision (`str`): ``"auto"`` (bf16 on a GPU that supports it, else none), ``"no"``, ``"bf16"``, ``"fp16"``.
+    """
+    from accelerate import Accelerator
+
+    cpu = device == "cpu" or not torch.cuda.is_available()
+    if mixed_precision == "auto":
+        mixed_precision = "bf16" if (not cpu and torch.cuda.is_bf16_supported()) else "no"
+    return Accelerator(cpu=cpu, mixed_precision=mixed_precision)
+
+
+class Runner:
+    """Runs candidates over samples; one model in memory at a time, outputs cached on disk.
+
+    Args:
+        adapter (`TaskAdapter`): the task.
+        cache (`OutputCache`): output cache.
+        batch_size (`int`): rows per forward pass (halved and retried on out-of-memory).
+        max_length (`int`): truncation length for text.
+        allow_pickle (`bool`): allow ``.bin`` (pickle) weights; off by default.
+        endpoint, token: Hub access for downloads (token never logged).
+        accelerator (`accelerate.Accelerator`, *optional*): device and precision (default `make_accelerator`).
+    """
+
+    def __init__(
+        self,
+        adapter: TaskAdapter,
+        cache: OutputCache,
+        *,
+        batch_size: int = 32,
+        max_length: int = 256,
+        allow_pickle: bool = False,
+        endpoint: str | None = None,
+        token: str | bool | None = None,
+        accelerator: Any = None,
+    ) -> None:
+        self.adapter = adapter
+        self.cache = cache
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.allow_pickle = allow_pickle
+        self.endpoint = endpoint
+        self.token = token
+        self._accelerator = accelerator
+        self.stats = RunStats()
+        self._encodings: dict[tuple[str, str], Encoded] = {}
+
+    @property
+    def accelerator(self) -> Any:
+        if self._accelerator is None:
+            self._accelerator = make_accelerator()
+        return self._accelerator
+
+    # ---- files -------------------------------------------------------------------------------------------------
+    def local_path(self, cand: Candidate) -> str:
+        """Download (or find in the HF cache) the files the candidate needs; returns the local folder."""
+        if cand.path:
+            return cand.path
+        from huggingface_hub import snapshot_download
+
+        patterns = ALLOW_PATTERNS + (["*.bin"] if self.allow_pickle else [])
+        try:
+            return snapshot_download(
+                cand.repo_id, revision=cand.sha, allow_patterns=patterns, endpoint=self.endpoint, token=self.token
+            )
+        except Exception as exc:  # noqa: BLE001 - isolated per candidate
+            raise CandidateError(f"download failed: {_one_line(exc)}") from None
+
+    # ---- outputs -----------------------------------------------------------------------------------------------
+    def key(self, cand: Candidate, sample: Sample) -> str:
+        return cache_key(
+            repo=cand.repo_id, sha=cand.sha, task=self.adapter.name, data=sample.fingerprint,
+            columns=sample.columns, max_length=self.max_length, version=RUNNER_VERSION,
+        )
+
+    def run(self, cand: Candidate, samples: dict[str, Sample]) -> dict[str, Outputs]:
+        """Outputs of `cand` on every sample (``{"target": …, "source": …}``), from cache where possible.
+
+        Raises:
+            `CandidateError`: download, load or inference failed (the caller records it and goes on).
+        """
+        results: dict[str, Outputs] = {}
+        todo: dict[str, Sample] = {}
+        for name, sample in samples.items():
+            hit = self.cache.get(self.key(cand, sample))
+            if hit is not None:
+                results[name] = hit
+                self.stats.cache_hits += 1
+            else:
+                todo[name] = sample
+        if not todo:
+            return results
+        path = self.local_path(cand)
+        t0 = time.perf_counter()
+        try:
+            model = self.adapter.load_model(path, allow_pickle=self.allow_pickle)
+            preprocessor = self.adapter.load_preprocessor(path)
+        except CandidateError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise CandidateError(f"load failed: {_one_line(exc)}") from None
+        self.adapter.check_compatible(cand, model)
+        self.stats.models_loaded += 1
+        model.eval()
+        model = model.to(self.accelerator.device)
+        self.stats.load_seconds += time.perf_counter() - t0
+        try:
+            for name, sample in todo.items():
+                enc = self.encoding(path, preprocessor, sample)
+                out = self.forward_all(model, enc, preprocessor, len(sample))
+                self.cache.put(self.key(cand, sample), out)
+                results[name] = out
+        except CandidateError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise CandidateError(f"inference failed: {_one_line(exc)}") from None
+        finally:
+            del model
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        return results
+
+    def encoding(self, path: str, preprocessor: Any, sample: Sample) -> Encoded:
+        """The sample encoded by this preprocessor, computed once per preprocessor family."""
+        key = (self.adapter.preprocessor_key(path), sample.fingerprint)
+        if key not in self._encodings:
+            if len(self._encodings) > 16:
+                self._encodings.pop(next(iter(self._encodings)))
+            self._encodings[key] = self.adapter.encode(preprocessor, sample.rows, sample.columns, max_length=self.max_length)
+        return self._encodings[key]
+
+    def forward_all(self, model: Any, enc: Encoded, preprocessor: Any, n_rows: int) -> Outputs:
+        """Forward every batch; on CUDA out-of-memory halve the batch size and retry (recorded, never a crash)."""
+        batch_size = self.batch_size
+        while True:
+            try:
+                return self._forward(model, enc, preprocessor, n_rows, batch_size)
+            except torch.cuda.OutOfMemoryError:
+                if batch_size == 1:
+                    raise
+                torch.cuda.empty_cache()
+                self.stats.oom_backoffs.append(f"batch size {batch_size} -> {batch_size // 2}")
+                batch_size //= 2
+
+    def _forward(self, model: Any, enc: Encoded, preprocessor: Any, n_rows: int, batch_size: int) -> Outputs:
+        device = self.accelerator.device
+        logits_out: np.ndarray | None = None
+        feats_out: np.ndarray | None = None
+        t0 = time.perf_counter()
+        with torch.inference_mode(), self.accelerator.autocast():
+            for idx, batch in self.adapter.batches(enc, batch_size, preprocessor):
+                batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
+                logits, feats = self.adapter.forward(model, batch)
+                logits = logits.float().cpu().numpy()
+                feats = feats.float().cpu().numpy()
+                if logits_out is None:
+                    logits_out = np.zeros((n_rows,) + logits.shape[1:], dtype=np.float32)
+                    feats_out = np.zeros((n_rows,) + feats.shape[1:], dtype=np.float16)
+                logits_out[idx] = logits
+                feats_out[idx] = feats  # type: ignore[index]
+        self.stats.forward_seconds += time.perf_counter() - t0
+        assert logits_out is not None and feats_out is not None
+        return Outputs(logits=logits_out, features=feats_out)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def folder_size(path: str) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())

