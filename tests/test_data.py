@@ -1,0 +1,92 @@
+import json
+
+import numpy as np
+import pytest
+from datasets import ClassLabel, Dataset, Features, Value
+
+from hfsearch.data.loading import load_split
+from hfsearch.data.sample import fingerprint, sample_indices
+from hfsearch.errors import ColumnError, DatasetError
+from hfsearch.tasks import get_task
+
+
+def _write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_local_folder_defaults_to_test_split(tmp_path):
+    _write_jsonl(tmp_path / "train.jsonl", [{"text": "a", "label": 0}] * 3)
+    _write_jsonl(tmp_path / "test.jsonl", [{"text": "b", "label": 1}] * 2)
+    ds, split = load_split(str(tmp_path))
+    assert split == "test" and len(ds) == 2
+    ds, split = load_split(str(tmp_path), split="train")
+    assert split == "train" and len(ds) == 3
+
+
+def test_first_split_when_no_test(tmp_path):
+    _write_jsonl(tmp_path / "train.jsonl", [{"text": "a"}] * 3)
+    assert load_split(str(tmp_path))[1] == "train"
+
+
+def test_unknown_split_lists_available(tmp_path):
+    _write_jsonl(tmp_path / "train.jsonl", [{"text": "a"}] * 3)
+    with pytest.raises(DatasetError, match="Unknown split 'validation'; available: train"):
+        load_split(str(tmp_path), split="validation")
+
+
+def test_single_file_and_save_to_disk(tmp_path):
+    f = tmp_path / "rows.csv"
+    f.write_text("text,label\nhello,0\nworld,1\n")
+    ds, split = load_split(str(f))
+    assert len(ds) == 2 and split == "train"
+    Dataset.from_dict({"text": ["x", "y", "z"]}).save_to_disk(str(tmp_path / "saved"))
+    ds, _ = load_split(str(tmp_path / "saved"))
+    assert ds["text"] == ["x", "y", "z"]
+
+
+def test_missing_dataset_in_local_registry(tmp_path):
+    (tmp_path / "models").mkdir()
+    with pytest.raises(DatasetError, match="not found in the local registry"):
+        load_split("org/nothing", hub_dir=str(tmp_path))
+
+
+def test_sampling_is_seeded_and_bounded():
+    a = sample_indices(1000, 50, seed=3)
+    assert np.array_equal(a, sample_indices(1000, 50, seed=3))
+    assert not np.array_equal(a, sample_indices(1000, 50, seed=4))
+    assert len(set(a.tolist())) == 50
+    assert np.array_equal(sample_indices(10, 50, seed=0), np.arange(10))
+    with pytest.raises(DatasetError, match="positive"):
+        sample_indices(10, 0, seed=0)
+
+
+def test_fingerprint_depends_on_content_only():
+    a = Dataset.from_dict({"text": ["x", "y"]})
+    b = Dataset.from_dict({"text": ["x", "y"], "other": [1, 2]})
+    assert fingerprint(a, ["text"]) == fingerprint(b, ["text"])
+    assert fingerprint(a, ["text"]) != fingerprint(Dataset.from_dict({"text": ["x", "z"]}), ["text"])
+
+
+@pytest.fixture()
+def text_task():
+    return get_task("text-classification")
+
+
+def test_text_column_detection(text_task):
+    feats = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
+    assert text_task.resolve_columns(feats, None) == ["text"]
+    assert text_task.label_column(feats) == "label"
+    assert text_task.label_names(feats, "label") == ["neg", "pos"]
+    pairs = Features({"text_a": Value("string"), "text_b": Value("string"), "label": Value("int64")})
+    assert text_task.resolve_columns(pairs, None) == ["text_a", "text_b"]
+
+
+def test_ambiguous_and_missing_columns(text_task):
+    feats = Features({"title": Value("string"), "body": Value("string"), "label": Value("int64")})
+    with pytest.raises(ColumnError, match="Ambiguous input column.*title, body"):
+        text_task.resolve_columns(feats, None)
+    assert text_task.resolve_columns(feats, ["body"]) == ["body"]
+    with pytest.raises(ColumnError, match="Column 'nope' not found"):
+        text_task.resolve_columns(feats, ["nope"])
+    with pytest.raises(ColumnError, match="No input column"):
+        text_task.resolve_columns(Features({"x": Value("int64")}), None)

@@ -1,0 +1,40 @@
+from hfsearch.candidates.labels import align_labels, normalize
+
+
+def test_normalize_ignores_case_and_punctuation():
+    assert normalize("Very-Positive!") == "verypositive"
+    assert normalize("LABEL_1") == "label1"
+
+
+def test_exact_and_synonym_alignment():
+    a = align_labels({0: "NEG", 1: "POS"}, ["negative", "positive"])
+    assert a.ok and a.label_map == {0: 0, 1: 1}
+    # order differs from the target's
+    a = align_labels({0: "Positive", 1: "Negative"}, ["negative", "positive"])
+    assert a.label_map == {0: 1, 1: 0}
+
+
+def test_generic_labels_map_by_index_only_when_unambiguous():
+    assert align_labels({0: "LABEL_0", 1: "LABEL_1"}, ["negative", "positive"]).label_map == {0: 0, 1: 1}
+    # three generic labels for a binary target: a guess, so nothing maps
+    a = align_labels({0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, ["negative", "positive"])
+    assert not a.ok and a.label_map == {}
+    # generic mixed with named labels: generic ones are not guessed
+    a = align_labels({0: "LABEL_0", 1: "positive"}, ["negative", "positive"])
+    assert a.label_map == {1: 1} and a.missing_target == ["negative"] and not a.ok
+
+
+def test_extra_model_labels_are_reported_not_fatal():
+    a = align_labels({0: "negative", 1: "neutral", 2: "positive"}, ["negative", "positive"])
+    assert a.ok and a.label_map == {0: 0, 2: 1} and a.unmapped_model == ["neutral"]
+
+
+def test_unalignable_label_space_gives_a_reason():
+    a = align_labels({0: "sports", 1: "politics"}, ["negative", "positive"])
+    assert not a.ok
+    assert "no model label matches" in a.reason()
+
+
+def test_ner_style_synonyms():
+    a = align_labels({0: "PER", 1: "ORG", 2: "LOC", 3: "MISC"}, ["person", "organization", "location", "other"])
+    assert a.label_map == {0: 0, 1: 1, 2: 2, 3: 3}
