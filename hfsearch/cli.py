@@ -111,10 +111,16 @@ def _cmd_find(args: argparse.Namespace) -> int:
         allow_custom_code=args.allow_custom_code, hub_dir=args.hub_dir, endpoint=args.endpoint,
         scores=args.scores, score_params=_score_params(args.score_param), rank_by=args.rank_by,
         batch_size=args.batch_size, max_length=args.max_length, cache_dir=args.cache_dir, use_cache=not args.no_cache,
-        progress=args.format == "table" and not args.output, device="cpu" if args.device == "cpu" else None,
+        progress=args.format == "table" and not args.output and _is_main_process(),
+        device="cpu" if args.device == "cpu" else None,
     )
-    show_result(result, args.format, args.output)
+    if _is_main_process():  # under accelerate launch / torchrun only rank 0 prints and writes
+        show_result(result, args.format, args.output)
     return 0
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def show_result(result: Any, fmt: str, output: str | None, title: str | None = None) -> None:

@@ -99,6 +99,7 @@ class Search:
         self.target: Sample | None = None
         self.target_label_names: list[str] | None = None
         self.candidates: list[Candidate] = []
+        self.candidates_all: list[Candidate] = []
         self.skipped: list[Skipped] = []
         self.warnings: list[str] = []
         self.query: dict[str, Any] = {}
@@ -161,6 +162,7 @@ class Search:
             if not self._align(cand):
                 continue
             self.candidates.append(cand)
+        self.candidates_all = list(self.candidates)
         if not self.candidates:
             detail = "; ".join(f"{s.repo_id}: {s.reason}" for s in self.skipped[:3])
             raise NoCandidatesError(
@@ -335,12 +337,51 @@ class Search:
         )
 
     def execute(self) -> SearchResult:
-        """All stages in order."""
-        for stage in ("load_target", "discover", "run"):
+        """All stages in order.
+
+        Under ``accelerate launch`` or ``torchrun`` (several processes), the *candidates* are sharded across ranks:
+        each rank runs its share, the outputs are gathered with ``gather_object`` and every rank scores the same
+        complete set (only the main process prints or writes; see the CLI).
+        """
+        for stage in ("load_target", "discover"):
             t0 = time.perf_counter()
             getattr(self, stage)()
             self.timings[stage] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        state = _distributed_state()
+        if state is None:
+            self.run()
+        else:
+            mine = self.candidates[state.process_index :: state.num_processes]
+            self.run(mine)
+            self._gather(state)
+        self.timings["run"] = time.perf_counter() - t0
         return self.score()
+
+    def _gather(self, state: Any) -> None:
+        """Share every rank's outputs, source choices and skips with all ranks (candidate order preserved)."""
+        from accelerate.utils import gather_object
+
+        order = [c.repo_id for c in self.candidates_all]
+        mine = [(c.repo_id, self.outputs[c.repo_id], self.source_of.get(c.repo_id), self.source_reason.get(c.repo_id))
+                for c in self.candidates]
+        skipped = [s for s in self.skipped if s.stage not in ("filter", "align")]
+        gathered = gather_object([(mine, skipped)])
+        by_id = {c.repo_id: c for c in self.candidates_all}
+        done: dict[str, Any] = {}
+        self.skipped = [s for s in self.skipped if s.stage in ("filter", "align")]
+        for rank_items, rank_skipped in gathered:
+            for repo_id, outs, src, reason in rank_items:
+                done[repo_id] = (outs, src, reason)
+            self.skipped.extend(rank_skipped)
+        for repo_id, (outs, src, reason) in done.items():
+            self.outputs[repo_id] = outs
+            self.source_of[repo_id] = src
+            if reason:
+                self.source_reason[repo_id] = reason
+            if src is not None and src not in {s.name for s in self.sources.values()}:
+                self.load_source(by_id[repo_id])  # seeded: the same sample the other rank drew
+        self.candidates = [by_id[r] for r in order if r in done]
 
 
 def find(
@@ -425,6 +466,24 @@ def find(
     from .runner import make_accelerator
 
     return Search(cfg, accelerator=make_accelerator(device) if device else None).execute()
+
+
+def _distributed_state() -> Any:
+    """accelerate's `PartialState` when launched with several processes, else ``None``."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    from accelerate import PartialState
+
+    state = PartialState(cpu=not _cuda_available())
+    return state if state.num_processes > 1 else None
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _quiet_third_party(progress: bool) -> None:
