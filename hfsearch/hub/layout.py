@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -61,12 +62,25 @@ def repo_files(folder: Path) -> list[Path]:
     )
 
 
+_OID_CACHE: dict[tuple[str, int, int], str] = {}
+
+
 def file_oid(path: Path) -> str:
-    """Git-style blob id of a file (what the Hub reports as ``oid`` / ``ETag`` for non-LFS files)."""
-    data = path.read_bytes()
-    h = hashlib.sha1(f"blob {len(data)}\0".encode())
-    h.update(data)
-    return h.hexdigest()
+    """Git-style blob id of a file (what the Hub reports as ``oid`` / ``ETag`` for non-LFS files).
+
+    The file is hashed in chunks, and the result is remembered per (path, size, modification time), so that
+    serving a registry of large checkpoints does not re-read every weight file on each request.
+    """
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    oid = _OID_CACHE.get(key)
+    if oid is None:
+        h = hashlib.sha1(f"blob {st.st_size}\0".encode())
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        oid = _OID_CACHE[key] = h.hexdigest()
+    return oid
 
 
 def repo_sha(folder: Path) -> str:
@@ -78,16 +92,28 @@ def repo_sha(folder: Path) -> str:
     return h.hexdigest()
 
 
+def last_modified(folder: Path) -> str:
+    """The newest modification time of the repository's files, ISO 8601 in UTC as the Hub writes it."""
+    stamps = [p.stat().st_mtime for p in repo_files(folder)] or [folder.stat().st_mtime]
+    return datetime.fromtimestamp(max(stamps), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def safetensors_param_count(folder: Path) -> dict[str, int] | None:
-    """Parameter counts per dtype read from the headers of the ``*.safetensors`` files (no tensor is loaded)."""
+    """Parameter counts per dtype read from the headers of the ``*.safetensors`` files (no tensor is loaded).
+
+    ``None`` when there is no safetensors file or a header cannot be parsed (the Hub reports no count then).
+    """
     files = sorted(folder.glob("*.safetensors"))
     if not files:
         return None
     counts: dict[str, int] = {}
     for f in files:
-        with f.open("rb") as fh:
-            (n,) = struct.unpack("<Q", fh.read(8))
-            header = json.loads(fh.read(n))
+        try:
+            with f.open("rb") as fh:
+                (n,) = struct.unpack("<Q", fh.read(8))
+                header = json.loads(fh.read(n))
+        except (OSError, ValueError, struct.error):
+            return None
         for name, info in header.items():
             if name == "__metadata__":
                 continue
@@ -136,3 +162,23 @@ def model_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
     if params is not None:
         info["safetensors"] = {"parameters": params, "total": sum(params.values())}
     return info
+
+
+def dataset_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
+    """The JSON the Hub's ``/api/datasets`` returns for a dataset repository, built from the folder."""
+    card = read_front_matter(folder / "README.md")
+    hub = read_hub_json(folder)
+    return {
+        "id": repo_id,
+        "author": repo_id.split("/")[0],
+        "sha": repo_sha(folder),
+        "lastModified": last_modified(folder),
+        "private": False,
+        "gated": False,
+        "disabled": False,
+        "downloads": int(hub.get("downloads", 0)),
+        "likes": int(hub.get("likes", 0)),
+        "tags": list(card.get("tags") or []),
+        "cardData": card,
+        "siblings": [{"rfilename": p.relative_to(folder).as_posix()} for p in repo_files(folder)],
+    }
