@@ -5,18 +5,46 @@
 >>> result = hfsearch.find("text-classification", "imdb")
 >>> result.ranking.head()
 ```
+
+Heavy dependencies (torch, transformers) are imported on first use, so ``hfsearch --help`` and ``hfsearch scorers``
+stay fast.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import HFSearchError
-from .rank.result import SearchResult
-from .search import DEFAULT_SCORES, Search, SearchConfig, find
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "find": ("search", "find"),
+    "Search": ("search", "Search"),
+    "SearchConfig": ("search", "SearchConfig"),
+    "DEFAULT_SCORES": ("search", "DEFAULT_SCORES"),
+    "SearchResult": ("rank.result", "SearchResult"),
+}
+
+if TYPE_CHECKING:
+    from .rank.result import SearchResult
+    from .search import DEFAULT_SCORES, Search, SearchConfig, find
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hfsearch' has no attribute {name!r}")
 
 
 def list_scorers(pattern: str | None = None) -> list[str]:
     """Names of the registered scorers, optionally filtered by a wildcard (``'*div*'``)."""
-    from .scores.base import SCORERS
+    from .scores import SCORERS
 
     return SCORERS.names(pattern)
 
