@@ -227,23 +227,31 @@ class Search:
         source_features = "features" in self.needs and "source" in self.needs or any(
             s.space == "model" and "source" in s.info.needs for s in self.specs
         )
-        bar = tqdm(cands, desc="candidates", unit="model", disable=not self.cfg.progress or constants.DISABLE_PROGRESS_BARS)
-        for cand in bar:
-            bar.set_postfix_str(cand.repo_id, refresh=False)
+        plans = []
+        for cand in cands:
             src = self.load_source(cand)
             self.source_of[cand.repo_id] = src.name if src is not None else None
-            if not need_model:
-                self.outputs[cand.repo_id] = {}
-                continue
             samples = {"target": self.target}
             if src is not None and source_features:
                 samples["source"] = src
-            try:
-                self.outputs[cand.repo_id] = self.runner.run(cand, samples)
-            except CandidateError as exc:
-                stage = str(exc).split(" ", 1)[0]
-                self.skipped.append(Skipped(cand.repo_id, stage if stage in ("download", "load", "inference") else "run", str(exc)))
-                logger.warning("%s skipped: %s", cand.repo_id, exc)
+            plans.append((cand, samples))
+        bar = tqdm(plans, desc="candidates", unit="model", disable=not self.cfg.progress or constants.DISABLE_PROGRESS_BARS)
+        try:
+            for i, (cand, samples) in enumerate(bar):
+                bar.set_postfix_str(cand.repo_id, refresh=False)
+                if not need_model:
+                    self.outputs[cand.repo_id] = {}
+                    continue
+                if i + 1 < len(plans):  # overlap the next download with this candidate's inference
+                    self.runner.prefetch(*plans[i + 1])
+                try:
+                    self.outputs[cand.repo_id] = self.runner.run(cand, samples)
+                except CandidateError as exc:
+                    stage = str(exc).split(" ", 1)[0]
+                    self.skipped.append(Skipped(cand.repo_id, stage if stage in ("download", "load", "inference") else "run", str(exc)))
+                    logger.warning("%s skipped: %s", cand.repo_id, exc)
+        finally:
+            self.runner.close()
         self.candidates = [c for c in cands if c.repo_id in self.outputs]
 
     # ---- stage 5: score ----------------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ class OutputCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.npz"
 
+    def contains(self, key: str) -> bool:
+        return self.enabled and self._path(key).is_file()
+
     def get(self, key: str) -> Outputs | None:
         if not self.enabled:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,8 @@ class Runner:
         self._accelerator = accelerator
         self.stats = RunStats()
         self._encodings: dict[tuple[str, str], Encoded] = {}
+        self._downloads: dict[str, Future[str]] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def accelerator(self) -> Any:
@@ -94,10 +97,29 @@ class Runner:
         return self._accelerator
 
     # ---- files -------------------------------------------------------------------------------------------------
+    def prefetch(self, cand: Candidate, samples: dict[str, Sample]) -> None:
+        """Start downloading `cand` in the background (while another candidate runs), unless nothing is needed.
+
+        Only files are fetched ahead, never a second model into memory: peak memory stays one model.
+        """
+        if cand.path or cand.repo_id in self._downloads:
+            return
+        if all(self.cache.contains(self.key(cand, s)) for s in samples.values()):
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfsearch-prefetch")
+        self._downloads[cand.repo_id] = self._pool.submit(self._download, cand)
+
     def local_path(self, cand: Candidate) -> str:
         """Download (or find in the HF cache) the files the candidate needs; returns the local folder."""
         if cand.path:
             return cand.path
+        future = self._downloads.pop(cand.repo_id, None)
+        if future is not None:
+            return future.result()
+        return self._download(cand)
+
+    def _download(self, cand: Candidate) -> str:
         from huggingface_hub import snapshot_download
 
         patterns = ALLOW_PATTERNS + (["*.bin"] if self.allow_pickle else [])
@@ -114,6 +136,12 @@ class Runner:
             repo=cand.repo_id, sha=cand.sha, task=self.adapter.name, data=sample.fingerprint,
             columns=sample.columns, max_length=self.max_length, version=RUNNER_VERSION,
         )
+
+    def close(self) -> None:
+        """Stop the prefetch thread."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def run(self, cand: Candidate, samples: dict[str, Sample]) -> dict[str, Outputs]:
         """Outputs of `cand` on every sample (``{"target": …, "source": …}``), from cache where possible.
