@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("env", help="print versions and settings to paste into bug reports")
     _add_common_output(p)
+
+    from .bench.cli import add_bench_parser
+
+    add_bench_parser(sub)
+
+    p = sub.add_parser("app", help="start the Gradio app (the Space) locally")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--share", action="store_true", help="create a public gradio.live link")
     return parser
 
 
@@ -221,7 +230,15 @@ def _version(pkg: str) -> str:
         return "not installed"
 
 
-COMMANDS = {"find": _cmd_find, "demo": _cmd_demo, "scorers": _cmd_scorers, "tasks": _cmd_tasks, "env": _cmd_env}
+def _cmd_app(args: argparse.Namespace) -> int:
+    from .space import launch
+
+    launch(host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+COMMANDS = {"find": _cmd_find, "demo": _cmd_demo, "scorers": _cmd_scorers, "tasks": _cmd_tasks, "env": _cmd_env,
+            "app": _cmd_app}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("transformers", "datasets", "huggingface_hub", "accelerate"):
             logging.getLogger(name).setLevel(logging.ERROR)
     try:
-        return COMMANDS[args.command](args)
+        handler = getattr(args, "func", None) or COMMANDS[args.command]
+        return handler(args)
     except HFSearchError as exc:
         err(f"hfsearch: error: {exc}")
         return exc.exit_code
