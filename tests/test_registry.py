@@ -22,3 +22,19 @@ def test_registry_did_you_mean_and_wildcards():
 def test_unknown_task_lists_supported():
     with pytest.raises(TaskError, match="Unknown task 'text-clasification'.*Did you mean 'text-classification'"):
         get_task("text-clasification")
+
+
+def test_scorer_spec_parses_space_and_rejects_bad_params():
+    from hfsearch.errors import ScorerError
+    from hfsearch.scores import parse_scorers
+
+    specs = parse_scorers("adaptivity,mmd:reference,confidence", {"adaptivity": {"tau": 0.6}})
+    assert [s.column for s in specs] == ["adaptivity", "mmd", "confidence"]
+    assert [s.space for s in specs] == ["raw", "reference", None]
+    assert parse_scorers("mmd:model")[0].column == "mmd:model"
+    with pytest.raises(ScorerError, match="no parameter 'taux'"):
+        parse_scorers("adaptivity", {"adaptivity": {"taux": 1}})
+    with pytest.raises(ScorerError, match="does not run in a feature space"):
+        parse_scorers("confidence:model")
+    with pytest.raises(ScorerError, match="runs in"):
+        parse_scorers("adaptivity:pixels")

@@ -218,6 +218,10 @@ class ScorerSpec:
                 )
         else:
             space = info.default_space
+        unknown = sorted(set(params or {}) - set(info.defaults))
+        if unknown:
+            known = ", ".join(sorted(info.defaults)) or "none"
+            raise ScorerError(f"Scorer {info.name!r} has no parameter {unknown[0]!r} (parameters: {known}).")
         return cls(info=info, space=space, params=tuple(sorted((params or {}).items())))
 
     def needs(self) -> set[str]:

@@ -25,41 +25,81 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable
+from functools import lru_cache
+from itertools import chain
+from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .base import RawData, ScoreUnavailable
 
 LN2 = float(np.log(2.0))
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """scikit-learn's ``ENGLISH_STOP_WORDS`` (imported on first use: scikit-learn is slow to import)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
 
 # --------------------------------------------------------------------------------------------- caching
-_CACHE: "OrderedDict[Hashable, Any]" = OrderedDict()
-_CACHE_SIZE = 64
+_CACHE: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+_CACHE_BYTES = [0]
+#: Limits of the intermediate-result cache (entries, bytes).
+CACHE_MAX_ENTRIES = 256
+CACHE_MAX_BYTES = 256 * 2**20
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (tuple, list)) and len(value) < 64:
+        return sum(_nbytes(v) for v in value) + 64
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(_nbytes(getattr(value, f)) for f in value.__dataclass_fields__) + 64
+    return 1024
+
+
+def _freeze(value: Any) -> None:
+    """Make cached arrays read-only, so that no caller can change a cached result in place."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple) and len(value) < 64:
+        for v in value:
+            _freeze(v)
+    elif hasattr(value, "__dataclass_fields__"):
+        for f in value.__dataclass_fields__:
+            _freeze(getattr(value, f))
 
 
 def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
-    """A small LRU cache keyed by *content* (never by object identity), so results stay pure."""
-    try:
-        value = _CACHE[key]
+    """A small LRU cache keyed by *content* (never by object identity), so every function stays pure: the same
+    inputs give the same result whether or not it was cached. Bounded by `CACHE_MAX_ENTRIES` and
+    `CACHE_MAX_BYTES`."""
+    hit = _CACHE.get(key)
+    if hit is not None:
         _CACHE.move_to_end(key)
-        return value
-    except KeyError:
-        pass
+        return hit[0]
     value = compute()
-    _CACHE[key] = value
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    _freeze(value)
+    size = _nbytes(value)
+    _CACHE[key] = (value, size)
+    _CACHE_BYTES[0] += size
+    while len(_CACHE) > 1 and (len(_CACHE) > CACHE_MAX_ENTRIES or _CACHE_BYTES[0] > CACHE_MAX_BYTES):
+        _, (_, old) = _CACHE.popitem(last=False)
+        _CACHE_BYTES[0] -= old
     return value
 
 
 def clear_cache() -> None:
     """Forget every cached intermediate result."""
     _CACHE.clear()
+    _CACHE_BYTES[0] = 0
 
 
 try:  # xxh3 hashes ~5 GB/s; blake2b is the standard-library fallback
@@ -86,12 +126,17 @@ def texts_key(texts: list[str]) -> tuple:
     return ("texts", tuple(texts))
 
 
+def data_key(x: Any) -> tuple:
+    """A content key for `RawData` or a feature array."""
+    if isinstance(x, RawData):
+        return texts_key(x.texts or []) if x.kind == "text" else array_key(np.asarray(x.values))
+    return array_key(np.asarray(x))
+
+
 # --------------------------------------------------------------------------------------------- divergences
 def _xlogx_sum(p: np.ndarray, axis: int = -1) -> np.ndarray:
     """sum p log p along `axis`, with 0 log 0 = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = p * np.log(p)
-    return np.where(p > 0, t, 0.0).sum(axis=axis)
+    return (p * np.log(np.where(p > 0, p, 1.0))).sum(axis=axis)
 
 
 def normalize_rows(h: np.ndarray) -> np.ndarray:
@@ -114,13 +159,14 @@ def jsd(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def jsd_matrix(P: np.ndarray, Q: np.ndarray, *, max_elements: int = 1 << 22) -> np.ndarray:
-    """Pairwise JSD between the rows of `P` ``(a, B)`` and of `Q` ``(b, B)``: an ``(a, b)`` matrix.
+    """Pairwise JSD between the rows of `P` ``(a, B)`` and of `Q` ``(b, B)``: an ``(a, b)`` matrix (rows are
+    normalised to sum to one).
 
     Uses JSD = H(m) − ½ (H(p) + H(q)) with the ``(a, b, B)`` mixture computed in chunks of at most
     `max_elements` values.
     """
-    P = np.asarray(P, dtype=np.float64)
-    Q = np.asarray(Q, dtype=np.float64)
+    P = normalize_rows(P)
+    Q = normalize_rows(Q)
     hp = _xlogx_sum(P)  # = -H(p)
     hq = _xlogx_sum(Q)
     out = np.empty((len(P), len(Q)))
@@ -133,10 +179,38 @@ def jsd_matrix(P: np.ndarray, Q: np.ndarray, *, max_elements: int = 1 << 22) -> 
 
 def jsd_pairs(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
     """JSD between ``P[k]`` and ``Q[k]`` for every k (row-aligned pairs)."""
-    P = np.asarray(P, dtype=np.float64)
-    Q = np.asarray(Q, dtype=np.float64)
+    P = normalize_rows(P)
+    Q = normalize_rows(Q)
     m = 0.5 * (P + Q)
     return np.clip(-_xlogx_sum(m) + 0.5 * (_xlogx_sum(P) + _xlogx_sum(Q)), 0.0, LN2)
+
+
+def hellinger_sq_matrix(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Pairwise squared Hellinger distances H² = ½‖√p − √q‖² = 1 − Σ√(pq), by one matrix product."""
+    return np.clip(1.0 - np.sqrt(normalize_rows(P)) @ np.sqrt(normalize_rows(Q)).T, 0.0, 1.0)
+
+
+def jsd_below(P: np.ndarray, Q: np.ndarray, tau: float, *, dense_share: float = 0.25) -> np.ndarray:
+    """``(a, b)`` booleans: JSD(P_i, Q_j) < tau, computed exactly but only where it can hold.
+
+    Per bin, ½[p ln(2p/(p+q)) + q ln(2q/(p+q))] ≥ ln 2 · ½(√p − √q)² (a one-variable inequality, tight at
+    q = 0), so JSD ≥ ln 2 · H². Every pair with ln 2 · H² ≥ tau is therefore not close; H² for all pairs costs one
+    BLAS product, and the logarithms are computed only for the remaining pairs (all of them, by `jsd_matrix`,
+    when more than `dense_share` of the pairs remain). The result equals ``jsd_matrix(P, Q) < tau``.
+    """
+    P, Q = normalize_rows(P), normalize_rows(Q)
+    maybe = LN2 * (hellinger_sq_matrix(P, Q) - 1e-9) < tau  # 1e-9: rounding of the product
+    if maybe.mean() > dense_share:
+        return jsd_matrix(P, Q) < tau
+    out = np.zeros(maybe.shape, dtype=bool)
+    rows, cols = np.nonzero(maybe)
+    hp, hq = _xlogx_sum(P), _xlogx_sum(Q)
+    step = 1 << 15
+    for s in range(0, len(rows), step):
+        r, c = rows[s : s + step], cols[s : s + step]
+        d = -_xlogx_sum(0.5 * (P[r] + Q[c])) + 0.5 * (hp[r] + hq[c])
+        out[r[d < tau], c[d < tau]] = True
+    return out
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray, eps: float = 1e-6) -> float:
@@ -172,26 +246,24 @@ def numeric_histograms(values: np.ndarray, labels: np.ndarray, k: int, bins: int
     """``(k, bins)`` histograms: per partition, all values flattened, min–max normalised, binned."""
     v = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
     if not np.all(np.isfinite(v)):
-        v = np.where(np.isfinite(v), v, np.nan)
-    f = v.shape[1]
+        raise ScoreUnavailable("numeric values contain NaN or infinite entries")
     mins = np.full(k, np.inf)
     maxs = np.full(k, -np.inf)
-    np.minimum.at(mins, labels, np.nanmin(v, axis=1))
-    np.maximum.at(maxs, labels, np.nanmax(v, axis=1))
+    np.minimum.at(mins, labels, v.min(axis=1))
+    np.maximum.at(maxs, labels, v.max(axis=1))
     span = maxs - mins
-    span = np.where(span > 0, span, 1.0)
-    x = (v - mins[labels, None]) / span[labels, None]
-    idx = np.clip((x * bins).astype(np.int64), 0, bins - 1)  # NaN -> some int; masked below
+    span = np.where(span > 0, span, 1.0)  # a constant partition puts everything in bin 0
+    idx = np.clip(((v - mins[labels, None]) / span[labels, None] * bins).astype(np.int64), 0, bins - 1)
     idx += (labels * bins)[:, None]
-    ok = np.isfinite(x)
-    counts = np.bincount(idx[ok], minlength=k * bins).reshape(k, bins).astype(np.float64)
+    counts = np.bincount(idx.ravel(), minlength=k * bins).reshape(k, bins).astype(np.float64)
     return normalize_rows(counts)
 
 
 def value_histogram(values: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
-    """A normalised histogram of all finite values on the fixed range [lo, hi]."""
+    """A normalised histogram of all values on the fixed range [lo, hi]."""
     v = np.asarray(values, dtype=np.float64).ravel()
-    v = v[np.isfinite(v)]
+    if not np.all(np.isfinite(v)):
+        raise ScoreUnavailable("numeric values contain NaN or infinite entries")
     span = hi - lo if hi > lo else 1.0
     idx = np.clip(((v - lo) / span * bins).astype(np.int64), 0, bins - 1)
     return normalize_rows(np.bincount(idx, minlength=bins).astype(np.float64))
@@ -200,7 +272,8 @@ def value_histogram(values: np.ndarray, bins: int, lo: float, hi: float) -> np.n
 # --------------------------------------------------------------------------------------------- text
 def tokenize(text: str) -> list[str]:
     """Lowercase words of 2+ word characters, English stop words removed."""
-    return [w for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
+    stop = stop_words()
+    return [w for w in _TOKEN.findall(text.lower()) if w not in stop]
 
 
 @dataclass(frozen=True)
@@ -215,22 +288,31 @@ class TextIndex:
 
 
 def text_index(texts: list[str]) -> TextIndex:
-    """Tokenise once per distinct list of texts (cached by content)."""
+    """Tokenise once per distinct list of texts (cached by content).
+
+    The per-token work runs in C (``re.findall``, ``map`` over dicts); stop words are dropped per distinct word.
+    """
 
     def build() -> TextIndex:
-        vocab: dict[str, int] = {}
-        word_ids: list[int] = []
-        rows: list[int] = []
-        for r, t in enumerate(texts):
-            toks = tokenize(t if isinstance(t, str) else str(t))
-            word_ids.extend(vocab.setdefault(w, len(vocab)) for w in toks)
-            rows.extend([r] * len(toks))
-        tw = np.asarray(word_ids, dtype=np.int64)
+        toks = [_TOKEN.findall((t if isinstance(t, str) else str(t)).lower()) for t in texts]
+        lengths = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+        flat = list(chain.from_iterable(toks))
+        words = list(dict.fromkeys(flat))  # distinct words in order of first appearance
+        pos = {w: i for i, w in enumerate(words)}
+        ids = np.fromiter(map(pos.__getitem__, flat), dtype=np.int64, count=len(flat))
+        stop = stop_words()
+        is_stop = np.fromiter((w in stop for w in words), dtype=bool, count=len(words))
+        keep_word = ~is_stop
+        new_id = np.cumsum(keep_word) - 1  # ids among the kept words
+        keep_tok = keep_word[ids] if len(ids) else np.zeros(0, bool)
+        token_word = new_id[ids[keep_tok]] if len(ids) else np.zeros(0, np.int64)
+        token_row = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[keep_tok]
+        kept = tuple(w for w, k in zip(words, keep_word.tolist()) if k)
         return TextIndex(
-            words=tuple(vocab),
-            counts=np.bincount(tw, minlength=len(vocab)),
-            token_word=tw,
-            token_row=np.asarray(rows, dtype=np.int64),
+            words=kept,
+            counts=np.bincount(token_word, minlength=len(kept)),
+            token_word=token_word,
+            token_row=token_row,
             n_rows=len(texts),
         )
 
@@ -239,11 +321,31 @@ def text_index(texts: list[str]) -> TextIndex:
 
 def shared_vocabulary(a: TextIndex, b: TextIndex, top_words: int = 300) -> tuple[str, ...]:
     """The `top_words` most frequent words of both datasets together (counts added; ties alphabetical)."""
-    total: dict[str, int] = dict(zip(a.words, a.counts.tolist()))
-    for w, c in zip(b.words, b.counts.tolist()):
-        total[w] = total.get(w, 0) + c
-    ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
-    return tuple(w for w, _ in ranked[:top_words])
+
+    def build() -> tuple[str, ...]:
+        total: dict[str, int] = dict(zip(a.words, a.counts.tolist()))
+        for w, c in zip(b.words, b.counts.tolist()):
+            total[w] = total.get(w, 0) + c
+        if not total:
+            return ()
+        words = np.array(list(total), dtype=object)
+        counts = np.fromiter(total.values(), dtype=np.int64, count=len(total))
+        if len(counts) > top_words:  # only words at least as frequent as the top_words-th can be chosen
+            kth = np.partition(counts, len(counts) - top_words)[len(counts) - top_words]
+            sel = counts >= kth
+            words, counts = words[sel], counts[sel]
+        order = sorted(range(len(words)), key=lambda i: (-counts[i], words[i]))
+        return tuple(words[i] for i in order[:top_words])
+
+    return build()
+
+
+def text_pair(source: RawData, target: RawData, top_words: int = 300) -> tuple[TextIndex, TextIndex, tuple[str, ...]]:
+    """Token indexes of both text datasets and their shared vocabulary (cached by content)."""
+    ia, ib = text_index(source.texts or []), text_index(target.texts or [])
+    vocab = cached(("vocab", data_key(source), data_key(target), top_words),
+                   lambda: shared_vocabulary(ia, ib, top_words))
+    return ia, ib, vocab
 
 
 def text_counts(index: TextIndex, vocab: tuple[str, ...], labels: np.ndarray, k: int) -> np.ndarray:
@@ -317,6 +419,13 @@ def sliced_histograms(
 
 
 # --------------------------------------------------------------------------------------------- dispatch
+def _same_kind(source: Any, target: Any) -> None:
+    if isinstance(source, RawData) != isinstance(target, RawData):
+        raise ScoreUnavailable("source and target are in different spaces")
+    if isinstance(target, RawData) and source.kind != target.kind:
+        raise ScoreUnavailable(f"source is {source.kind}, target is {target.kind}")
+
+
 def partition_histograms(
     source: Any,
     target: Any,
@@ -329,58 +438,94 @@ def partition_histograms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(source_histograms, target_histograms)`` of the seeded partitions of two datasets in one space.
 
-    `source`/`target` are `RawData` (raw space) or ``(rows, dim)`` arrays (embedding spaces).
+    `source`/`target` are `RawData` (raw space) or ``(rows, dim)`` arrays (embedding spaces). Cached by content.
     """
-    if isinstance(source, RawData) != isinstance(target, RawData):
-        raise ScoreUnavailable("source and target are in different spaces")
-    if isinstance(target, RawData):
-        if source.kind != target.kind:
-            raise ScoreUnavailable(f"source is {source.kind}, target is {target.kind}")
-        ls, ks = partition_labels(len(source), size, seed)
-        lt, kt = partition_labels(len(target), size, seed)
-        if target.kind == "numeric":
-            hs = cached(("numhist", array_key(source.values), size, seed, bins),
-                        lambda: numeric_histograms(source.values, ls, ks, bins))
-            ht = cached(("numhist", array_key(target.values), size, seed, bins),
-                        lambda: numeric_histograms(target.values, lt, kt, bins))
-            return hs, ht
-        ia, ib = text_index(source.texts or []), text_index(target.texts or [])
-        vocab = shared_vocabulary(ia, ib, top_words)
-        return (with_overflow(text_counts(ia, vocab, ls, ks)), with_overflow(text_counts(ib, vocab, lt, kt)))
-    xs, xt = as_features(source), as_features(target)
-    ls, ks = partition_labels(len(xs), size, seed)
-    lt, kt = partition_labels(len(xt), size, seed)
-    hs, ht = sliced_histograms([xs, xt], [(ls, ks), (lt, kt)], bins=bins, projections=projections, seed=seed)
-    return hs, ht
+    _same_kind(source, target)
+    if isinstance(target, RawData) and target.kind == "numeric":
+        # each side's histograms depend on that side only (per-partition normalisation)
+        def side(x: RawData) -> np.ndarray:
+            labels, k = partition_labels(len(x), size, seed)
+            return cached(("numhist", data_key(x), size, seed, bins),
+                          lambda: numeric_histograms(np.asarray(x.values), labels, k, bins))
+
+        return side(source), side(target)
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(target, RawData):
+            ls, ks = partition_labels(len(source), size, seed)
+            lt, kt = partition_labels(len(target), size, seed)
+            ia, ib, vocab = text_pair(source, target, top_words)
+            return with_overflow(text_counts(ia, vocab, ls, ks)), with_overflow(text_counts(ib, vocab, lt, kt))
+        xs, xt = as_features(source), as_features(target)
+        ls, ks = partition_labels(len(xs), size, seed)
+        lt, kt = partition_labels(len(xt), size, seed)
+        hs, ht = sliced_histograms([xs, xt], [(ls, ks), (lt, kt)], bins=bins, projections=projections, seed=seed)
+        return hs, ht
+
+    key = ("parthist", data_key(source), data_key(target), size, bins, seed, top_words, projections)
+    return cached(key, build)
 
 
 def whole_histograms(
     source: Any, target: Any, *, bins: int = 100, seed: int = 0, top_words: int = 300, projections: int = 10
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One histogram per dataset (the symmetric baselines ``jsd``/``kl``).
+    """One histogram per dataset (the symmetric baselines ``jsd``/``kl``). Cached by content.
 
     Text: the shared top-word histogram of each whole dataset. Numeric: all values of each dataset binned on
     the pooled range of the two (a shared range, so a shift between the datasets shows). Embeddings: the sliced
     histogram of all rows.
     """
-    if isinstance(target, RawData):
-        if not isinstance(source, RawData) or source.kind != target.kind:
+    _same_kind(source, target)
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(target, RawData):
+            if target.kind == "numeric":
+                vs = np.asarray(source.values, dtype=np.float64)
+                vt = np.asarray(target.values, dtype=np.float64)
+                if not (np.all(np.isfinite(vs)) and np.all(np.isfinite(vt))):
+                    raise ScoreUnavailable("numeric values contain NaN or infinite entries")
+                lo, hi = float(min(vs.min(), vt.min())), float(max(vs.max(), vt.max()))
+                return value_histogram(vs, bins, lo, hi), value_histogram(vt, bins, lo, hi)
+            ia, ib, vocab = text_pair(source, target, top_words)
+            one_s, one_t = np.zeros(ia.n_rows, np.int64), np.zeros(ib.n_rows, np.int64)
+            return (with_overflow(text_counts(ia, vocab, one_s, 1))[0],
+                    with_overflow(text_counts(ib, vocab, one_t, 1))[0])
+        xs, xt = as_features(source), as_features(target)
+        hs, ht = sliced_histograms(
+            [xs, xt], [(np.zeros(len(xs), np.int64), 1), (np.zeros(len(xt), np.int64), 1)],
+            bins=bins, projections=projections, seed=seed,
+        )
+        return hs[0], ht[0]
+
+    key = ("wholehist", data_key(source), data_key(target), bins, seed, top_words, projections)
+    return cached(key, build)
+
+
+def feature_matrices(source: Any, target: Any, *, top_words: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """``(source_rows, target_rows)`` as real feature matrices, for the feature-based scorers.
+
+    Embedding spaces: the arrays as they are. Raw numeric: the values (rows flattened). Raw text: per row, the
+    square roots of its word frequencies over the shared top-word vocabulary (plus the edge-case bin), the
+    "Hellinger embedding" in which Euclidean distance is √2 × the Hellinger distance between rows.
+    """
+    if isinstance(target, RawData) or isinstance(source, RawData):
+        if not (isinstance(target, RawData) and isinstance(source, RawData)) or source.kind != target.kind:
             raise ScoreUnavailable("source and target are in different spaces")
         if target.kind == "numeric":
-            vs = np.asarray(source.values, dtype=np.float64)
-            vt = np.asarray(target.values, dtype=np.float64)
-            lo = float(min(np.nanmin(vs), np.nanmin(vt)))
-            hi = float(max(np.nanmax(vs), np.nanmax(vt)))
-            return value_histogram(vs, bins, lo, hi), value_histogram(vt, bins, lo, hi)
-        ia, ib = text_index(source.texts or []), text_index(target.texts or [])
-        vocab = shared_vocabulary(ia, ib, top_words)
-        one_s = np.zeros(ia.n_rows, np.int64)
-        one_t = np.zeros(ib.n_rows, np.int64)
-        return (with_overflow(text_counts(ia, vocab, one_s, 1))[0],
-                with_overflow(text_counts(ib, vocab, one_t, 1))[0])
-    xs, xt = as_features(source), as_features(target)
-    hs, ht = sliced_histograms(
-        [xs, xt], [(np.zeros(len(xs), np.int64), 1), (np.zeros(len(xt), np.int64), 1)],
-        bins=bins, projections=projections, seed=seed,
-    )
-    return hs[0], ht[0]
+            xs = np.asarray(source.values, dtype=np.float64).reshape(len(source), -1)
+            xt = np.asarray(target.values, dtype=np.float64).reshape(len(target), -1)
+        else:
+            def build() -> tuple[np.ndarray, np.ndarray]:
+                ia, ib, vocab = text_pair(source, target, top_words)
+                return np.sqrt(bag_of_words(ia, vocab)), np.sqrt(bag_of_words(ib, vocab))
+
+            xs, xt = cached(("hellinger-rows", data_key(source), data_key(target), top_words), build)
+    else:
+        xs, xt = as_features(source), as_features(target)
+    if xs.shape[1] != xt.shape[1]:
+        raise ScoreUnavailable(f"source and target have different widths ({xs.shape[1]} vs {xt.shape[1]})")
+    if len(xs) == 0 or len(xt) == 0:
+        raise ScoreUnavailable("empty sample")
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(xt))):
+        raise ScoreUnavailable("features contain NaN or infinite values")
+    return xs, xt
