@@ -50,6 +50,8 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--labels", help="target class names, comma-separated, when the dataset does not declare them")
     g.add_argument("--samples", type=int, default=constants.DEFAULT_SAMPLES, help="rows sampled (default: %(default)s)")
     g.add_argument("--seed", type=int, default=constants.DEFAULT_SEED)
+    g.add_argument("--window", type=int, help="time series: cut each recording into windows of N time steps")
+    g.add_argument("--stride", type=int, help="time series: steps between window starts (default: --window)")
     g = p.add_argument_group("candidates")
     g.add_argument("--models", help="explicit repo ids, comma-separated (bypasses the Hub query)")
     g.add_argument("--author", help="only models of this author/organisation")
@@ -121,7 +123,7 @@ def _cmd_find(args: argparse.Namespace) -> int:
         scores=args.scores, score_params=_score_params(args.score_param), rank_by=args.rank_by,
         batch_size=args.batch_size, max_length=args.max_length, cache_dir=args.cache_dir, use_cache=not args.no_cache,
         progress=args.format == "table" and not args.output and _is_main_process(),
-        device="cpu" if args.device == "cpu" else None,
+        device="cpu" if args.device == "cpu" else None, window=args.window, stride=args.stride,
     )
     if _is_main_process():  # under accelerate launch / torchrun only rank 0 prints and writes
         show_result(result, args.format, args.output)

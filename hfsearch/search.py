@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import constants
-from .candidates import Candidate, Filters, Skipped, align_labels, discover, fetch_config
+from .candidates import Candidate, Filters, Skipped, discover, fetch_config
 from .data.loading import load_split
 from .data.sample import Sample, fingerprint, sample_indices
 from .errors import CandidateError, DatasetError, HFSearchError, NoCandidatesError
@@ -75,6 +75,12 @@ class SearchConfig:
     device: str | None = None
     rank: int = 0
     world_size: int = 1
+    window: int | None = None
+    stride: int | None = None
+
+
+#: `SearchConfig` fields that are options of the task adapter (passed to `TaskAdapter.configure` when set).
+TASK_OPTIONS = ("window", "stride")
 
 
 class Search:
@@ -87,7 +93,9 @@ class Search:
             raise NoCandidatesError(f"--max-models must be positive (got {cfg.max_models}).")
         self.cfg = cfg
         _quiet_third_party(cfg.progress)
-        self.adapter: TaskAdapter = get_task(cfg.task)
+        self.adapter: TaskAdapter = get_task(cfg.task).configure(
+            **{k: getattr(cfg, k) for k in TASK_OPTIONS if getattr(cfg, k, None) is not None}
+        )
         self.specs: list[ScorerSpec] = parse_scorers(cfg.scores, cfg.score_params)
         self.rank_by = self._rank_by()
         self.needs: set[str] = set().union(*(s.needs() for s in self.specs))
@@ -126,7 +134,8 @@ class Search:
         label_col = self.adapter.label_column(ds.features)
         if label_col in columns:
             label_col = None
-        names = cfg.labels or self.adapter.label_names(ds.features, label_col)
+        ds, columns, label_col = self.adapter.prepare(ds, columns, label_col, self.warnings)
+        names = self.adapter.prepare_label_names(cfg.labels or self.adapter.label_names(ds.features, label_col))
         idx = sample_indices(len(ds), cfg.samples, cfg.seed)
         rows = ds.select(idx)
         labels = self.adapter.labels_array(rows, label_col) if label_col else None
@@ -136,6 +145,7 @@ class Search:
                              fingerprint=fingerprint(rows, columns), labels=labels, label_names=names)
         self.target_label_names = names
         self.split = split
+        self.adapter.bind_target(self.target)
         return self.target
 
     # ---- stage 2: candidates -----------------------------------------------------------------------------------
@@ -148,6 +158,7 @@ class Search:
         found = discover(
             cfg.task, self.adapter.pipeline_tag, models=cfg.models, author=cfg.author, search=cfg.search,
             max_models=cfg.max_models, filters=filters, hub_dir=cfg.hub_dir, endpoint=cfg.endpoint, token=cfg.token,
+            queries=self.adapter.hub_queries(), accept=self.adapter.accepts,
         )
         self.query = found.query
         self.skipped.extend(found.skipped)
@@ -179,10 +190,12 @@ class Search:
             if msg not in self.warnings:
                 self.warnings.append(msg)
             return True
-        alignment = align_labels(cand.id2label, names)
+        alignment = self.adapter.align_labels(cand.id2label, names)
         if not alignment.ok:
             self.skipped.append(Skipped(cand.repo_id, "align", alignment.reason()))
             return False
+        if alignment.note():
+            self.warnings.append(f"{cand.repo_id}: {alignment.note()}")
         cand.label_map = alignment.label_map
         return True
 
@@ -202,6 +215,7 @@ class Search:
                 columns = [c for c in self.target.columns if c in ds.features]
                 if len(columns) != len(self.target.columns):
                     columns = self.adapter.resolve_columns(ds.features, None)
+                ds, columns, _ = self.adapter.prepare(ds, columns, None, [])
                 idx = sample_indices(len(ds), len(self.target), self.cfg.seed)
                 rows = ds.select(idx).select_columns(columns)
             except HFSearchError as exc:
@@ -271,7 +285,8 @@ class Search:
                     sample.rows, sample.columns, batch_size=self.cfg.batch_size, device=self.runner.accelerator.device
                 )
             except ReferenceUnavailable as exc:
-                self.warnings.append(str(exc))
+                if str(exc) not in self.warnings:
+                    self.warnings.append(str(exc))
                 feats = None  # type: ignore[assignment]
             if feats is not None:
                 self.cache.put(key, Outputs(logits=np.zeros((len(feats), 0), np.float32), features=feats))
@@ -279,16 +294,14 @@ class Search:
         return feats
 
     def predictions(self, cand: Candidate) -> np.ndarray | None:
-        """The candidate's predicted *target* label per target row (``-1`` where its label has no counterpart)."""
+        """The candidate's predicted *target* label per target prediction (``-1`` where its label has no counterpart).
+
+        One per target row, or as the task's `TaskAdapter.predictions` lays them out (one per word for tokens).
+        """
         out = self.outputs.get(cand.repo_id, {}).get("target")
         if out is None or out.logits.size == 0:
             return None
-        pred = out.logits.argmax(axis=1)
-        lut = np.full(out.logits.shape[1], -1, dtype=np.int64)
-        for m, t in (cand.label_map or {}).items():
-            if m < len(lut):
-                lut[m] = t
-        return lut[pred]
+        return self.adapter.predictions(out.logits, cand.label_map)
 
     def score(self) -> SearchResult:
         assert self.target is not None
@@ -301,7 +314,7 @@ class Search:
         for cand in self.candidates:
             outs = self.outputs.get(cand.repo_id, {})
             tgt = outs.get("target")
-            target_view = View(raw=raw_target, logits=tgt.logits if tgt is not None else None,
+            target_view = View(raw=raw_target, logits=self.adapter.score_logits(tgt.logits) if tgt is not None else None,
                                features=tgt.features.astype(np.float32) if tgt is not None else None,
                                reference=ref_target)
             src_name = self.source_of.get(cand.repo_id)
@@ -313,7 +326,7 @@ class Search:
                 so = outs.get("source")
                 source_view = View(
                     raw=raw_sources.get(src.fingerprint),
-                    logits=so.logits if so is not None else None,
+                    logits=self.adapter.score_logits(so.logits) if so is not None else None,
                     features=so.features.astype(np.float32) if so is not None else None,
                     reference=self.reference(src) if "reference" in self.needs else None,
                 )
@@ -423,11 +436,13 @@ def find(
     use_cache: bool = True,
     progress: bool = True,
     device: str | None = None,
+    window: int | None = None,
+    stride: int | None = None,
 ) -> SearchResult:
     """Rank Hub checkpoints for an unlabeled dataset.
 
     Args:
-        task (`str`): ``text-classification`` (see ``hfsearch tasks``).
+        task (`str`): ``text-classification``, ``time-series-classification``… (see ``hfsearch tasks``).
         dataset (`str`): Hub dataset id, local registry id (with `hub_dir`), data folder/file or ``save_to_disk`` folder.
         config, split (`str`, *optional*): dataset config and split (default: ``test``, else the first split).
         column (`str` or `list[str]`, *optional*): input column(s); auto-detected when omitted.
@@ -449,6 +464,8 @@ def find(
         cache_dir (`str`, *optional*), use_cache (`bool`): output cache.
         progress (`bool`): show progress bars.
         device (`str`, *optional*): ``"cpu"`` to force the CPU.
+        window, stride (`int`, *optional*): time series only: cut each recording into windows of `window` time steps
+            every `stride` steps (default `stride`: `window`).
 
     Returns:
         `SearchResult`: ``.ranking`` (DataFrame), ``.best``, ``.skipped``, ``.to_json()``.
@@ -469,7 +486,7 @@ def find(
         allow_pickle=allow_pickle, allow_custom_code=allow_custom_code, hub_dir=hub_dir, endpoint=endpoint, token=token,
         scores=_split_list(scores) or list(DEFAULT_SCORES), score_params=score_params or {}, rank_by=rank_by,
         batch_size=batch_size, max_length=max_length, cache_dir=cache_dir, use_cache=use_cache, progress=progress,
-        device=device,
+        device=device, window=window, stride=stride,
     )
     from .runner import make_accelerator
 

@@ -13,7 +13,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from huggingface_hub import HfApi, ModelInfo, hf_hub_download
 
@@ -130,7 +130,12 @@ class _LocalRegistry:
             raise KeyError(repo_id)
         return ModelInfo(**layout.model_info_dict(repo_id, folder))
 
-    def list(self, *, pipeline_tag: str, author: str | None, search: str | None) -> list[ModelInfo]:
+    def list(
+        self, *, pipeline_tag: str | None = None, author: str | None, search: str | None, filter: str | list[str] | None = None
+    ) -> list[ModelInfo]:
+        """Repositories matching a ``list_models``-style query (``filter`` values must all be among a repo's tags,
+        library, pipeline tag or model type, as on the Hub)."""
+        wanted = _as_list(filter)
         infos = []
         for repo_id, folder in layout.iter_repos(self.root):
             if author and not repo_id.startswith(author + "/"):
@@ -138,12 +143,30 @@ class _LocalRegistry:
             if search and search.lower() not in repo_id.lower():
                 continue
             info = ModelInfo(**layout.model_info_dict(repo_id, folder))
-            if info.pipeline_tag == pipeline_tag:
-                infos.append(info)
+            if pipeline_tag is not None and info.pipeline_tag != pipeline_tag:
+                continue
+            if wanted and not set(wanted) <= _tags(info):
+                continue
+            infos.append(info)
         return sorted(infos, key=lambda i: (-(i.downloads or 0), i.id))
 
     def path(self, repo_id: str) -> str:
         return str(layout.repo_dir(self.root, repo_id))
+
+
+def _tags(info: ModelInfo) -> set[str]:
+    """What a Hub ``filter=`` value matches: tags, library, pipeline tag and model type."""
+    config = info.config or {}
+    return {*(info.tags or []), *_as_list(info.library_name), *_as_list(info.pipeline_tag), *_as_list(config.get("model_type"))}
+
+
+def _merge(listings: list[list[ModelInfo]], limit: int) -> list[ModelInfo]:
+    """Several listings as one: deduplicated, most downloaded first, at most `limit`."""
+    seen: dict[str, ModelInfo] = {}
+    for infos in listings:
+        for info in infos:
+            seen.setdefault(info.id, info)
+    return sorted(seen.values(), key=lambda i: (-(i.downloads or 0), i.id))[:limit]
 
 
 def _hub_error(exc: Exception, endpoint: str | None) -> HubError:
@@ -169,6 +192,8 @@ def discover(
     hub_dir: str | None = None,
     endpoint: str | None = None,
     token: str | bool | None = None,
+    queries: list[dict[str, Any]] | None = None,
+    accept: Callable[[ModelInfo], bool] | None = None,
 ) -> Discovery:
     """Find candidates for `task`.
 
@@ -182,8 +207,13 @@ def discover(
         hub_dir (`str`, *optional*): local registry folder instead of the Hub.
         endpoint (`str`, *optional*): Hub endpoint (default ``HF_ENDPOINT``).
         token (`str`, *optional*): Hub token (default ``HF_TOKEN``); never logged.
+        queries (`list[dict]`, *optional*): the listing filters (`TaskAdapter.hub_queries`), one ``list_models`` call
+            each, merged (default: ``[{"pipeline_tag": pipeline_tag}]``).
+        accept (`Callable[[ModelInfo], bool]`, *optional*): keeps only the listed checkpoints of the task
+            (`TaskAdapter.accepts`); explicit `models` are not filtered by it (the adapter checks them when loading).
     """
     filters = filters or Filters()
+    queries = queries or [{"pipeline_tag": pipeline_tag}]
     skipped: list[Skipped] = []
     query: dict[str, Any] = {}
     local = _LocalRegistry(hub_dir) if hub_dir else None
@@ -195,8 +225,8 @@ def discover(
         query = {"models": explicit}
         for repo_id in explicit:
             if local is not None and any(ch in repo_id for ch in "*?["):
-                infos.extend(i for i in local.list(pipeline_tag=pipeline_tag, author=None, search=None)
-                             if fnmatch.fnmatchcase(i.id, repo_id))
+                listed = _merge([local.list(author=None, search=None, **q) for q in queries], 1 << 30)
+                infos.extend(i for i in listed if fnmatch.fnmatchcase(i.id, repo_id) and (accept is None or accept(i)))
                 continue
             try:
                 infos.append(local.info(repo_id) if local is not None else api.model_info(repo_id, expand=EXPAND))  # type: ignore[union-attr]
@@ -209,19 +239,25 @@ def discover(
                     raise _hub_error(exc, endpoint) from None
     else:
         limit = max(3 * max_models, max_models + 10)
-        query = {"pipeline_tag": pipeline_tag, "sort": "downloads", "limit": limit, "author": author, "search": search}
+        shape = queries[0] if len(queries) == 1 else {"queries": queries}
+        query = {**shape, "sort": "downloads", "limit": limit, "author": author, "search": search}
         if local is not None:
-            infos = local.list(pipeline_tag=pipeline_tag, author=author, search=search)[:limit]
+            listings = [local.list(author=author, search=search, **q) for q in queries]
         else:
             try:
-                infos = list(
-                    api.list_models(  # type: ignore[union-attr]
-                        pipeline_tag=pipeline_tag, author=author, search=search, sort="downloads",
-                        limit=limit, expand=EXPAND,
+                listings = [
+                    list(
+                        api.list_models(  # type: ignore[union-attr]
+                            **q, author=author, search=search, sort="downloads", limit=limit, expand=EXPAND,
+                        )
                     )
-                )
+                    for q in queries
+                ]
             except Exception as exc:  # noqa: BLE001
                 raise _hub_error(exc, endpoint) from None
+        if accept is not None:
+            listings = [[i for i in infos if accept(i)] for infos in listings]
+        infos = _merge(listings, limit)
 
     kept: list[Candidate] = []
     for info in infos:

@@ -15,6 +15,7 @@ import numpy as np
 from datasets import ClassLabel, Dataset, Features, Value
 
 from ..candidates.candidate import Candidate
+from ..candidates.labels import Alignment, align_labels
 from ..errors import ColumnError, TaskError
 from ..registry import Registry
 from ..scores.base import RawData
@@ -103,6 +104,52 @@ class TaskAdapter(ABC):
         """Ground-truth labels (benchmark mode only)."""
         return np.asarray(rows[column])
 
+    # ---- task options, discovery and data preparation (generic hooks; defaults leave everything unchanged) -------
+    def configure(self, **options: Any) -> "TaskAdapter":
+        """The adapter to use for one search, given the task's options (``window=…, stride=…`` for time series).
+
+        Options left at ``None`` are not passed. The default takes none and returns the shared adapter itself; an
+        adapter that takes options returns a new instance, so that no state is shared between searches.
+
+        Raises:
+            `TaskError`: an option the task does not take.
+        """
+        if options:
+            flags = ", ".join("--" + k.replace("_", "-") for k in sorted(options))
+            raise TaskError(f"Task {self.name!r} does not take {flags}.")
+        return self
+
+    def hub_queries(self) -> list[dict[str, Any]]:
+        """``HfApi.list_models`` filters that find this task's checkpoints (one listing per entry, merged).
+
+        Default: one query by the task's ``pipeline_tag``. A task without a Hub pipeline tag lists by ``filter=`` tags.
+        """
+        return [{"pipeline_tag": self.pipeline_tag}]
+
+    def accepts(self, info: Any) -> bool:
+        """Whether a listed `huggingface_hub.ModelInfo` is a checkpoint of this task (default: every listed one).
+
+        Lets a task listed by broad tags drop checkpoints of other heads (e.g. forecasting vs classification).
+        """
+        return True
+
+    def prepare(
+        self, ds: Dataset, columns: list[str], label_column: str | None, warnings: list[str]
+    ) -> tuple[Dataset, list[str], str | None]:
+        """Turn a loaded split into the task's examples before sampling (target and sources alike).
+
+        Default: unchanged. Time series cut recordings into windows here. Returns ``(dataset, input columns, label
+        column)``; notes for the user are appended to `warnings`.
+
+        Raises:
+            `DatasetError`: the data cannot be turned into examples (one line saying why and what to pass).
+        """
+        return ds, columns, label_column
+
+    def bind_target(self, target: Any) -> None:
+        """Called with the target `Sample` once it is drawn, before any candidate runs (e.g. to record its shape for
+        `check_compatible`). Default: nothing."""
+
     # ---- raw view ----------------------------------------------------------------------------------------------
     @abstractmethod
     def raw(self, rows: Dataset, columns: list[str]) -> RawData:
@@ -135,6 +182,61 @@ class TaskAdapter(ABC):
 
     def check_compatible(self, candidate: Candidate, model: Any) -> None:
         """Raise `CandidateError` if the model cannot run on this task's data (e.g. channel mismatch)."""
+
+    # ---- labels and outputs ------------------------------------------------------------------------------------
+    # Hooks with defaults for tasks that predict one label per row (text, images). A task whose rows carry several
+    # predictions (one per word: token classification) overrides them; the pipeline and the scorers only see what
+    # these hooks return.
+
+    #: Ground-truth metrics the task can compute (benchmark mode, see `evaluate`).
+    metrics: ClassVar[tuple[str, ...]] = ("accuracy", "f1")
+
+    def prepare_label_names(self, names: list[str] | None) -> list[str] | None:
+        """The target's label space as the task uses it (from ``--labels`` or the dataset's `ClassLabel` names).
+
+        Raises:
+            `DatasetError`: the task cannot work without the label names and none are known.
+        """
+        return names
+
+    def align_labels(self, id2label: dict[int, str] | None, target_names: list[str]) -> Alignment:
+        """Map the model's labels onto the target's (`hfsearch.candidates.labels.align_labels` by default)."""
+        return align_labels(id2label, target_names)
+
+    def score_logits(self, logits: np.ndarray) -> np.ndarray:
+        """The stored logits of a sample as the scorers see them: ``(predictions, num_model_labels)``.
+
+        The runner stores one fixed-shape array per row; by default that is already one prediction per row.
+        """
+        return logits
+
+    def predictions(self, logits: np.ndarray, label_map: dict[int, int] | None) -> np.ndarray:
+        """Predicted *target* label ids, one per prediction of `score_logits` (``-1``: no target counterpart)."""
+        logits = self.score_logits(logits)
+        pred = logits.argmax(axis=1)
+        lut = np.full(logits.shape[1], -1, dtype=np.int64)
+        for m, t in (label_map or {}).items():
+            if 0 <= m < len(lut):
+                lut[m] = t
+        return lut[pred]
+
+    def evaluate(self, metric: str, labels: Any, predictions: np.ndarray, label_names: list[str] | None) -> float:
+        """Ground truth (benchmark mode only): `metric` of `predictions` (from `predictions`) against `labels`.
+
+        ``accuracy``; ``f1``: binary F1 of the positive class for 0/1 labels (entity matching), else macro F1 over
+        the classes present in `labels`. Predictions of model labels with no target counterpart (``-1``) count as
+        wrong.
+        """
+        from sklearn.metrics import accuracy_score, f1_score
+
+        labels = np.asarray(labels)
+        if metric == "accuracy":
+            return float(accuracy_score(labels, predictions))
+        if metric == "f1":
+            classes = [int(c) for c in np.unique(labels)]
+            scored = [1] if set(classes) <= {0, 1} else classes  # -1 predictions count as misses
+            return float(f1_score(labels, predictions, labels=scored, average="macro", zero_division=0))
+        raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
 
     # ---- reference space ---------------------------------------------------------------------------------------
     #: Identifies the shared reference encoder (part of its cache key); ``None`` if the task has none.

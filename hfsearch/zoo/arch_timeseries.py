@@ -20,8 +20,13 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from transformers import PatchTSMixerConfig, PatchTSMixerForTimeSeriesClassification, PatchTSTConfig, PatchTSTForClassification
-from transformers import PreTrainedModel
+from transformers import (
+    PatchTSMixerConfig,
+    PatchTSMixerForTimeSeriesClassification,
+    PatchTSTConfig,
+    PatchTSTForClassification,
+    PreTrainedModel,
+)
 
 from ..errors import HFSearchError
 from .architectures import Architecture, Row, label_maps, register_architecture

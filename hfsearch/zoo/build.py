@@ -16,11 +16,13 @@ library and code versions); a candidate whose hash is unchanged is not trained a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -359,17 +361,22 @@ def _train_candidate(
 def _save_atomically(
     arch: Architecture, model: Any, processor: Any, record: dict[str, Any], root: Path, folder: Path
 ) -> None:
-    """Save into a scratch folder, then swap it in, so a crash never leaves a half-written model."""
-    tmp = root / _TMP_DIR / folder.relative_to(root).as_posix().replace("/", "--")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    arch.save(model, processor, tmp)
-    (tmp / RECIPE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, folder)
-    shutil.rmtree(root / _TMP_DIR, ignore_errors=True)
+    """Save into a private scratch folder, then swap it in, so a crash never leaves a half-written model."""
+    scratch_root = root / _TMP_DIR
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=scratch_root))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the model folder is not
+    try:
+        arch.save(model, processor, tmp)
+        (tmp / RECIPE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):  # still used by another build
+            scratch_root.rmdir()
 
 
 def _write_metadata(

@@ -1,0 +1,407 @@
+"""``hfsearch bench``: build a workload's zoo, search every target with its labels hidden, then grade each scorer.
+
+For every target domain: `Search` ranks the eligible candidates of the zoo (with ``exclude_source_domain``, those
+not trained on the target) with every scorer of the workload, exactly as ``hfsearch find`` would; only then are the
+target's labels read (`hfsearch.bench.truth.true_metrics`) to get each candidate's true accuracy (and F1). Each
+scorer is graded on each target (`hfsearch.bench.metrics`) and the grades are averaged over targets with seeded
+bootstrap intervals.
+
+```python
+>>> from hfsearch.bench.run import run_benchmark
+>>> result = run_benchmark("benchmarks/ci.yaml", zoo_dir="/tmp/ci-zoo")
+>>> result.leaderboard()[0]["scorer"]
+'...'
+```
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__ as HFSEARCH_VERSION
+from ..errors import WorkloadError
+from .metrics import ScorerOutcome, bootstrap_ci, evaluate_scorer, mean_or_none, random_outcome
+from .workload import Workload, load_workload, synthetic_downloads
+
+logger = logging.getLogger(__name__)
+
+#: Name of the reference row "pick a candidate uniformly at random" in every table.
+RANDOM = "random"
+#: Version of the JSON schema written by `BenchResult.to_dict`.
+SCHEMA_VERSION = 1
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class TargetResult:
+    """Everything measured on one target.
+
+    Args:
+        target (`str`): the target domain.
+        dataset (`str`): its registry dataset id.
+        n_rows (`int`): target rows scored (labels hidden from every scorer).
+        candidates (`list[str]`): repo ids served on it (after exclusion), in workload order.
+        excluded (`list[str]`): repo ids not served because they were trained on the target.
+        skipped (`list[dict]`): candidates the search could not score, and why.
+        truth (`dict[str, dict[str, float]]`): ``{metric: {repo_id: value}}``.
+        scores (`dict[str, dict[str, float | None]]`): ``{scorer column: {repo_id: score}}``.
+        unavailable (`dict[str, dict[str, str]]`): ``{scorer column: {repo_id: reason}}``.
+        outcomes (`dict[str, ScorerOutcome]`): per scorer column (plus ``"random"``), on the primary metric.
+        best (`list[str]`): the truly best candidate(s) on the primary metric.
+        seconds (`float`): search + grading time.
+    """
+
+    target: str
+    dataset: str
+    n_rows: int
+    candidates: list[str]
+    excluded: list[str]
+    skipped: list[dict[str, str]]
+    truth: dict[str, dict[str, float]]
+    scores: dict[str, dict[str, float | None]]
+    unavailable: dict[str, dict[str, str]]
+    outcomes: dict[str, ScorerOutcome]
+    best: list[str]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target, "dataset": self.dataset, "n_rows": self.n_rows, "candidates": self.candidates,
+            "excluded": self.excluded, "skipped": self.skipped, "truth": self.truth, "best": self.best,
+            "scores": self.scores, "unavailable": self.unavailable,
+            "outcomes": {k: v.to_dict() for k, v in self.outcomes.items()},
+            "seconds": round(self.seconds, 2), "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+
+
+@dataclass
+class ScorerSummary:
+    """A scorer's grades averaged over targets (means with bootstrap intervals ``[low, high]``)."""
+
+    scorer: str
+    kind: str
+    higher_is_better: bool
+    regret: tuple[float | None, float | None, float | None]
+    top1: tuple[float | None, float | None, float | None]
+    kendall_tau: tuple[float | None, float | None, float | None]
+    spearman_rho: tuple[float | None, float | None, float | None]
+    coverage: float | None
+    n_targets: int
+    n_tau: int
+    rank: int = 0
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        def ci(t: tuple[float | None, float | None, float | None]) -> dict[str, float | None]:
+            return {"mean": t[0], "low": t[1], "high": t[2]}
+
+        return {
+            "rank": self.rank, "scorer": self.scorer, "kind": self.kind, "higher_is_better": self.higher_is_better,
+            "regret": ci(self.regret), "top1": ci(self.top1), "kendall_tau": ci(self.kendall_tau),
+            "spearman_rho": ci(self.spearman_rho), "coverage": self.coverage, "n_targets": self.n_targets,
+            "n_targets_with_tau": self.n_tau, "note": self.note,
+        }
+
+
+@dataclass
+class BenchResult:
+    """The result of a benchmark run: the workload, the zoo, every target and the scorer leaderboard."""
+
+    workload: Workload
+    zoo: list[dict[str, Any]]
+    targets: list[TargetResult]
+    summaries: list[ScorerSummary]
+    paired: list[dict[str, Any]]
+    timings: dict[str, float]
+    registry: str
+
+    def leaderboard(self) -> list[dict[str, Any]]:
+        """The scorers, best first (rank 1 = lowest mean regret), with the random pick as a reference row."""
+        return [s.to_dict() for s in self.summaries]
+
+    def to_dict(self) -> dict[str, Any]:
+        wl = self.workload
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "workload": {
+                "name": wl.name, "file": str(wl.file), "description": wl.description, "task": wl.task,
+                "labels": wl.label_names, "metric": wl.metric, "metrics": wl.metrics, "samples": wl.samples,
+                "seed": wl.seed, "targets": wl.targets, "exclude_source_domain": wl.exclude_source_domain,
+                "scorers": wl.scorers, "score_params": wl.score_params, "fingerprint": wl.fingerprint(),
+                "popularity": (f"synthetic, seed {wl.popularity_seed}, log10 downloads in "
+                               f"[{wl.popularity_range[0]:g}, {wl.popularity_range[1]:g}]")
+                if wl.popularity_seed is not None else "none",
+                "bootstrap": {"resamples": wl.bootstrap_resamples, "level": wl.bootstrap_level, "seed": wl.bootstrap_seed},
+                "domains": {n: {"where": d.where, "train_rows": len(wl.rows[n]["train"]), "test_rows": len(wl.rows[n]["test"]),
+                                "license": d.license} for n, d in wl.domains.items()},
+            },
+            "zoo": self.zoo,
+            "leaderboard": self.leaderboard(),
+            "paired": self.paired,
+            "targets": [t.to_dict() for t in self.targets],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "registry": self.registry,
+            "environment": {"hfsearch": HFSEARCH_VERSION, "python": platform.python_version(), **_versions()},
+        }
+
+
+def _versions() -> dict[str, str]:
+    import torch
+    import transformers
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__}
+
+
+# ---- the zoo -----------------------------------------------------------------------------------------------------
+def zoo_recipe(wl: Workload) -> Any:
+    """The `ZooRecipe` of a workload: its domains, a union dataset per mixture and one recipe per candidate.
+
+    A mixture candidate trains on (and its card declares) one registry dataset holding the union of its domains'
+    rows, so that similarity scorers see its real training distribution.
+    """
+    from ..zoo.build import CandidateRecipe, DomainSpec, ZooRecipe
+
+    domains = [
+        DomainSpec(name, rows=wl.rows[name], license=d.license, source=d.source if d.source is not None else _source_note(d))
+        for name, d in wl.domains.items()
+    ]
+    mixtures: dict[str, list[str]] = {}
+    for c in wl.candidates:
+        if c.is_mixture:
+            mixtures.setdefault(wl.mixture_domain(c.sources), c.sources)
+    for mix, parts in mixtures.items():
+        rows = {split: [r for p in parts for r in wl.rows[p][split]] for split in ("train", "test")}
+        licences = sorted({wl.domains[p].license for p in parts})
+        domains.append(DomainSpec(
+            mix, rows=rows, license=licences[0] if len(licences) == 1 else "other",
+            source=f"The union of the workload domains {', '.join(parts)} (train with train, test with test); "
+                   f"see their dataset cards for origin and licence ({', '.join(licences)}).",
+        ))
+    candidates = []
+    for c in wl.candidates:
+        t = c.train
+        downloads = c.downloads
+        if downloads is None and wl.popularity_seed is not None:
+            downloads = synthetic_downloads(wl, c)
+        candidates.append(CandidateRecipe(
+            name=c.name, arch=c.architecture,
+            sources=[wl.mixture_domain(c.sources)] if c.is_mixture else list(c.sources),
+            task=wl.task, seed=c.seed, epochs=t.get("epochs"), learning_rate=t.get("learning_rate"),
+            batch_size=t.get("batch_size"), label_noise=float(t.get("label_noise", 0.0)),
+            max_train_rows=t.get("max_train_rows", wl.max_train_rows), label_names=list(wl.label_names),
+            params=dict(t.get("params") or {}), downloads=downloads, likes=c.likes,
+        ))
+    return ZooRecipe(org=wl.org, domains=domains, candidates=candidates, task=wl.task, label_names=list(wl.label_names),
+                     license=wl.license)
+
+
+def _source_note(domain: Any) -> str:
+    if domain.path is not None and (domain.path / "SOURCE.md").is_file():
+        return (domain.path / "SOURCE.md").read_text(encoding="utf-8")
+    if domain.dataset is not None:
+        return f"Hub dataset `{domain.dataset}`" + (f" (config `{domain.config}`)" if domain.config else "") + "."
+    return ""
+
+
+def default_zoo_dir(wl: Workload) -> Path:
+    """Where a workload's zoo is cached: the HF assets cache, ``hfsearch/bench/<workload name>``."""
+    from huggingface_hub import cached_assets_path
+
+    from .. import constants
+
+    return Path(cached_assets_path(library_name=constants.LIBRARY_NAME, namespace="bench", subfolder=wl.name))
+
+
+# ---- grading -----------------------------------------------------------------------------------------------------
+def grade_target(
+    scores: dict[str, dict[str, float | None]], truth: dict[str, float], higher: dict[str, bool]
+) -> dict[str, ScorerOutcome]:
+    """Every scorer's outcome on one target (plus the random reference), on one true metric."""
+    out = {col: evaluate_scorer(values, truth, higher[col]) for col, values in scores.items()}
+    out[RANDOM] = random_outcome(truth)
+    return out
+
+
+def summarize(
+    targets: list[TargetResult], columns: Sequence[tuple[str, str, bool]], *, resamples: int, level: float, seed: int,
+    notes: dict[str, str] | None = None,
+) -> list[ScorerSummary]:
+    """Scorer grades averaged over targets, ranked by mean regret (then top-1, then tau); random included."""
+    notes = notes or {}
+    rows: list[ScorerSummary] = []
+    for col, kind, hib in [*columns, (RANDOM, "reference", True)]:
+        outs = [t.outcomes[col] for t in targets if col in t.outcomes]
+
+        def ci(attr: str, outs: list[ScorerOutcome] = outs) -> tuple[float | None, float | None, float | None]:
+            return bootstrap_ci([getattr(o, attr) for o in outs], resamples=resamples, level=level, seed=seed)
+
+        rows.append(ScorerSummary(
+            scorer=col, kind=kind, higher_is_better=hib, regret=ci("regret"), top1=ci("top1"),
+            kendall_tau=ci("kendall_tau"), spearman_rho=ci("spearman_rho"),
+            coverage=mean_or_none([o.coverage for o in outs]),
+            n_targets=sum(o.regret is not None for o in outs), n_tau=sum(o.kendall_tau is not None for o in outs),
+            note=notes.get(col, ""),
+        ))
+
+    def key(s: ScorerSummary) -> tuple:
+        inf = float("inf")
+        return (
+            s.regret[0] if s.regret[0] is not None else inf,
+            -(s.top1[0] if s.top1[0] is not None else -inf),
+            -(s.kendall_tau[0] if s.kendall_tau[0] is not None else -inf),
+            s.scorer,
+        )
+
+    rows.sort(key=key)
+    for i, s in enumerate(rows, start=1):
+        s.rank = i
+    return rows
+
+
+def paired_comparison(targets: list[TargetResult], focus: list[str], others: list[str]) -> list[dict[str, Any]]:
+    """Per target, does scorer `focus` pick a better model than each other scorer? Wins/ties/losses on regret.
+
+    A tie is an equal regret (within 1e-9 points); targets where either scorer chose nothing are left out.
+    """
+    out = []
+    for f in focus:
+        for o in others:
+            if o == f:
+                continue
+            wins = ties = losses = 0
+            detail: dict[str, str] = {}
+            for t in targets:
+                a, b = t.outcomes.get(f), t.outcomes.get(o)
+                if a is None or b is None or a.regret is None or b.regret is None:
+                    continue
+                if abs(a.regret - b.regret) <= 1e-9:
+                    ties += 1
+                    detail[t.target] = "tie"
+                elif a.regret < b.regret:
+                    wins += 1
+                    detail[t.target] = "win"
+                else:
+                    losses += 1
+                    detail[t.target] = "loss"
+            out.append({"scorer": f, "versus": o, "wins": wins, "ties": ties, "losses": losses, "per_target": detail})
+    return out
+
+
+# ---- the run -----------------------------------------------------------------------------------------------------
+def run_benchmark(
+    workload: str | Path | Workload,
+    *,
+    zoo_dir: str | Path | None = None,
+    rebuild: bool = False,
+    cache_dir: str | None = None,
+    device: str | None = None,
+    log: Log | None = None,
+    progress: bool = True,
+) -> BenchResult:
+    """Run a workload end to end: validate, build (or reuse) the zoo, search and grade every target.
+
+    Args:
+        workload (`str`, `Path` or [`Workload`]): the workload file (validated before anything is trained).
+        zoo_dir (`str`, *optional*): the local registry of the zoo (default `default_zoo_dir`); reused across runs,
+            candidates are retrained only when their recipe hash changes.
+        rebuild (`bool`): retrain every candidate.
+        cache_dir (`str`, *optional*): model-output cache of the searches (default: hfsearch's).
+        device (`str`, *optional*): ``"cpu"`` forces the CPU.
+        log (`Callable[[str], None]`, *optional*): progress lines (default: the module logger).
+        progress (`bool`): show the training progress bars (``False`` turns every huggingface_hub-style bar off).
+
+    Returns:
+        [`BenchResult`].
+    """
+    from ..runner import make_accelerator
+    from ..scores import parse_scorers
+    from ..search import Search, SearchConfig
+    from ..zoo.build import build_zoo
+    from .truth import true_metrics
+
+    say: Log = log or logger.info
+    if not progress:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    t_start = time.perf_counter()
+    wl = workload if isinstance(workload, Workload) else load_workload(workload)
+    recipe = zoo_recipe(wl)
+    registry = Path(zoo_dir) if zoo_dir is not None else default_zoo_dir(wl)
+    registry.mkdir(parents=True, exist_ok=True)
+    specs = parse_scorers(wl.scorers, wl.score_params)
+    columns = [(s.column, s.info.kind, s.info.higher_is_better) for s in specs]
+    higher = {c: h for c, _, h in columns}
+
+    say(f"[{wl.name}] building the zoo ({len(recipe.candidates)} candidates, {len(recipe.domains)} datasets) in {registry}")
+    t0 = time.perf_counter()
+    built = build_zoo(recipe, registry, force=rebuild)
+    t_build = time.perf_counter() - t0
+    trained = sum(b.trained for b in built)
+    say(f"[{wl.name}] zoo ready in {t_build:.0f}s ({trained} trained, {len(built) - trained} reused)")
+    by_name = {c.name: c for c in wl.candidates}
+    zoo = []
+    for b, rec in zip(built, recipe.candidates):
+        spec = by_name[rec.name]
+        zoo.append({
+            "repo_id": b.repo_id, "architecture": spec.architecture, "sources": spec.sources, "seed": spec.seed,
+            "source_accuracy": b.source_accuracy, "source_metrics": b.metrics.get("all", {}),
+            "downloads": rec.downloads, "synthetic_downloads": spec.downloads is None and rec.downloads is not None,
+            "train_seconds": b.train_seconds, "trained_now": b.trained,
+        })
+
+    accelerator = make_accelerator(device) if device else None
+    results: list[TargetResult] = []
+    t0 = time.perf_counter()
+    for target in wl.targets:
+        t1 = time.perf_counter()
+        eligible = [f"{wl.org}/{n}" for n in wl.eligible(target)]
+        excluded = [f"{wl.org}/{c.name}" for c in wl.candidates if f"{wl.org}/{c.name}" not in eligible]
+        cfg = SearchConfig(
+            task=wl.task, dataset=recipe.dataset_id(target), split="test", labels=list(wl.label_names),
+            samples=wl.samples, seed=wl.seed, models=eligible, max_models=len(eligible), hub_dir=str(registry),
+            scores=list(wl.scorers), score_params=wl.score_params, batch_size=wl.batch_size, max_length=wl.max_length,
+            cache_dir=cache_dir, progress=False,
+        )
+        search = Search(cfg, accelerator=accelerator)
+        result = search.execute()
+        truth = true_metrics(search, tuple(wl.metrics))
+        primary = truth[wl.metric]
+        scores = {col: {c.repo_id: c.scores.get(col) for c in result.candidates} for col, _, _ in columns}
+        unavailable = {col: {c.repo_id: c.unavailable[col] for c in result.candidates if col in c.unavailable}
+                       for col, _, _ in columns}
+        outcomes = grade_target(scores, primary, higher)
+        best_value = max(primary.values()) if primary else None
+        best = sorted(m for m, v in primary.items() if best_value is not None and v >= best_value - 1e-12)
+        tr = TargetResult(
+            target=target, dataset=recipe.dataset_id(target), n_rows=result.n_samples, candidates=eligible,
+            excluded=excluded, skipped=[s.to_dict() for s in result.skipped], truth=truth, scores=scores,
+            unavailable={k: v for k, v in unavailable.items() if v}, outcomes=outcomes, best=best,
+            seconds=time.perf_counter() - t1, timings=dict(result.timings),
+        )
+        results.append(tr)
+        say(f"[{wl.name}] target {target}: {len(primary)} candidates on {result.n_samples} rows, best "
+            f"{', '.join(best)} ({wl.metric} {best_value:.3f}) in {tr.seconds:.0f}s" if best_value is not None else
+            f"[{wl.name}] target {target}: no candidate could be scored")
+    t_eval = time.perf_counter() - t0
+    if not any(t.truth.get(wl.metric) for t in results):
+        raise WorkloadError(f"{wl.file}: no candidate could be run on any target (see the skipped reasons).")
+
+    notes = {}
+    if wl.popularity_seed is not None and any(c == "popularity" for c, _, _ in columns):
+        notes["popularity"] = "synthetic downloads (seeded, uninformative by construction): a sanity baseline"
+    summaries = summarize(results, columns, resamples=wl.bootstrap_resamples, level=wl.bootstrap_level,
+                          seed=wl.bootstrap_seed, notes=notes)
+    focus = [c for c, _, _ in columns if c.split(":")[0] == "adaptivity"]
+    paired = paired_comparison(results, focus, [c for c, _, _ in columns] + [RANDOM])
+    timings = {"build_zoo": t_build, "evaluate": t_eval, "total": time.perf_counter() - t_start}
+    return BenchResult(workload=wl, zoo=zoo, targets=results, summaries=summaries, paired=paired, timings=timings,
+                       registry=str(registry))

@@ -1,0 +1,253 @@
+"""Token classification (named-entity recognition) over pre-split sentences (``AutoModelForTokenClassification``).
+
+Inputs are a column of word lists (``tokens``); labels, when present, a column of per-word tags (``ner_tags``,
+``tags``). Everything is per *word*: the model's logits of a word are those of its first sub-token (words are fed with
+``is_split_into_words=True``), the usual convention of token-classification training.
+
+**How ragged outputs are stored.** The runner stores one fixed-shape array per row. A row's logits are
+``(max_words, num_model_labels)``, `max_words` being the longest sentence of that sample: positions past the end of
+the sentence hold NaN (the padding mask), and a word the model never saw (cut by ``max_length`` truncation, or a
+word its tokenizer maps to no sub-token) holds zeros (a uniform prediction). The mask therefore depends on the data
+only, never on the model, so every candidate yields the same number of word predictions, in the same order.
+`score_logits` drops the padding and hands the scorers one row per word: ``confidence``, ``entropy``, ``energy`` and
+``nuclear_norm`` are means over all words of the target (a sentence's value is the mean over its words; sentences
+weigh by their length, like the micro-averaged entity F1 they estimate), and ``agreement`` compares per-word
+predictions. Pooled features (``model`` space) are one vector per sentence: the mean of the last hidden state over
+its sub-tokens.
+
+**Labels.** Models are aligned with the target over entity *types* (`align_tags`: ``B-``/``I-`` prefixes stripped,
+synonyms such as ``PER``/``person`` and ``MISC``/``OTHER`` merged); types only one side knows are reported. The target's
+tag set comes from a ``Sequence(ClassLabel)`` tag column or from ``--labels`` (entity types ``PER,LOC,ORG,MISC``,
+expanded to BIO tags, or the tags themselves).
+
+**Ground truth** (benchmark mode): ``f1`` is entity-level micro F1 (CoNLL / seqeval, `hfsearch.tasks.entities`),
+``accuracy`` the per-word tag accuracy. A predicted tag of a type the target does not annotate counts as ``O``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from datasets import ClassLabel, Dataset, Features
+
+from ..candidates.labels import TagAlignment, align_tags, bio_tags, is_tag_set, split_tag
+from ..errors import CandidateError, ColumnError, DatasetError
+from ..scores.base import RawData
+from .base import Encoded, TaskAdapter, is_string, register_task
+from .entities import entity_f1
+from .text import TextClassification, gather_padded, length_batches, pack
+
+#: Label-column names of token tasks, in preference order.
+TAG_COLUMNS = ("ner_tags", "tags", "labels", "label", "ner_labels", "entities")
+#: Padding value of the per-word logits (a whole row of it marks a position past the end of the sentence).
+PAD = float("nan")
+#: ``word_pos`` codes: the word has no sub-token in the model's input / the position is past the sentence's end.
+_UNSEEN, _PADDED = -1, -2
+
+
+def sequence_item(feature: Any) -> Any:
+    """The item feature of a sequence feature (``List``/``Sequence``/``LargeList``), else ``None``."""
+    if type(feature).__name__ in ("List", "Sequence", "LargeList"):
+        return getattr(feature, "feature", None)
+    if isinstance(feature, list) and len(feature) == 1:  # the legacy ``[Value("string")]`` spelling
+        return feature[0]
+    return None
+
+
+def is_string_sequence(feature: Any) -> bool:
+    item = sequence_item(feature)
+    return item is not None and is_string(item)
+
+
+def is_tag_sequence(feature: Any) -> bool:
+    item = sequence_item(feature)
+    return item is not None and (is_string(item) or isinstance(item, ClassLabel)
+                                 or getattr(item, "dtype", "").startswith("int"))
+
+
+@register_task
+class TokenClassification(TaskAdapter):
+    """Per-word tagging (NER) of word-split sentences with ``AutoModelForTokenClassification``."""
+
+    name = "token-classification"
+    pipeline_tag = "token-classification"
+    description = "Tag every word of word-split sentences (NER); models aligned over entity types; entity-level F1."
+    preferred_inputs = ("tokens", "words")
+    metrics = ("f1", "accuracy")
+
+    # ---- columns -------------------------------------------------------------------------------------------------
+    def is_input_feature(self, name: str, feature: Any) -> bool:
+        return is_string_sequence(feature)
+
+    def label_column(self, features: Features) -> str | None:
+        for name in TAG_COLUMNS:
+            if name in features and is_tag_sequence(features[name]):
+                return name
+        for name, feat in features.items():
+            if isinstance(sequence_item(feat), ClassLabel) and "ner" in name.lower():
+                return name
+        return None
+
+    def resolve_columns(self, features: Features, columns: list[str] | None) -> list[str]:
+        cols = super().resolve_columns(features, columns)
+        if not is_string_sequence(features[cols[0]]):
+            raise ColumnError(f"Column {cols[0]!r} is not a list of words (got {features[cols[0]]}); token-classification "
+                              "needs pre-split sentences.")
+        return cols
+
+    def label_names(self, features: Features, column: str | None) -> list[str] | None:
+        if column is None:
+            return None
+        item = sequence_item(features[column])
+        return list(item.names) if isinstance(item, ClassLabel) else None
+
+    def prepare_label_names(self, names: list[str] | None) -> list[str]:
+        if not names:
+            raise DatasetError("token-classification needs the target's entity types: the tag column is not a sequence "
+                               "of ClassLabel; pass --labels, e.g. --labels PER,LOC,ORG,MISC (or the BIO tags).")
+        names = [str(n).strip() for n in names]
+        return list(names) if is_tag_set(names) else bio_tags(names)
+
+    def align_labels(self, id2label: dict[int, str] | None, target_names: list[str]) -> TagAlignment:
+        return align_tags(id2label, target_names)
+
+    def labels_array(self, rows: Dataset, column: str) -> np.ndarray:
+        values = rows[column]
+        out = np.empty(len(values), dtype=object)
+        out[:] = [list(v) for v in values]
+        return out
+
+    # ---- raw view ------------------------------------------------------------------------------------------------
+    def raw(self, rows: Dataset, columns: list[str]) -> RawData:
+        return RawData(kind="text", texts=[" ".join(str(w) for w in words) for words in rows[columns[0]]])
+
+    # ---- models --------------------------------------------------------------------------------------------------
+    def load_model(self, path: str, *, allow_pickle: bool = False) -> Any:
+        from transformers import AutoModelForTokenClassification
+
+        return AutoModelForTokenClassification.from_pretrained(
+            path, trust_remote_code=False, use_safetensors=None if allow_pickle else True
+        )
+
+    def load_preprocessor(self, path: str) -> Any:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        if not getattr(tok, "is_fast", False):
+            raise CandidateError("load failed: token-classification needs a fast tokenizer (for word ids)")
+        if getattr(tok, "add_prefix_space", None) is False:  # byte-level BPE (RoBERTa, GPT-2) on pre-split words
+            tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False, add_prefix_space=True)
+        return tok
+
+    def preprocessor_key(self, path: str) -> str:
+        return TextClassification.preprocessor_key(self, path)  # type: ignore[arg-type]
+
+    def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
+        sentences = [[str(w) for w in words] for words in rows[columns[0]]]
+        n_words = np.array([len(s) for s in sentences], dtype=np.int64)
+        enc = preprocessor(sentences, is_split_into_words=True, truncation=True, max_length=max_length, padding=False)
+        first: list[list[int]] = []
+        for i, count in enumerate(n_words.tolist()):
+            pos = [_UNSEEN] * count
+            for j, w in enumerate(enc.word_ids(i)):
+                if w is not None and w < count and pos[w] == _UNSEEN:
+                    pos[w] = j
+            first.append(pos)
+        inputs: dict[str, Any] = {}
+        lengths = None
+        for key in ("input_ids", "token_type_ids"):
+            if key in enc:
+                inputs[key] = pack(enc[key])
+                if key == "input_ids":
+                    lengths = inputs[key][2]
+        assert lengths is not None
+        inputs["word_pos"] = pack(first)
+        inputs["max_words"] = max(1, int(n_words.max()) if len(n_words) else 1)
+        inputs["pad_token_id"] = preprocessor.pad_token_id if preprocessor.pad_token_id is not None else 0
+        return Encoded(inputs=inputs, lengths=lengths)
+
+    def batches(self, encoded: Encoded, batch_size: int, preprocessor: Any = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+        pad = encoded.inputs["pad_token_id"]
+        flat, offsets, lengths = encoded.inputs["input_ids"]
+        wflat, woff, wlen = encoded.inputs["word_pos"]
+        width_words = encoded.inputs["max_words"]
+        for idx in length_batches(encoded.lengths, batch_size):
+            ids = gather_padded(flat, offsets, lengths, idx, pad)
+            mask = (np.arange(ids.shape[1])[None, :] < lengths[idx, None]).astype(np.int64)
+            pos = np.full((len(idx), width_words), _PADDED, dtype=np.int64)
+            got = gather_padded(wflat, woff, wlen, idx, _PADDED)
+            pos[:, : got.shape[1]] = got
+            batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask),
+                     "word_pos": torch.from_numpy(pos)}
+            if "token_type_ids" in encoded.inputs:
+                tflat, toff, tlen = encoded.inputs["token_type_ids"]
+                batch["token_type_ids"] = torch.from_numpy(gather_padded(tflat, toff, tlen, idx, 0))
+            yield idx, batch
+
+    def forward(self, model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
+        inputs = {k: v for k, v in batch.items() if k != "word_pos"}
+        word_pos = batch["word_pos"]
+        out = model(**inputs, output_hidden_states=True)
+        logits = out.logits  # (B, T, C)
+        index = word_pos.clamp(min=0).unsqueeze(-1).expand(-1, -1, logits.shape[-1])
+        words = torch.gather(logits, 1, index)  # (B, W, C): each word's first sub-token
+        words = torch.where((word_pos == _UNSEEN).unsqueeze(-1), torch.zeros_like(words), words)
+        words = torch.where((word_pos == _PADDED).unsqueeze(-1), torch.full_like(words, PAD), words)
+        hidden = out.hidden_states[-1]
+        mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return words, pooled
+
+    # ---- outputs -------------------------------------------------------------------------------------------------
+    def score_logits(self, logits: np.ndarray) -> np.ndarray:
+        """One row per word of the sample (sentence by sentence, word by word): the padding rows are dropped."""
+        logits = np.asarray(logits)
+        if logits.ndim != 3:
+            return logits
+        flat = logits.reshape(-1, logits.shape[-1])
+        return flat[~np.isnan(flat).all(axis=1)]
+
+    def evaluate(self, metric: str, labels: Any, predictions: np.ndarray, label_names: list[str] | None) -> float:
+        gold = [[_tag_name(t, label_names) for t in sentence] for sentence in labels]
+        sizes = [len(s) for s in gold]
+        if int(np.sum(sizes)) != len(predictions):
+            raise ValueError(f"{len(predictions)} word predictions for {int(np.sum(sizes))} gold tags")
+        names = label_names or []
+        flat = [names[p] if 0 <= p < len(names) else "O" for p in np.asarray(predictions).tolist()]
+        bounds = np.cumsum([0, *sizes])
+        pred = [flat[bounds[k] : bounds[k + 1]] for k in range(len(sizes))]
+        if metric == "f1":
+            return entity_f1(gold, pred)
+        if metric == "accuracy":
+            same = [_same_tag(g, p) for gs, ps in zip(gold, pred) for g, p in zip(gs, ps)]
+            return float(np.mean(same)) if same else 0.0
+        raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
+
+    # ---- reference space -----------------------------------------------------------------------------------------
+    reference_id = TextClassification.reference_id
+
+    def embed_reference(self, rows: Dataset, columns: list[str], *, batch_size: int, device: Any) -> np.ndarray:
+        """all-MiniLM-L6-v2 embeddings of the sentences (words joined by spaces), as for text classification."""
+        from .base import TASKS
+        from .text import embed_texts
+
+        texts = Dataset.from_dict({"text": self.raw(rows, columns).texts})
+        return embed_texts(TASKS.get("text-classification"), texts, ["text"], batch_size=batch_size, device=device)
+
+
+def _tag_name(tag: Any, names: list[str] | None) -> str:
+    if isinstance(tag, (int, np.integer)) and not isinstance(tag, bool):
+        if names is None or not 0 <= int(tag) < len(names):
+            raise ValueError(f"tag id {tag} outside the target's tag names")
+        return names[int(tag)]
+    return str(tag)
+
+
+def _same_tag(a: str, b: str) -> bool:
+    """Two tags are the same when prefix and entity type (up to synonyms) agree."""
+    from ..candidates.labels import entity_type_key
+
+    (pa, ta), (pb, tb) = split_tag(a), split_tag(b)
+    return pa == pb and (pa == "O" or entity_type_key(ta) == entity_type_key(tb))
