@@ -200,7 +200,8 @@ def test_recipe_validation():
 
 def test_architecture_registry():
     assert {"text-classification/tiny-bert", "text-classification/minilm"} <= set(list_architectures())
-    assert list_architectures("text-classification/*") == ["text-classification/minilm", "text-classification/tiny-bert"]
+    text = ["text-classification/minilm", "text-classification/tiny-bert"]
+    assert list_architectures("text-classification/*") == text
     with pytest.raises(HFSearchError, match="Did you mean 'text-classification/tiny-bert'"):
         get_architecture("text-classification", "tiny-brt")
     with pytest.raises(HFSearchError, match="Unknown parameter"):
@@ -211,7 +212,7 @@ def test_architecture_registry():
 def test_label_noise_and_row_selection():
     labels = [i % 2 for i in range(1000)]
     noisy = add_label_noise(labels, 0.3, num_labels=2, seed=0)
-    assert sum(a != b for a, b in zip(labels, noisy)) == 300
+    assert sum(a != b for a, b in zip(labels, noisy, strict=True)) == 300
     assert noisy == add_label_noise(labels, 0.3, num_labels=2, seed=0) != add_label_noise(labels, 0.3, 2, seed=1)
     three = add_label_noise([0] * 100, 1.0, num_labels=3, seed=0)
     assert set(three) == {1, 2}

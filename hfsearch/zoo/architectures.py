@@ -123,7 +123,7 @@ class Architecture(ABC):
     def with_label_noise(self, rows: Sequence[Row], fraction: float, num_labels: int, seed: int) -> list[Row]:
         """Copies of `rows` with a seeded `fraction` of their labels replaced (see `add_label_noise`)."""
         labels = add_label_noise([row[self.label_column] for row in rows], fraction, num_labels, seed)
-        return [{**row, self.label_column: label} for row, label in zip(rows, labels)]
+        return [{**row, self.label_column: label} for row, label in zip(rows, labels, strict=True)]
 
     @abstractmethod
     def build(self, rows: Sequence[Row], label_names: list[str]) -> tuple[PreTrainedModel, Any]:
@@ -168,7 +168,7 @@ class TextClassificationArchitecture(Architecture):
         keys = list(enc.keys())
         features = [{k: enc[k][i] for k in keys} for i in range(len(rows))]
         if self.label_column in rows[0]:
-            for feature, row in zip(features, rows):
+            for feature, row in zip(features, rows, strict=True):
                 feature["labels"] = int(row[self.label_column])
         return features, np.array([len(f["input_ids"]) for f in features], dtype=np.int64)
 

@@ -397,7 +397,7 @@ def _write_metadata(
         "batch_size": config["batch_size"],
         "max_length": config["max_length"],
         "seed": candidate.seed,
-        "label_noise": candidate.label_noise,
+        "label_noise": _describe_noise(candidate.label_noise),
         "training_seconds": record["train_seconds"],
     }
     if arch.params:
@@ -422,6 +422,12 @@ def _write_metadata(
         _write_if_changed(folder / "hub.json", json.dumps(hub, sort_keys=True) + "\n")
     elif (folder / "hub.json").exists():
         (folder / "hub.json").unlink()
+
+
+def _describe_noise(fraction: float) -> str:
+    if not fraction:
+        return "none"
+    return f"{fraction:g} (this fraction of training labels was replaced by another class: a deliberately worse model)"
 
 
 def _write_dataset_repo(recipe: ZooRecipe, spec: DomainSpec, splits: dict[str, list[Row]], root: Path) -> None:
