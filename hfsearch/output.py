@@ -29,7 +29,9 @@ def print_table(df: pd.DataFrame, *, title: str | None = None, highlight_first: 
 
     table = Table(title=title, caption=caption, show_lines=False)
     for col in df.columns:
-        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left")
+        numeric = pd.api.types.is_numeric_dtype(df[col])
+        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=col in ("model", "name", "scorer"))
     for i, row in enumerate(df.itertuples(index=False)):
         table.add_row(*(_fmt(v) for v in row), style="bold green" if highlight_first and i == 0 else None)
     Console(file=sys.stdout, width=max(120, Console().width)).print(table)
