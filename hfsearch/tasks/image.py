@@ -3,7 +3,8 @@
 **Input column.** A `datasets.Image` feature, an ``Array2D``/``Array3D`` feature, or nested lists of numbers (a
 ``(height, width)`` grid, or ``(height, width, channels)`` / ``(channels, height, width)`` with 1, 3 or 4 channels),
 e.g. images stored in JSON lines. Numeric arrays follow the 8-bit convention: values are intensities on 0–255, except
-floating-point arrays whose values all lie in [0, 1], which are scaled by 255. Everything is turned into a PIL image in
+a floating-point image whose values all lie in [0, 1] (decided per image), which is scaled by 255. JSON stores floats
+like 3.0 as floats, so write 0–255 intensities as integers. Everything is turned into a PIL image in
 the mode the candidate's processor expects (one channel when its ``image_mean`` has one value, else RGB), so the
 processor's own resizing and normalisation apply exactly as at training time.
 
