@@ -72,3 +72,32 @@ def env_for_subprocess(tmp_path: Path) -> dict[str, str]:
     env["HFSEARCH_CACHE"] = str(tmp_path / "outputs")
     env["COLUMNS"] = "200"
     return env
+
+
+#: The project's shared data folder (``shared/`` beside the checkout, as in CI).
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    """``sentiment(domain, n, seed)``: n seeded rows of a real sentiment corpus (skips when the data is absent)."""
+    import json
+
+    import numpy as np
+
+    root = SHARED_DATA / "sentiment"
+    if not root.exists():
+        pytest.skip(f"real text corpora not found at {root}")
+    cache: dict[str, list[str]] = {}
+
+    def load(domain: str, n: int, seed: int) -> list[str]:
+        if domain not in cache:
+            path = root / domain / "train.jsonl"
+            if not path.exists():
+                pytest.skip(f"{path} not found")
+            cache[domain] = [json.loads(line)["text"] for line in path.open()]
+        rows = cache[domain]
+        pick = np.random.default_rng(seed).choice(len(rows), min(n, len(rows)), replace=False)
+        return [rows[i] for i in pick]
+
+    return load

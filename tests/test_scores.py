@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,27 +45,6 @@ EXPECTED = {
     "popularity": ("prior", True, None),
     "size": ("prior", True, None),
 }
-SENTIMENT = Path("/work/shared/data/sentiment")
-
-
-@pytest.fixture(scope="module")
-def sentiment():
-    """``sentiment(domain, n, seed)``: n seeded rows of a real sentiment corpus (skips when the data is absent)."""
-    if not SENTIMENT.exists():
-        pytest.skip(f"real text corpora not found at {SENTIMENT}")
-    cache: dict[str, list[str]] = {}
-
-    def load(domain: str, n: int, seed: int) -> list[str]:
-        if domain not in cache:
-            path = SENTIMENT / domain / "train.jsonl"
-            if not path.exists():
-                pytest.skip(f"{path} not found")
-            cache[domain] = [json.loads(line)["text"] for line in path.open()]
-        rows = cache[domain]
-        pick = np.random.default_rng(seed).choice(len(rows), min(n, len(rows)), replace=False)
-        return [rows[i] for i in pick]
-
-    return load
 
 
 SYMMETRIC = ["jsd", "l2d", "mmd", "wasserstein", "frechet", "cosine"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,28 +19,7 @@ from hfsearch.scores.histograms import (
     tokenize,
 )
 
-SENTIMENT = Path("/work/shared/data/sentiment")
 BROAD = ["uci_yelp", "airline_reviews", "imdb_reviews", "blog_posts", "amazon_sentences"]
-
-
-@pytest.fixture(scope="module")
-def sentiment():
-    """``sentiment(domain, n, seed)``: n seeded rows of a real sentiment corpus (skips when the data is absent)."""
-    if not SENTIMENT.exists():
-        pytest.skip(f"real text corpora not found at {SENTIMENT}")
-    cache: dict[str, list[str]] = {}
-
-    def load(domain: str, n: int, seed: int) -> list[str]:
-        if domain not in cache:
-            path = SENTIMENT / domain / "train.jsonl"
-            if not path.exists():
-                pytest.skip(f"{path} not found")
-            cache[domain] = [json.loads(line)["text"] for line in path.open()]
-        rows = cache[domain]
-        pick = np.random.default_rng(seed).choice(len(rows), min(n, len(rows)), replace=False)
-        return [rows[i] for i in pick]
-
-    return load
 
 
 def numeric(kind: str, n: int, rng: np.random.Generator, f: int = 64) -> np.ndarray:
