@@ -201,7 +201,6 @@ def _show_rows(df: Any, args: argparse.Namespace) -> None:
 
 def _cmd_env(args: argparse.Namespace) -> int:
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     info: dict[str, Any] = {"hfsearch": _version("hfsearch"), "python": platform.python_version(), "platform": platform.platform()}
     for pkg in ("torch", "transformers", "huggingface_hub", "datasets", "accelerate", "gradio", "numpy"):
