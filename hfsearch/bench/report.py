@@ -70,7 +70,8 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
          f"{len(wl.domains)} domains; each domain in turn is the target")
         + (", and candidates trained on it are excluded (leave-one-domain-out)." if wl.exclude_source_domain else
            " (candidates trained on it are kept)."),
-        (f"- Per target: {wl.samples} seeded rows of its test split (seed {wl.seed}), labels hidden from every scorer; "
+        (f"- Per target: {wl.samples} seeded rows of its test split (seed {wl.seed}; all rows when the split is "
+         "smaller), labels hidden from every scorer; "
          f"ground truth = each candidate's {' and '.join(wl.metrics)} on those rows; grades use **{metric}**."),
         (f"- Regret = best {metric} − {metric} of the scorer's choice, in points (ties at the top of a score are "
          "averaged); top-1 = the choice is a truly best model; Kendall τ-b and Spearman ρ between score and true "
@@ -90,6 +91,28 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
         lines.append(f"| {s.rank} | {name} | {kind} | {_ci(s.regret, 1)} | {_ci(s.top1, 2)} | {_ci(s.kendall_tau, 2)} | "
                      f"{_ci(s.spearman_rho, 2)} | {_f(s.coverage, 2)} |")
     lines += ["", "↓ = lower score is better (the score is negated before ranking).", ""]
+
+    if result.by_architecture:
+        archs = list(result.by_architecture)
+        lines += ["### Within one architecture (mean over targets)", "",
+                  ("The same grades among the candidates of one architecture only: the paper's setting, where models "
+                   "share a family and differ in their training data. Similarity scorers depend on the training data "
+                   "alone, so this isolates what they can see."), "",
+                  "| scorer | " + " | ".join(f"{a}: regret | {a}: top-1 | {a}: τ" for a in archs) + " |",
+                  "|---|" + "---|---|---|" * len(archs)]
+        per = {a: {s.scorer: s for s in rows} for a, rows in result.by_architecture.items()}
+        for s in result.summaries:
+            cells = []
+            for a in archs:
+                row = per[a].get(s.scorer)
+                cells += [_ci(row.regret, 1), _f(row.top1[0]), _f(row.kendall_tau[0])] if row else ["–"] * 3
+            name = f"*{s.scorer}*" if s.scorer == RANDOM else s.scorer
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        counts = {a: [t.by_architecture[a][RANDOM].n_scored for t in result.targets if a in t.by_architecture]
+                  for a in archs}
+        lines += ["", "Candidates per target and architecture: "
+                  + "; ".join(f"{a} {min(c)}–{max(c)}" if min(c) != max(c) else f"{a} {c[0]}" for a, c in counts.items())
+                  + ".", ""]
 
     # per-target regret table
     targets = result.targets

@@ -56,6 +56,8 @@ class TargetResult:
         outcomes (`dict[str, ScorerOutcome]`): per scorer column (plus ``"random"``), on the primary metric.
         best (`list[str]`): the truly best candidate(s) on the primary metric.
         seconds (`float`): search + grading time.
+        by_architecture (`dict[str, dict[str, ScorerOutcome]]`): the same grades among the candidates of one
+            architecture only (the paper's setting: one model family, different training data).
     """
 
     target: str
@@ -71,6 +73,7 @@ class TargetResult:
     best: list[str]
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    by_architecture: dict[str, dict[str, ScorerOutcome]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +81,7 @@ class TargetResult:
             "excluded": self.excluded, "skipped": self.skipped, "truth": self.truth, "best": self.best,
             "scores": self.scores, "unavailable": self.unavailable,
             "outcomes": {k: v.to_dict() for k, v in self.outcomes.items()},
+            "outcomes_by_architecture": {a: {k: v.to_dict() for k, v in o.items()} for a, o in self.by_architecture.items()},
             "seconds": round(self.seconds, 2), "timings": {k: round(v, 2) for k, v in self.timings.items()},
         }
 
@@ -122,6 +126,7 @@ class BenchResult:
     paired: list[dict[str, Any]]
     timings: dict[str, float]
     registry: str
+    by_architecture: dict[str, list[ScorerSummary]] = field(default_factory=dict)
 
     def leaderboard(self) -> list[dict[str, Any]]:
         """The scorers, best first (rank 1 = lowest mean regret), with the random pick as a reference row."""
@@ -145,6 +150,7 @@ class BenchResult:
             },
             "zoo": self.zoo,
             "leaderboard": self.leaderboard(),
+            "leaderboard_by_architecture": {a: [s.to_dict() for s in rows] for a, rows in self.by_architecture.items()},
             "paired": self.paired,
             "targets": [t.to_dict() for t in self.targets],
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
@@ -231,14 +237,15 @@ def grade_target(
 
 
 def summarize(
-    targets: list[TargetResult], columns: Sequence[tuple[str, str, bool]], *, resamples: int, level: float, seed: int,
-    notes: dict[str, str] | None = None,
+    per_target: Sequence[dict[str, ScorerOutcome]], columns: Sequence[tuple[str, str, bool]], *, resamples: int,
+    level: float, seed: int, notes: dict[str, str] | None = None,
 ) -> list[ScorerSummary]:
-    """Scorer grades averaged over targets, ranked by mean regret (then top-1, then tau); random included."""
+    """Scorer grades (one ``{scorer: outcome}`` per target) averaged over targets, ranked by mean regret (then top-1,
+    then tau); the random reference is included."""
     notes = notes or {}
     rows: list[ScorerSummary] = []
     for col, kind, hib in [*columns, (RANDOM, "reference", True)]:
-        outs = [t.outcomes[col] for t in targets if col in t.outcomes]
+        outs = [t[col] for t in per_target if col in t]
 
         def ci(attr: str, outs: list[ScorerOutcome] = outs) -> tuple[float | None, float | None, float | None]:
             return bootstrap_ci([getattr(o, attr) for o in outs], resamples=resamples, level=level, seed=seed)
@@ -359,6 +366,7 @@ def run_benchmark(
         })
 
     accelerator = make_accelerator(device) if device else None
+    arch_of = {f"{wl.org}/{c.name}": c.architecture for c in wl.candidates}
     results: list[TargetResult] = []
     t0 = time.perf_counter()
     for target in wl.targets:
@@ -379,13 +387,19 @@ def run_benchmark(
         unavailable = {col: {c.repo_id: c.unavailable[col] for c in result.candidates if col in c.unavailable}
                        for col, _, _ in columns}
         outcomes = grade_target(scores, primary, higher)
+        by_arch: dict[str, dict[str, ScorerOutcome]] = {}
+        for arch in sorted({arch_of[m] for m in primary}):
+            sub = {m: v for m, v in primary.items() if arch_of[m] == arch}
+            if len(sub) >= 2:
+                by_arch[arch] = grade_target({c: {m: v for m, v in vals.items() if m in sub} for c, vals in scores.items()},
+                                             sub, higher)
         best_value = max(primary.values()) if primary else None
         best = sorted(m for m, v in primary.items() if best_value is not None and v >= best_value - 1e-12)
         tr = TargetResult(
             target=target, dataset=recipe.dataset_id(target), n_rows=result.n_samples, candidates=eligible,
             excluded=excluded, skipped=[s.to_dict() for s in result.skipped], truth=truth, scores=scores,
             unavailable={k: v for k, v in unavailable.items() if v}, outcomes=outcomes, best=best,
-            seconds=time.perf_counter() - t1, timings=dict(result.timings),
+            seconds=time.perf_counter() - t1, timings=dict(result.timings), by_architecture=by_arch,
         )
         results.append(tr)
         say(f"[{wl.name}] target {target}: {len(primary)} candidates on {result.n_samples} rows, best "
@@ -398,10 +412,15 @@ def run_benchmark(
     notes = {}
     if wl.popularity_seed is not None and any(c == "popularity" for c, _, _ in columns):
         notes["popularity"] = "synthetic downloads (seeded, uninformative by construction): a sanity baseline"
-    summaries = summarize(results, columns, resamples=wl.bootstrap_resamples, level=wl.bootstrap_level,
-                          seed=wl.bootstrap_seed, notes=notes)
-    focus = [c for c, _, _ in columns if c.split(":")[0] == "adaptivity"]
+    boot = {"resamples": wl.bootstrap_resamples, "level": wl.bootstrap_level, "seed": wl.bootstrap_seed}
+    summaries = summarize([t.outcomes for t in results], columns, notes=notes, **boot)  # type: ignore[arg-type]
+    archs = sorted({a for t in results for a in t.by_architecture})
+    by_architecture = {
+        a: summarize([t.by_architecture[a] for t in results if a in t.by_architecture], columns, notes=notes, **boot)  # type: ignore[arg-type]
+        for a in archs
+    } if len(set(arch_of.values())) > 1 else {}
+    focus = [c for c, _, _ in columns if c.split(":")[0] == "adaptivity"][:1]  # the paper's measure, first space listed
     paired = paired_comparison(results, focus, [c for c, _, _ in columns] + [RANDOM])
     timings = {"build_zoo": t_build, "evaluate": t_eval, "total": time.perf_counter() - t_start}
     return BenchResult(workload=wl, zoo=zoo, targets=results, summaries=summaries, paired=paired, timings=timings,
-                       registry=str(registry))
+                       registry=str(registry), by_architecture=by_architecture)

@@ -437,6 +437,11 @@ def _parse_candidates(where: str, raw: Any, domains: Mapping[str, Domain], task:
         for key in ("epochs", "batch_size", "max_train_rows"):
             if key in train:
                 _int(f"{at}.{key}", train[key], minimum=1)
+        if "learning_rate" in train and (isinstance(train["learning_rate"], bool)
+                                         or not isinstance(train["learning_rate"], (int, float))
+                                         or train["learning_rate"] <= 0):
+            raise _fail(f"{at}.learning_rate", f"expected a positive number, got {train['learning_rate']!r} "
+                                               "(write 1.0e-4, not 1e-4: YAML reads the latter as text).")
         if "mixture" in entry:
             groups = [_as_list(f"{at}.mixture", entry["mixture"])]
             if len(groups[0]) < 2 or len(set(groups[0])) != len(groups[0]):
