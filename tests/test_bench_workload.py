@@ -202,3 +202,8 @@ def test_errors_come_before_any_training(two_domains: Path, monkeypatch):
     with pytest.raises(WorkloadError):
         run_benchmark(bad, zoo_dir=two_domains / "zoo")
     assert not (two_domains / "zoo").exists()
+
+
+def test_learning_rate_written_as_text(two_domains: Path):
+    body = BASE.replace("    architectures: [tiny-bert]\n", "    architectures: [tiny-bert]\n    learning_rate: 1e-4\n")
+    assert "learning_rate" in _error(_write(two_domains, body))
