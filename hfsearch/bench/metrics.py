@@ -77,6 +77,14 @@ def choose(scores: Scores, higher_is_better: bool = True, *, candidates: Sequenc
     return sorted(m for m, v in o.items() if v == best)
 
 
+def _choice(scores: Scores, truth: Truth, higher_is_better: bool) -> tuple[list[str], float] | None:
+    """The scorer's choice among the models with a true metric, and the best true metric (``None``: no choice)."""
+    if not truth:
+        return None
+    chosen = choose(scores, higher_is_better, candidates=list(truth))
+    return (chosen, max(truth.values())) if chosen else None
+
+
 def regret(scores: Scores, truth: Truth, higher_is_better: bool = True) -> float | None:
     """Expected regret in points of following the scorer: ``100 × (max truth − truth of its choice)``.
 
@@ -90,12 +98,10 @@ def regret(scores: Scores, truth: Truth, higher_is_better: bool = True) -> float
     25.0
     ```
     """
-    if not truth:
+    pick = _choice(scores, truth, higher_is_better)
+    if pick is None:
         return None
-    chosen = choose(scores, higher_is_better, candidates=list(truth))
-    if not chosen:
-        return None
-    best = max(truth.values())
+    chosen, best = pick
     return _points(float(np.mean([best - truth[m] for m in chosen])))
 
 
@@ -111,12 +117,10 @@ def top1(scores: Scores, truth: Truth, higher_is_better: bool = True, *, tol: fl
     0.5
     ```
     """
-    if not truth:
+    pick = _choice(scores, truth, higher_is_better)
+    if pick is None:
         return None
-    chosen = choose(scores, higher_is_better, candidates=list(truth))
-    if not chosen:
-        return None
-    best = max(truth.values())
+    chosen, best = pick
     return float(np.mean([1.0 if truth[m] >= best - tol else 0.0 for m in chosen]))
 
 

@@ -7,8 +7,10 @@ preprocessor, batch it, and run a forward pass that returns logits and pooled fe
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
 import numpy as np
@@ -264,6 +266,18 @@ def get_task(name: str) -> TaskAdapter:
         return TASKS.get(name)
     except TaskError as exc:
         raise TaskError(f"{exc} Supported tasks: {', '.join(TASKS.names())}.") from None
+
+
+def files_key(path: str, names: tuple[str, ...]) -> str:
+    """A content key of the preprocessor files `names` present in the folder `path` (name and bytes of each):
+    candidates whose tokenizer or image processor files are identical share one encoding of the sample."""
+    h = hashlib.sha256()
+    for name in names:
+        f = Path(path) / name
+        if f.is_file():
+            h.update(name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:24]
 
 
 def is_string(feature: Any) -> bool:

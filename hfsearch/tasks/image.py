@@ -28,8 +28,6 @@ checkpoints download their weights at run time, and none ships inside a Python p
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -37,7 +35,7 @@ from datasets import Dataset, Features, Image
 
 from ..errors import ColumnError
 from ..scores.base import RawData
-from .base import Encoded, ReferenceUnavailable, TaskAdapter, register_task
+from .base import Encoded, ReferenceUnavailable, TaskAdapter, files_key, register_task
 
 #: Side of the fixed grayscale grid of the raw view (see the module docstring).
 RAW_SIZE = 28
@@ -166,13 +164,7 @@ class ImageClassification(TaskAdapter):
         return AutoImageProcessor.from_pretrained(path, trust_remote_code=False, **kwargs)
 
     def preprocessor_key(self, path: str) -> str:
-        h = hashlib.sha256()
-        for name in _PROCESSOR_FILES:
-            f = Path(path) / name
-            if f.is_file():
-                h.update(name.encode())
-                h.update(f.read_bytes())
-        return h.hexdigest()[:24]
+        return files_key(path, _PROCESSOR_FILES)
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         """The images, decoded once into PIL images of the processor's mode; the processor runs per batch (so a

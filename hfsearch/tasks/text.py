@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -12,7 +10,7 @@ from datasets import Dataset, Features
 
 from ..errors import ColumnError
 from ..scores.base import RawData
-from .base import Encoded, TaskAdapter, is_string, register_task
+from .base import Encoded, TaskAdapter, files_key, is_string, register_task
 
 #: Column-name pairs recognised as a text pair, in preference order.
 PAIR_COLUMNS = (
@@ -23,8 +21,8 @@ PAIR_COLUMNS = (
     ("left", "right"),
 )
 
-_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "merges.txt",
-                    "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "merges.txt",
+                   "vocab.json", "spiece.model", "sentencepiece.bpe.model")
 
 
 def pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,13 +90,7 @@ class TextClassification(TaskAdapter):
         return AutoTokenizer.from_pretrained(path, trust_remote_code=False)
 
     def preprocessor_key(self, path: str) -> str:
-        h = hashlib.sha256()
-        for name in _TOKENIZER_FILES:
-            f = Path(path) / name
-            if f.is_file():
-                h.update(name.encode())
-                h.update(f.read_bytes())
-        return h.hexdigest()[:24]
+        return files_key(path, TOKENIZER_FILES)
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         if len(columns) > 2:

@@ -35,9 +35,9 @@ from datasets import ClassLabel, Dataset, Features
 from ..candidates.labels import TagAlignment, align_tags, bio_tags, is_tag_set, split_tag
 from ..errors import CandidateError, ColumnError, DatasetError
 from ..scores.base import RawData
-from .base import Encoded, TaskAdapter, is_string, register_task
+from .base import Encoded, TaskAdapter, files_key, is_string, register_task
 from .entities import entity_f1
-from .text import TextClassification, gather_padded, length_batches, pack
+from .text import TOKENIZER_FILES, TextClassification, gather_padded, length_batches, pack
 
 #: Label-column names of token tasks, in preference order.
 TAG_COLUMNS = ("ner_tags", "tags", "labels", "label", "ner_labels", "entities")
@@ -142,7 +142,7 @@ class TokenClassification(TaskAdapter):
         return tok
 
     def preprocessor_key(self, path: str) -> str:
-        return TextClassification.preprocessor_key(self, path)  # type: ignore[arg-type]
+        return files_key(path, TOKENIZER_FILES)
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         sentences = [[str(w) for w in words] for words in rows[columns[0]]]

@@ -70,9 +70,7 @@ class ImageClassificationArchitecture(Architecture):
         return collate
 
     def metrics(self, logits: list[np.ndarray], rows: Sequence[Row]) -> dict[str, float]:
-        labels = np.array([int(r[self.label_column]) for r in rows])
-        preds = np.stack(logits).argmax(-1) if logits else np.zeros(0, dtype=np.int64)
-        return {"accuracy": float((preds == labels).mean()) if len(labels) else 0.0}
+        return self.accuracy(logits, rows)
 
 
 @register_architecture("image-classification", "tiny-vit")

@@ -144,6 +144,12 @@ class Architecture(ABC):
     def metrics(self, logits: list[np.ndarray], rows: Sequence[Row]) -> dict[str, float]:
         """Evaluation metrics of predictions `logits` against the labels of `rows` (must include `primary_metric`)."""
 
+    def accuracy(self, logits: list[np.ndarray], rows: Sequence[Row]) -> dict[str, float]:
+        """``{"accuracy": …}`` of the arg-max class of each row's `logits` against its label (0.0 without rows)."""
+        labels = np.array([int(r[self.label_column]) for r in rows])
+        preds = np.stack(logits).argmax(-1) if logits else np.zeros(0, dtype=np.int64)
+        return {"accuracy": float((preds == labels).mean()) if len(labels) else 0.0}
+
     def save(self, model: PreTrainedModel, processor: Any, folder: Path) -> None:
         """Write model weights (safetensors only), config and processor files to `folder`."""
         model.save_pretrained(folder)
