@@ -63,9 +63,7 @@ class TaskAdapter(ABC):
         names = list(features)
         label = self.label_column(features)
         if columns:
-            missing = [c for c in columns if c not in features]
-            if missing:
-                raise ColumnError(f"Column {missing[0]!r} not found; columns are: {', '.join(names)}.")
+            require_columns(features, columns)
             lo, hi = self.n_inputs
             if not lo <= len(columns) <= hi:
                 want = str(lo) if lo == hi else f"{lo} to {hi}"
@@ -266,6 +264,13 @@ def get_task(name: str) -> TaskAdapter:
         return TASKS.get(name)
     except TaskError as exc:
         raise TaskError(f"{exc} Supported tasks: {', '.join(TASKS.names())}.") from None
+
+
+def require_columns(features: Features, columns: list[str]) -> None:
+    """Raise `ColumnError` naming the first of `columns` that the dataset does not have, and the ones it has."""
+    missing = [c for c in columns if c not in features]
+    if missing:
+        raise ColumnError(f"Column {missing[0]!r} not found; columns are: {', '.join(features)}.")
 
 
 def files_key(path: str, names: tuple[str, ...]) -> str:

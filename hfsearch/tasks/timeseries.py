@@ -68,7 +68,7 @@ from datasets import (
 from ..candidates.candidate import Candidate
 from ..errors import ColumnError, DatasetError, TaskError
 from ..scores.base import RawData
-from .base import Encoded, TaskAdapter, register_task
+from .base import Encoded, TaskAdapter, register_task, require_columns
 
 #: Column names that never hold a channel of a recording table (form 3), unless chosen with ``--column``.
 ID_LIKE = re.compile(
@@ -267,9 +267,7 @@ class TimeSeriesClassification(TaskAdapter):
         names = list(features)
         label = self.label_column(features)
         if columns:
-            missing = [c for c in columns if c not in features]
-            if missing:
-                raise ColumnError(f"Column {missing[0]!r} not found; columns are: {', '.join(names)}.")
+            require_columns(features, columns)
             depths = {c: series_depth(features[c]) for c in columns}
             if len(columns) == 1 and depths[columns[0]] in (1, 2):
                 return list(columns)
