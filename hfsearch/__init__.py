@@ -21,14 +21,15 @@ __version__ = "0.1.0"
 _LAZY = {
     "find": ("search", "find"),
     "Search": ("search", "Search"),
-    "SearchConfig": ("search", "SearchConfig"),
-    "DEFAULT_SCORES": ("search", "DEFAULT_SCORES"),
+    "SearchConfig": ("config", "SearchConfig"),
+    "DEFAULT_SCORES": ("config", "DEFAULT_SCORES"),
     "SearchResult": ("rank.result", "SearchResult"),
 }
 
 if TYPE_CHECKING:
+    from .config import DEFAULT_SCORES, SearchConfig
     from .rank.result import SearchResult
-    from .search import DEFAULT_SCORES, Search, SearchConfig, find
+    from .search import Search, find
 
 
 def __getattr__(name: str) -> Any:

@@ -6,9 +6,9 @@ Run it locally::
     python spaces_app/app.py --port 7860 [--host 0.0.0.0] [--share]
 
 On a Space, the platform runs ``python app.py`` with ``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT`` set. The app is
-built by `hfsearch.space.build_demo`; this file only finds the package and launches it. Limits (candidates, samples,
+built by `hfsearch.app.build_demo`; this file only finds the package and launches it. Limits (candidates, samples,
 time budget, queue size, restricted mode) are read from ``HFSEARCH_SPACE_*`` environment variables: see
-`hfsearch.space` and README.md.
+`hfsearch.app` and README.md.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ for _root in (_HERE, _HERE.parent):
         sys.path.insert(0, str(_root))
         break
 
-from hfsearch.space import SpaceSettings, build_demo, launch
+from hfsearch.app import SpaceSettings, build_demo, launch
 
 __all__ = ["build_demo", "launch", "main"]
 

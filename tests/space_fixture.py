@@ -24,8 +24,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_app(**overrides) -> Iterator[str]:
-    """Serve `hfsearch.space.build_demo` on 127.0.0.1; yields its URL."""
-    from hfsearch.space import SpaceSettings, build_demo
+    """Serve `hfsearch.app.build_demo` on 127.0.0.1; yields its URL."""
+    from hfsearch.app import SpaceSettings, build_demo
 
     settings = SpaceSettings.from_env(**{"build_demo_registry": False, "max_candidates": 5, "max_samples": 400,
                                          "timeout_s": 120.0, "restricted": False, "bench_dir": None, **overrides})

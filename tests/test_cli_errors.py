@@ -59,7 +59,7 @@ def test_ambiguous_and_missing_column(capsys, tmp_path):
 
 def test_zero_samples(capsys, data_dir):
     code, _, err = _run(capsys, "find", "--task", "text-classification", "--dataset", str(data_dir), "--samples", "0")
-    _assert_one_line_error(code, err, "--samples must be a positive")
+    _assert_one_line_error(code, err, "--samples must be at least 1 (got 0)")
 
 
 def test_unknown_scorer_did_you_mean(capsys, data_dir):

@@ -1,10 +1,11 @@
-"""The Gradio app (`hfsearch.space`, `spaces_app/`): driven through `gradio_client` against the Hub stand-in, plus
+"""The Gradio app (`hfsearch.app`, `spaces_app/`): driven through `gradio_client` against the Hub stand-in, plus
 its rendering helpers, limits and benchmark tab on their own."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -16,9 +17,11 @@ from space_fixture import BEST, LABELS, SCORERS, TARGET, running_app
 gradio_client = pytest.importorskip("gradio_client")
 gr = pytest.importorskip("gradio")
 
-from hfsearch import space
+from hfsearch import app
+from hfsearch.app import bench_view, form, layout, worker
+from hfsearch.app import render as app_render
 from hfsearch.candidates.candidate import Skipped
-from hfsearch.errors import HFSearchError
+from hfsearch.errors import HFSearchError, SearchCancelled
 from hfsearch.rank.result import CandidateResult, ScoreColumn, SearchResult
 from hfsearch.search import Search, SearchConfig
 
@@ -60,8 +63,7 @@ def _hfsearch_message(**cfg) -> str:
     base.update(cfg)
     with pytest.raises(HFSearchError) as info:
         s = Search(SearchConfig(**base))
-        s.load_target()
-        s.discover()
+        s.run_stages("target", "discover", "align")
     return str(info.value)
 
 
@@ -77,7 +79,7 @@ def test_search_returns_the_ranking(client):
     endpoint = os.environ["HF_ENDPOINT"].rstrip("/")
     assert f'href="{endpoint}/{BEST}"' in ranking
     best_row = ranking.split('class="hfs-best"', 1)[1].split("</tr>", 1)[0]
-    assert BEST in best_row and "recommended" in best_row and "(#1)" in best_row
+    assert BEST in best_row and "recommended" in best_row and "#1" in best_row
     for name in SCORERS:
         assert f">{name} " in ranking
     assert f"Recommended: [{BEST}]({endpoint}/{BEST})" in summary
@@ -107,26 +109,35 @@ def test_uploaded_file_and_explicit_models(client, tmp_path):
 @pytest.mark.parametrize(
     "form, cfg",
     [
-        pytest.param({"dataset": ""}, {"dataset": ""}, id="empty-dataset"),
         pytest.param({"split": "dev"}, {"split": "dev"}, id="unknown-split"),
-        pytest.param({"candidates": 0}, {"max_models": 0}, id="zero-candidates"),
-        pytest.param({"samples": 0}, {"samples": 0}, id="zero-samples"),
         pytest.param({"dataset": "nobody/no-such-dataset"}, {"dataset": "nobody/no-such-dataset"}, id="unknown-dataset"),
         pytest.param({"columns": "body"}, {"column": ["body"]}, id="missing-column"),
     ],
 )
-def test_bad_inputs_show_the_one_line_hfsearch_message(client, form, cfg):
+def test_data_problems_show_the_same_one_line_message_as_the_api(client, form, cfg):
     expected = _hfsearch_message(**cfg)
     message = _error_of(client, **form)
     assert message == expected
     assert "\n" not in message and "Traceback" not in message
 
 
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        pytest.param({"dataset": ""}, "Dataset is required.", id="empty-dataset"),
+        pytest.param({"candidates": 0}, "Candidates must be at least 1 (got 0).", id="zero-candidates"),
+        pytest.param({"samples": 0}, "Samples must be at least 1 (got 0).", id="zero-samples"),
+    ],
+)
+def test_bad_options_are_named_by_their_form_label(client, form, message):
+    assert _error_of(client, **form) == message
+
+
 def test_limits_and_unknown_task(client):
-    assert "at most 5 candidates" in _error_of(client, candidates=50)
-    assert "at most 400 rows" in _error_of(client, samples=10_000)
+    assert _error_of(client, candidates=50).startswith("Candidates: this app allows at most 5 (got 50)")
+    assert _error_of(client, samples=10_000).startswith("Samples: this app allows at most 400 (got 10000)")
     assert "text-clasification is not in the list of choices" in _error_of(client, task="text-clasification")
-    assert _error_of(client, scorers=[]) == "Select at least one scorer."
+    assert _error_of(client, scorers=[]) == "Scorers: select at least one scorer."
 
 
 def test_benchmark_tab_through_the_api(client, tmp_path):
@@ -139,13 +150,26 @@ def test_progress_reports_every_stage_and_candidate(client):
     cfg = SearchConfig(task="text-classification", dataset=TARGET, split="test", samples=200, author="test-org",
                        labels=["negative", "positive"], scores=SCORERS, progress=False)
     seen: list[tuple[float, str]] = []
-    result = space.execute_with_progress(Search(cfg), lambda f, msg: seen.append((f, msg)))
+    result = worker.run_search(Search(cfg), 120, lambda f, msg: seen.append((f, msg)))
     assert result.best == BEST
     messages = [m for _, m in seen]
-    assert messages[:3] == ["Loading the target dataset", "Listing candidates", "Downloading and running candidates"]
-    assert messages[3].startswith("Candidate 1/2: downloading and running test-org/")
-    assert messages[4].startswith("Candidate 2/2: ") and messages[5:] == ["Scoring"]
+    assert messages[:4] == ["Loading the target dataset", "Listing candidates", "Aligning label spaces",
+                            "Downloading and running candidates"]
+    assert messages[4].startswith("Candidate 1/2: downloading and running test-org/")
+    assert messages[5].startswith("Candidate 2/2: ") and messages[6:] == ["Scoring", "Ranking"]
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+
+
+def test_time_budget_stops_the_search_cooperatively(client):
+    """The budget cancels the search at its next check (no exception injected into a thread)."""
+    cfg = SearchConfig(task="text-classification", dataset=TARGET, split="test", samples=50, author="test-org",
+                       labels=["negative", "positive"], scores=SCORERS, progress=False, use_cache=False)
+    search = Search(cfg, hooks=[lambda e: time.sleep(0.4) if type(e).__name__ == "CandidateStarted" else None])
+    t0 = time.perf_counter()
+    with pytest.raises(SearchCancelled, match="time budget of 0 s"):
+        worker.run_search(search, 0.3)
+    assert time.perf_counter() - t0 < 30
+    assert threading.active_count() < 50
 
 
 # ---- helpers, without a server -----------------------------------------------------------------------------------
@@ -169,54 +193,67 @@ def _result() -> SearchResult:
 
 
 def test_ranking_html_links_highlights_and_escapes():
-    html = space.ranking_html(_result(), endpoint="https://hub.example")
+    html = app_render.ranking_html(_result(), endpoint="https://hub.example")
     assert 'href="https://hub.example/org/best"' in html
     best = html.split('class="hfs-best"', 1)[1].split("</tr>", 1)[0]
-    assert "org/best" in best and "recommended" in best and "(#1)" in best
+    assert "org/best" in best and "recommended" in best and "#1" in best
     assert "org/a&lt;b&gt;" in html and "<b>" not in html.replace("<b>adaptivity</b>", "")
     assert 'title="the model card declares no datasets"' in html
     assert "jsd ↓" in html and "adaptivity ↑ ★" in html
     # a local registry has no web page
-    assert "href" not in space.ranking_html(_result(), hub_dir="/srv/registry").split("<tbody>")[1]
+    assert "href" not in app_render.ranking_html(_result(), hub_dir="/srv/registry").split("<tbody>")[1]
 
 
 def test_details_and_summary_markdown():
     r = _result()
-    details = space.details_markdown(r, endpoint="https://hub.example")
+    details = app_render.details_markdown(r, endpoint="https://hub.example")
     assert "[d](https://hub.example/datasets/d)" in details
     assert "★ recommended" in details.split("#### 2.")[0]
     assert "the model card declares no datasets" in details
     assert "no safetensors weights \\| pickle" in details  # pipe escaped inside the table
-    summary = space.summary_markdown(r, endpoint="https://hub.example")
+    summary = app_render.summary_markdown(r, endpoint="https://hub.example")
     assert "Recommended: [org/best](https://hub.example/org/best)" in summary
     assert "labels compared by index" in summary
-    fig = space.scores_figure(r)
+    fig = app_render.scores_figure(r)
     assert len([a for a in fig.axes if a.get_visible()]) == 2
-    json_path, csv_path = space.write_downloads(r)
+    json_path, csv_path = app_render.write_downloads(r)
     assert json.loads(Path(json_path).read_text())["best"] == "org/best"
     assert Path(csv_path).read_text().startswith("rank,model,adaptivity,jsd,source")
 
 
 def test_build_config_limits_and_restricted_mode(tmp_path):
-    s = space.SpaceSettings(max_candidates=3, max_samples=100, restricted=True)
-    cfg = space.build_config(s, task="text-classification", dataset="org/data", candidates=None, samples=None,
-                             scorers=["confidence", "adaptivity"], models="", labels="neg, pos")
-    assert cfg.max_models == 3 and cfg.samples == 100 and cfg.scores == ["confidence", "adaptivity"]
-    assert cfg.labels == ["neg", "pos"] and cfg.models is None
+    s = app.SpaceSettings(max_candidates=3, max_samples=100, restricted=True)
+
+    def build(**values):
+        upload = values.pop("upload", None)
+        return form.build_config(s, {"task": "text-classification", "dataset": "org/data", **values}, upload=upload)
+
+    cfg = build(scores=["confidence", "adaptivity"], models="", labels="neg, pos")
+    assert cfg.max_models == s.default_candidates and cfg.samples == s.default_samples
+    assert cfg.scores == ["confidence", "adaptivity"] and cfg.labels == ["neg", "pos"] and cfg.models is None
     for kw, text in [
-        ({"candidates": 4}, "at most 3 candidates"),
-        ({"samples": 101}, "at most 100 rows"),
-        ({"candidates": 2.5}, "whole number"),
+        ({"max_models": 4}, "Candidates: this app allows at most 3 (got 4)"),
+        ({"samples": 101}, "Samples: this app allows at most 100 (got 101)"),
+        ({"max_models": 2.5}, "Candidates must be a whole number"),
         ({"models": "a/1, a/2, a/3, a/4"}, "4 models listed"),
-        ({"endpoint": "http://10.0.0.1"}, "custom endpoint"),
+        ({"endpoint": "http://10.0.0.1"}, "Hub endpoint: this app does not accept a custom endpoint"),
         ({"hub_dir": str(tmp_path)}, "demo registry"),
         ({"dataset": str(tmp_path)}, "own disk"),
+        ({"models": "a/1", "author": "me"}, "Explicit model list lists the candidates explicitly"),
     ]:
-        with pytest.raises(HFSearchError, match=text):
-            space.build_config(s, task="text-classification", **{"dataset": "org/data", **kw})
+        with pytest.raises(HFSearchError, match=re.escape(text)):
+            build(**kw)
     # the same inputs are fine on a private instance
-    open_ = space.SpaceSettings(restricted=False)
-    assert space.build_config(open_, task="text-classification", dataset=str(tmp_path), hub_dir=str(tmp_path)).hub_dir
+    open_ = app.SpaceSettings(restricted=False)
+    assert form.build_config(open_, {"task": "text-classification", "dataset": str(tmp_path),
+                                     "hub_dir": str(tmp_path)}).hub_dir
+
+
+def test_every_form_option_is_declared_with_a_label():
+    from hfsearch.config import options
+
+    for name in form.FORM_OPTIONS:
+        assert options()[name].label, name
 
 
 def test_settings_from_env(monkeypatch):
@@ -225,45 +262,25 @@ def test_settings_from_env(monkeypatch):
     monkeypatch.setenv("HFSEARCH_SPACE_QUEUE_SIZE", "x")
     monkeypatch.setenv("SPACE_ID", "someone/hfsearch")
     monkeypatch.delenv("HFSEARCH_SPACE_RESTRICTED", raising=False)
-    s = space.SpaceSettings.from_env()
+    s = app.SpaceSettings.from_env()
     assert (s.max_candidates, s.timeout_s, s.queue_size, s.restricted) == (4, 30.0, 16, True)
     assert s.default_candidates == 4
     monkeypatch.setenv("HFSEARCH_SPACE_RESTRICTED", "0")
-    assert space.SpaceSettings.from_env().restricted is False
-
-
-def test_time_budget_stops_the_worker():
-    stopped = threading.Event()
-
-    def forever():
-        try:
-            while True:
-                time.sleep(0.01)
-        finally:
-            stopped.set()
-
-    t0 = time.perf_counter()
-    with pytest.raises(HFSearchError, match="time budget of 0 s|time budget"):
-        space.run_with_budget(forever, 0.3)
-    assert time.perf_counter() - t0 < 2
-    assert stopped.wait(5), "the worker thread was not interrupted"
-    assert space.run_with_budget(lambda: 42, 5) == 42
-    with pytest.raises(ZeroDivisionError):
-        space.run_with_budget(lambda: 1 / 0, 5)
+    assert app.SpaceSettings.from_env().restricted is False
 
 
 def test_unexpected_errors_become_one_line_messages():
-    err = space._error(RuntimeError("boom\nsecond line\n  File x.py"))
+    err = layout.error_message(RuntimeError("boom\nsecond line\n  File x.py"))
     assert str(err.message) == "The search failed unexpectedly: RuntimeError: boom"
-    assert space._error(HFSearchError("Unknown split 'dev'; available: test.")).message == (
+    assert layout.error_message(HFSearchError("Unknown split 'dev'; available: test.")).message == (
         "Unknown split 'dev'; available: test."
     )
 
 
 def test_load_bench_is_tolerant(tmp_path):
-    assert "No benchmark folder" in space.load_bench("").status
-    assert "not found" in space.load_bench(tmp_path / "nope").status
-    empty = space.load_bench(tmp_path)
+    assert "No benchmark folder" in bench_view.load_bench("").status
+    assert "not found" in bench_view.load_bench(tmp_path / "nope").status
+    empty = bench_view.load_bench(tmp_path)
     assert "no `results.json`" in empty.status and "no plots" in empty.status and not empty.images
     out = tmp_path / "bench"
     (out / "plots" / "per_scorer").mkdir(parents=True)
@@ -273,25 +290,25 @@ def test_load_bench_is_tolerant(tmp_path):
     (out / "results.json").write_text(json.dumps(report))
     (out / "plots" / "regret_per_target.png").write_bytes(_PNG)
     (out / "plots" / "per_scorer" / "adaptivity.png").write_bytes(_PNG)
-    view = space.load_bench(out, copy_images_to=tmp_path / "copies")
+    view = bench_view.load_bench(out, copy_images_to=tmp_path / "copies")
     assert "**Best scorer:** `adaptivity`" in view.status and "0.01 [0, 0.02]" in view.status  # table from JSON
     assert [c for _, c in view.images] == ["plots/regret_per_target.png", "plots/per_scorer/adaptivity.png"]
     assert all(Path(p).is_file() for p, _ in view.images)
     (out / "report.md").write_text("## Benchmark: sentiment\n\n| scorer | regret |\n|---|---|\n| adaptivity | 0.01 |\n")
     (out / "results.json").write_text("{not json")
-    view = space.load_bench(out, copy_images_to=tmp_path / "copies2")
+    view = bench_view.load_bench(out, copy_images_to=tmp_path / "copies2")
     assert "## Benchmark: sentiment" in view.tables and "not readable" in view.status and view.report is None
 
 
 def test_build_demo_has_the_inputs_and_the_api():
-    blocks = space.build_demo(space.SpaceSettings(build_demo_registry=False))
+    blocks = app.build_demo(app.SpaceSettings(build_demo_registry=False))
     assert isinstance(blocks, gr.Blocks)
     info = blocks.get_api_info()
     params = [p["parameter_name"] for p in info["named_endpoints"]["/search"]["parameters"]]
     assert params[:2] == ["task", "dataset"] and "hub_dir" in params and "endpoint" in params
     scorers = next(b for b in blocks.blocks.values() if getattr(b, "elem_id", None) == "hfs-scorers")
     assert "adaptivity" in scorers.value and {"adaptivity", "jsd", "confidence"} <= {c[1] for c in scorers.choices}
-    assert blocks._queue.max_size == space.SpaceSettings().queue_size
+    assert blocks._queue.max_size == app.SpaceSettings().queue_size
 
 
 def test_space_repo_files():

@@ -62,7 +62,7 @@ def test_in_domain_tagger_ranks_first_under_adaptivity_and_confidence(search):
 def test_scorers_see_one_prediction_per_word(search):
     s, _, _ = search
     n_words = sum(len(w) for w in s.target.rows["tokens"])
-    stored = s.outputs[IN_DOMAIN]["target"].logits
+    stored = s.state.runs[IN_DOMAIN].outputs["target"].logits
     assert stored.ndim == 3 and stored.shape[:2] == (len(s.target), max(len(w) for w in s.target.rows["tokens"]))
     assert s.adapter.score_logits(stored).shape == (n_words, 9)
     assert s.predictions(s.candidates[0]).shape == (n_words,)
@@ -102,7 +102,7 @@ def test_unknown_tag_set_asks_for_labels(registry_ner, cache):
     s = Search(SearchConfig(task="token-classification", dataset=TARGET, samples=8, scores=["confidence"],
                             cache_dir=cache, progress=False))
     with pytest.raises(DatasetError) as exc:
-        s.load_target()
+        s.run_stages("target")
     assert "--labels" in str(exc.value) and "\n" not in str(exc.value)
 
 

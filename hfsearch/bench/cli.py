@@ -34,12 +34,15 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def bench_command(args: argparse.Namespace) -> int:
     """Run ``hfsearch bench``; returns the exit status (errors are raised as `HFSearchError` for the CLI to print)."""
-    from ..output import emit, err, print_table
+    from ..output import emit, err, show_table
+    from ..render import Column, Table
     from .report import to_json, to_markdown, write_report
     from .run import run_benchmark
     from .workload import load_workload
+    from ..cli import quiet_third_party
 
     wl = load_workload(args.workload)  # every check before any training
+    quiet_third_party()  # per-file bars of saving/loading checkpoints are noise here
     human = args.format == "table"
     result = run_benchmark(
         wl, zoo_dir=args.zoo_dir, rebuild=args.rebuild, cache_dir=args.cache_dir,
@@ -51,24 +54,15 @@ def bench_command(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         emit(to_markdown(result))
     else:
-        import pandas as pd
-
-        rows = []
-        for s in result.summaries:
-            rows.append({
-                "rank": s.rank, "scorer": s.scorer, "kind": s.kind,
-                "regret": s.regret[0], "regret CI": _interval(s.regret), "top-1": s.top1[0],
-                "kendall tau": s.kendall_tau[0], "tau CI": _interval(s.kendall_tau), "spearman": s.spearman_rho[0],
-                "coverage": s.coverage,
-            })
-        print_table(pd.DataFrame(rows), title=f"hfsearch bench · {wl.name} · {len(result.targets)} targets · "
-                                              f"regret in {wl.metric} points (lower is better)",
-                    highlight_first=True, caption=f"written: {', '.join(str(p) for p in paths[:2])} and plots/")
+        rows = [{"rank": s.rank, "scorer": s.scorer, "kind": s.kind, "regret": s.regret[0],
+                 "regret CI": s.regret[1:], "top-1": s.top1[0], "kendall tau": s.kendall_tau[0],
+                 "tau CI": s.kendall_tau[1:], "spearman": s.spearman_rho[0], "coverage": s.coverage}
+                for s in result.summaries]
+        columns = [Column("rank", kind="int", keep=True), Column("scorer", kind="id", keep=True), Column("kind"),
+                   Column("regret", kind="score"), Column("regret CI", kind="interval"), Column("top-1", kind="score"),
+                   Column("kendall tau", kind="score"), Column("tau CI", kind="interval"),
+                   Column("spearman", kind="score"), Column("coverage", kind="score")]
+        show_table(Table(columns, rows, title=f"hfsearch bench · {wl.name} · {len(result.targets)} targets · regret "
+                                              f"in {wl.metric} points (lower is better)", highlight={0},
+                         caption=f"written: {', '.join(str(p) for p in paths[:2])} and plots/"), "table")
     return 0
-
-
-def _interval(t: tuple[float | None, float | None, float | None]) -> str:
-    _, low, high = t
-    if low is None or high is None:
-        return "–"
-    return f"[{low:.2f}, {high:.2f}]"

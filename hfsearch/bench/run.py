@@ -335,11 +335,6 @@ def run_benchmark(
     from .truth import true_metrics
 
     say: Log = log or logger.info
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()  # per-file bars of saving/loading checkpoints are noise here
-    transformers.utils.logging.disable_progress_bar()
     if not progress:
         from huggingface_hub.utils import disable_progress_bars
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: Where a candidate can leave a search: discovery filters, label alignment, or a failure while it runs.
+SkipStage = Literal["filter", "download", "align", "load", "inference", "timeout"]
 
 
 @dataclass
@@ -61,7 +64,7 @@ class Skipped:
     """A candidate that was not scored, and why (filtered out, unalignable, failed to load or run)."""
 
     repo_id: str
-    stage: str  # "filter" | "align" | "download" | "load" | "run" | "source"
+    stage: SkipStage
     reason: str
 
     def to_dict(self) -> dict[str, str]:

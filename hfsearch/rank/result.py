@@ -1,15 +1,21 @@
-"""The result of a search: the ranking, the skipped candidates and why, and every score's provenance."""
+"""The result of a search: the ranking, the skipped candidates and why, and every score's provenance.
+
+`SearchResult` is the one result schema: `to_dict` / `to_json` give everything, `to_table` the `Table` that every
+shell renders (the CLI's terminal table, markdown, csv, the Space's html), so all of them show the same thing.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from ..candidates.candidate import Skipped
+from ..render import Column, Table, render_csv, render_markdown
 
 
 @dataclass
@@ -36,7 +42,6 @@ class CandidateResult:
     likes: int | None = None
     num_params: int | None = None
     label_map: dict[int, int] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _clean(value: Any) -> Any:
@@ -54,6 +59,7 @@ class SearchResult:
             score, ``source`` (the source sample used).
         best (`str`): the recommended model (rank 1), or ``None`` if nothing was scored.
         skipped (`list[Skipped]`): candidates not scored and why.
+        config (`dict`): the options of the search (`SearchConfig.to_dict`: never the token).
     """
 
     task: str
@@ -69,6 +75,7 @@ class SearchResult:
     query: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     ground_truth: dict[str, dict[str, float]] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
 
     def _order(self) -> list[CandidateResult]:
         cols = [c for c in self.score_columns if c.name == self.rank_by] + [
@@ -116,6 +123,62 @@ class SearchResult:
             return None
         return order[0].repo_id
 
+    def notes(self) -> list[str]:
+        """What the user should know besides the ranking, one line each: skipped candidates, scores that could not be
+        computed (one line per scorer and reason, however many candidates share it) and warnings."""
+        out = [f"skipped {s.repo_id} [{s.stage}]: {s.reason}" for s in self.skipped]
+        for c in self.score_columns:
+            by_reason: dict[str, list[str]] = {}
+            for r in self.candidates:
+                if c.name in r.unavailable:
+                    by_reason.setdefault(r.unavailable[c.name], []).append(r.repo_id)
+            for reason, models in by_reason.items():
+                who = "every candidate" if len(models) == len(self.candidates) and len(models) > 1 else ", ".join(models)
+                out.append(f"{c.name} unavailable for {who}: {reason}")
+        out.extend(f"warning: {w}" for w in self.warnings)
+        return out
+
+    # ---- one schema for every renderer -------------------------------------------------------------------------
+    def to_table(self, columns: Sequence[str] | None = None, *, link: Any = None, title: str | None = None) -> Table:
+        """The ranking as a `Table` (rank, model, each score, ground truth in benchmark mode, source sample).
+
+        Args:
+            columns (`list[str]`, *optional*): keep only these column keys, in this order (``--columns``).
+            link (`Callable[[str], str | None]`, *optional*): a model id's web page (html and markdown links).
+            title (`str`, *optional*): a title (default: what was searched and how it is ordered).
+        """
+        cols = [Column("rank", kind="int", keep=True), Column("model", kind="id", keep=True, link=link)]
+        for c in self.score_columns:
+            cols.append(Column(c.name, kind="score", higher_is_better=c.higher_is_better,
+                               description=f"{c.description} ({c.kind}; {'higher' if c.higher_is_better else 'lower'} "
+                                           "is better)", mark="★" if c.name == self.rank_by else ""))
+        cols += [Column(m, kind="metric", description=f"true {m} (benchmark mode)") for m in self.ground_truth]
+        cols.append(Column("source", kind="text", description="the source sample the similarity scores used"))
+        records = self.ranking.to_dict(orient="records")
+        by_id = {r.repo_id: r for r in self.candidates}
+        ranks = self.ranks() if records else None
+        tips, badges = {}, {}
+        for i, row in enumerate(records):
+            cand = by_id[row["model"]]
+            for c in self.score_columns:
+                if _clean(row.get(c.name)) is None:
+                    tips[(i, c.name)] = cand.unavailable.get(c.name, "not computed")
+                elif ranks is not None and not math.isnan(ranks.at[row["model"], c.name]):
+                    badges[(i, c.name)] = f"#{int(ranks.at[row['model'], c.name])}"
+        best = self.best
+        for i, row in enumerate(records):
+            if row["model"] == best:
+                badges[(i, "model")] = "★ recommended"
+        table = Table(
+            columns=cols, rows=records,
+            title=title if title is not None else (f"{self.task} · {self.dataset} ({self.split}, {self.n_samples} rows) "
+                                                   f"· ranked by {self.rank_by}"),
+            caption=f"recommended: {best}" if best else "no recommendation: no candidate has a value for the ranking score",
+            notes=self.notes(), highlight={i for i, r in enumerate(records) if r["model"] == best},
+            tips=tips, badges=badges,
+        )
+        return table.select(columns)
+
     def to_dict(self) -> dict[str, Any]:
         ranking = [
             {k: _clean(v) for k, v in row.items()} for row in self.ranking.to_dict(orient="records")
@@ -142,25 +205,14 @@ class SearchResult:
             "warnings": self.warnings,
             "query": self.query,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "config": self.config,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=str)
 
     def to_csv(self) -> str:
-        return self.ranking.to_csv(index=False)
+        return render_csv(self.to_table())
 
-    def to_markdown(self, digits: int = 4) -> str:
-        df = self.ranking
-        head = "| " + " | ".join(df.columns) + " |"
-        sep = "|" + "|".join("---" for _ in df.columns) + "|"
-        lines = [head, sep]
-        for row in df.itertuples(index=False):
-            cells = []
-            for v in row:
-                if isinstance(v, float):
-                    cells.append("–" if math.isnan(v) else f"{v:.{digits}g}")
-                else:
-                    cells.append("–" if v is None else str(v))
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
+    def to_markdown(self) -> str:
+        return render_markdown(self.to_table(title=""))

@@ -16,9 +16,10 @@ from .. import constants
 
 @dataclass
 class Outputs:
-    """A model's outputs on one sample: ``logits`` (float32, rows × labels), ``features`` (float16, rows × dim)."""
+    """A model's outputs on one sample: ``logits`` (float32, rows × labels; ``None`` for an encoder without a head,
+    such as the reference encoder) and ``features`` (float16, rows × dim)."""
 
-    logits: np.ndarray
+    logits: np.ndarray | None
     features: np.ndarray
 
 
@@ -66,7 +67,7 @@ class OutputCache:
             return None
         try:
             with np.load(path) as data:
-                out = Outputs(logits=data["logits"], features=data["features"])
+                out = Outputs(logits=data["logits"] if "logits" in data.files else None, features=data["features"])
         except (OSError, ValueError, KeyError):  # corrupt entry: recompute
             self.misses += 1
             return None
@@ -81,7 +82,10 @@ class OutputCache:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, logits=out.logits.astype(np.float32), features=out.features.astype(np.float16))
+                arrays = {"features": out.features.astype(np.float16)}
+                if out.logits is not None:
+                    arrays["logits"] = out.logits.astype(np.float32)
+                np.savez(fh, **arrays)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,7 @@ import torch
 
 from ..candidates.candidate import Candidate
 from ..data.sample import Sample
-from ..errors import CandidateError
+from ..errors import CandidateError, SearchCancelled, one_line
 from ..tasks.base import Encoded, TaskAdapter
 from .cache import OutputCache, Outputs, cache_key
 
@@ -41,11 +41,16 @@ def make_accelerator(device: str | None = None, mixed_precision: str = "auto") -
     """An `accelerate.Accelerator`: GPU when present (bf16 autocast), else CPU.
 
     Args:
-        device (`str`, *optional*): ``"cpu"`` forces the CPU.
+        device (`str`, *optional*): ``"cpu"`` forces the CPU, ``"cuda"`` requires a GPU; ``None``/``"auto"``: a GPU when
+            present.
         mixed_precision (`str`): ``"auto"`` (bf16 on a GPU that supports it, else none), ``"no"``, ``"bf16"``, ``"fp16"``.
     """
     from accelerate import Accelerator
 
+    from ..errors import HFSearchError
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise HFSearchError("--device cuda: no CUDA GPU is available here (use --device auto or cpu).")
     cpu = device == "cpu" or not torch.cuda.is_available()
     if mixed_precision == "auto":
         mixed_precision = "bf16" if (not cpu and torch.cuda.is_bf16_supported()) else "no"
@@ -128,7 +133,7 @@ class Runner:
                 cand.repo_id, revision=cand.sha, allow_patterns=patterns, endpoint=self.endpoint, token=self.token
             )
         except Exception as exc:  # noqa: BLE001 - isolated per candidate
-            raise CandidateError(f"download failed: {_one_line(exc)}") from None
+            raise CandidateError(f"download failed: {one_line(exc)}", stage="download") from None
 
     # ---- outputs -----------------------------------------------------------------------------------------------
     def key(self, cand: Candidate, sample: Sample) -> str:
@@ -143,11 +148,20 @@ class Runner:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
-    def run(self, cand: Candidate, samples: dict[str, Sample]) -> dict[str, Outputs]:
+    def run(
+        self, cand: Candidate, samples: dict[str, Sample], *, check: Callable[[], None] | None = None
+    ) -> dict[str, Outputs]:
         """Outputs of `cand` on every sample (``{"target": …, "source": …}``), from cache where possible.
+
+        Args:
+            cand (`Candidate`): the candidate.
+            samples (`dict[str, Sample]`): the samples to run it on, by role.
+            check (`Callable[[], None]`, *optional*): called between batches; raises to stop (cooperative
+                cancellation, see `hfsearch.pipeline.events.Hooks.check`).
 
         Raises:
             `CandidateError`: download, load or inference failed (the caller records it and goes on).
+            `SearchCancelled`: `check` asked to stop (outputs of finished samples are cached already).
         """
         results: dict[str, Outputs] = {}
         todo: dict[str, Sample] = {}
@@ -168,7 +182,7 @@ class Runner:
         except CandidateError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise CandidateError(f"load failed: {_one_line(exc)}") from None
+            raise CandidateError(f"load failed: {one_line(exc)}", stage="load") from None
         self.adapter.check_compatible(cand, model)
         self.stats.models_loaded += 1
         model.eval()
@@ -177,13 +191,13 @@ class Runner:
         try:
             for name, sample in todo.items():
                 enc = self.encoding(path, preprocessor, sample)
-                out = self.forward_all(model, enc, preprocessor, len(sample))
+                out = self.forward_all(model, enc, preprocessor, len(sample), check=check)
                 self.cache.put(self.key(cand, sample), out)
                 results[name] = out
-        except CandidateError:
+        except (CandidateError, SearchCancelled):
             raise
         except Exception as exc:  # noqa: BLE001
-            raise CandidateError(f"inference failed: {_one_line(exc)}") from None
+            raise CandidateError(f"inference failed: {one_line(exc)}", stage="inference") from None
         finally:
             del model
             if torch.cuda.is_available():
@@ -199,12 +213,14 @@ class Runner:
             self._encodings[key] = self.adapter.encode(preprocessor, sample.rows, sample.columns, max_length=self.max_length)
         return self._encodings[key]
 
-    def forward_all(self, model: Any, enc: Encoded, preprocessor: Any, n_rows: int) -> Outputs:
+    def forward_all(
+        self, model: Any, enc: Encoded, preprocessor: Any, n_rows: int, *, check: Callable[[], None] | None = None
+    ) -> Outputs:
         """Forward every batch; on CUDA out-of-memory halve the batch size and retry (recorded, never a crash)."""
         batch_size = self.batch_size
         while True:
             try:
-                return self._forward(model, enc, preprocessor, n_rows, batch_size)
+                return self._forward(model, enc, preprocessor, n_rows, batch_size, check)
             except torch.cuda.OutOfMemoryError:
                 if batch_size == 1:
                     raise
@@ -212,13 +228,18 @@ class Runner:
                 self.stats.oom_backoffs.append(f"batch size {batch_size} -> {batch_size // 2}")
                 batch_size //= 2
 
-    def _forward(self, model: Any, enc: Encoded, preprocessor: Any, n_rows: int, batch_size: int) -> Outputs:
+    def _forward(
+        self, model: Any, enc: Encoded, preprocessor: Any, n_rows: int, batch_size: int,
+        check: Callable[[], None] | None = None,
+    ) -> Outputs:
         device = self.accelerator.device
         logits_out: np.ndarray | None = None
         feats_out: np.ndarray | None = None
         t0 = time.perf_counter()
         with torch.inference_mode(), self.accelerator.autocast():
             for idx, batch in self.adapter.batches(enc, batch_size, preprocessor):
+                if check is not None:
+                    check()
                 batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
                 logits, feats = self.adapter.forward(model, batch)
                 logits = logits.float().cpu().numpy()
@@ -231,12 +252,3 @@ class Runner:
         self.stats.forward_seconds += time.perf_counter() - t0
         assert logits_out is not None and feats_out is not None
         return Outputs(logits=logits_out, features=feats_out)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def folder_size(path: str) -> int:
-    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())

@@ -115,11 +115,11 @@ def load_series_classifier(path: str, *, allow_pickle: bool = False) -> Any:
     except KeyError:
         raise CandidateError(
             f"load failed: model type {config.model_type!r} has no time-series classification class in transformers "
-            f"(supported: {', '.join(classification_classes())})"
+            f"(supported: {', '.join(classification_classes())})", stage="load"
         ) from None
     declared = list(getattr(config, "architectures", None) or [])
     if declared and cls.__name__ not in declared:
-        raise CandidateError(f"load failed: the checkpoint is a {declared[0]}, not a time-series classifier ({cls.__name__})")
+        raise CandidateError(f"load failed: the checkpoint is a {declared[0]}, not a time-series classifier ({cls.__name__})", stage="load")
     model, info = cls.from_pretrained(
         path, config=config, trust_remote_code=False, use_safetensors=None if allow_pickle else True,
         output_loading_info=True,
@@ -128,7 +128,7 @@ def load_series_classifier(path: str, *, allow_pickle: bool = False) -> Any:
     if missing:
         raise CandidateError(
             f"load failed: {len(missing)} weight(s) missing from the checkpoint (e.g. {sorted(missing)[0]}): "
-            "not a trained classifier"
+            "not a trained classifier", stage="load"
         )
     return model
 
@@ -413,13 +413,13 @@ class TimeSeriesClassification(TaskAdapter):
         spec = SeriesSpec.from_config(model.config)
         if spec.num_input_channels != channels:
             raise CandidateError(
-                f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {channels}"
-            )
+                f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {channels}", stage="load"
+        )
         if spec.context_length and length < spec.context_length:
             raise CandidateError(
                 f"window too short: the model reads {spec.context_length} time steps, the data's windows have {length} "
-                f"(cut the data with --window {spec.context_length})"
-            )
+                f"(cut the data with --window {spec.context_length})", stage="load"
+        )
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         arr = read_series(rows, columns[0])
@@ -433,13 +433,13 @@ class TimeSeriesClassification(TaskAdapter):
         if spec is not None:
             if values.shape[2] != spec.num_input_channels:
                 raise CandidateError(
-                    f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {values.shape[2]}"
-                )
+                    f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {values.shape[2]}", stage="inference"
+        )
             if spec.context_length and values.shape[1] < spec.context_length:
                 raise CandidateError(
                     f"window too short: the model reads {spec.context_length} time steps, the data's windows have "
-                    f"{values.shape[1]} (cut the data with --window {spec.context_length})"
-                )
+                    f"{values.shape[1]} (cut the data with --window {spec.context_length})", stage="inference"
+        )
             if spec.context_length and values.shape[1] > spec.context_length:
                 values = values[:, -spec.context_length :, :]
         for start in range(0, len(values), batch_size):

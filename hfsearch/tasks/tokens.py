@@ -136,7 +136,7 @@ class TokenClassification(TaskAdapter):
 
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
         if not getattr(tok, "is_fast", False):
-            raise CandidateError("load failed: token-classification needs a fast tokenizer (for word ids)")
+            raise CandidateError("load failed: token-classification needs a fast tokenizer (for word ids)", stage="load")
         if getattr(tok, "add_prefix_space", None) is False:  # byte-level BPE (RoBERTa, GPT-2) on pre-split words
             tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False, add_prefix_space=True)
         return tok

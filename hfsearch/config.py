@@ -1,0 +1,414 @@
+"""Every option of a search, declared once.
+
+`SearchConfig` is the one declaration of a search's options: each field carries its type, default, help text,
+choices and limits (see `option`). Everything else is generated from it or validated by it:
+
+- the CLI flags of ``hfsearch find`` (`add_arguments`, `SearchConfig.from_args`);
+- the keyword arguments of `hfsearch.find` (`SearchConfig.create`: unknown keywords get a did-you-mean);
+- the Space's form (`hfsearch.app`: the fields that have a ``label``);
+- the benchmark's searches (`hfsearch.bench.run`).
+
+A bad value is reported by the name the caller knows the option by: the flag (``--batch-size``) on the command line,
+the keyword (``batch_size``) in Python, the field label (``Batch size``) in the Space.
+
+```python
+>>> from hfsearch.config import SearchConfig
+>>> cfg = SearchConfig.create(task="text-classification", dataset="imdb", batch_size="16", labels="neg,pos")
+>>> cfg.batch_size, cfg.labels
+(16, ['neg', 'pos'])
+>>> SearchConfig.create(task="text-classification", dataset="imdb", batch_size=0)
+Traceback (most recent call last):
+...
+hfsearch.errors.ConfigError: batch_size must be at least 1 (got 0).
+```
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from . import constants
+from .errors import ConfigError
+
+#: How a caller names options: CLI flags, Python keywords, or the Space's form labels.
+Via = Literal["flag", "keyword", "field"]
+Kind = Literal["str", "int", "bool", "list", "params", "token"]
+
+#: Scorers computed when none are chosen.
+DEFAULT_SCORES = ("adaptivity", "jsd", "l2d", "confidence", "entropy", "popularity")
+#: The option groups, in the order the CLI help and the Space form show them.
+GROUPS = ("target data", "candidates", "scoring", "inference")
+
+
+@dataclass(frozen=True)
+class Option:
+    """The declaration of one search option (stored in the dataclass field's metadata by `option`).
+
+    Args:
+        name (`str`): the keyword (the `SearchConfig` field name).
+        kind (`str`): ``str``, ``int``, ``bool``, ``list`` (comma-separated strings), ``params`` (scorer parameters)
+            or ``token`` (a secret: never printed, never serialised).
+        help (`str`): one line for ``--help`` and the docstring of `hfsearch.find`.
+        group (`str`): one of `GROUPS`.
+        flag (`str`, *optional*): the CLI flag; ``None`` for options of the Python API only.
+        label (`str`, *optional*): the Space form label; ``None`` for options the form does not show.
+        choices (`tuple`, *optional*): allowed values.
+        minimum, maximum (`float`, *optional*): inclusive bounds of a number.
+        negate (`bool`): a boolean flag that sets the option to ``False`` (``--no-cache`` for ``use_cache``).
+        task_option (`bool`): an option of the task adapter (passed to `TaskAdapter.configure` when set).
+        required (`bool`): must be given.
+        metavar (`str`, *optional*): the placeholder shown in ``--help``.
+    """
+
+    name: str
+    kind: Kind
+    help: str
+    group: str
+    flag: str | None = None
+    label: str | None = None
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    negate: bool = False
+    task_option: bool = False
+    required: bool = False
+    metavar: str | None = None
+
+    def name_for(self, via: Via) -> str:
+        """The option's name as a caller of kind `via` knows it."""
+        if via == "flag" and self.flag:
+            return self.flag
+        if via == "field" and self.label:
+            return self.label
+        return self.name
+
+
+def option(default: Any = None, *, factory: Any = None, **spec: Any) -> Any:
+    """A `SearchConfig` field declared with its `Option` (the name is filled in from the field)."""
+    meta = {"option": spec}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class SearchConfig:
+    """Every option of a search. Build one with `SearchConfig.create` (validated), or directly and call `validate`."""
+
+    # ---- target data
+    task: str = option("", kind="str", group="target data", flag="--task", label="Task", required=True,
+                       help="task, e.g. text-classification (see `hfsearch tasks`)")
+    dataset: str = option("", kind="str", group="target data", flag="--dataset", label="Dataset", required=True,
+                          help="Hub dataset id, local registry id, data folder/file or save_to_disk folder")
+    config: str | None = option(kind="str", group="target data", flag="--config", label="Config",
+                                help="dataset config name")
+    split: str | None = option(kind="str", group="target data", flag="--split", label="Split",
+                               help="split (default: test, else the first)")
+    column: list[str] | None = option(kind="list", group="target data", flag="--column", label="Input column(s)",
+                                      help="input column(s), comma-separated for pairs (default: auto-detect)")
+    labels: list[str] | None = option(kind="list", group="target data", flag="--labels", label="Target class names",
+                                      help="target class names, comma-separated, when the dataset does not declare them")
+    samples: int = option(constants.DEFAULT_SAMPLES, kind="int", group="target data", flag="--samples",
+                          label="Samples", minimum=1, help="target rows sampled (seeded by --seed)")
+    seed: int = option(constants.DEFAULT_SEED, kind="int", group="target data", flag="--seed", minimum=0,
+                       help="seed of every random choice")
+    window: int | None = option(kind="int", group="target data", flag="--window", minimum=1, task_option=True,
+                                help="time series: cut each recording into windows of N time steps")
+    stride: int | None = option(kind="int", group="target data", flag="--stride", minimum=1, task_option=True,
+                                help="time series: steps between window starts (default: --window)")
+    # ---- candidates
+    models: list[str] | None = option(kind="list", group="candidates", flag="--models", label="Explicit model list",
+                                      help="explicit repo ids, comma-separated (bypasses the Hub query)")
+    author: str | None = option(kind="str", group="candidates", flag="--author", label="Author / organisation",
+                                help="only models of this author/organisation")
+    search: str | None = option(kind="str", group="candidates", flag="--search", label="Name contains",
+                                help="only models whose id contains this text")
+    max_models: int = option(constants.DEFAULT_MAX_MODELS, kind="int", group="candidates", flag="--max-models",
+                             label="Candidates", minimum=1, help="candidates kept after filtering")
+    max_params: int | None = option(constants.DEFAULT_MAX_PARAMS, kind="int", group="candidates", flag="--max-params",
+                                    minimum=1, metavar="N", help="parameter cap (5e8 is accepted)")
+    licenses: list[str] | None = option(kind="list", group="candidates", flag="--license",
+                                        help="keep only these licences, comma-separated")
+    languages: list[str] | None = option(kind="list", group="candidates", flag="--language",
+                                         help="keep only these languages, comma-separated")
+    allow_pickle: bool = option(False, kind="bool", group="candidates", flag="--allow-pickle",
+                                help="allow non-safetensors (pickle) weights")
+    allow_custom_code: bool = option(False, kind="bool", group="candidates", flag="--allow-custom-code",
+                                     help="keep models that declare custom code (never run)")
+    hub_dir: str | None = option(kind="str", group="candidates", flag="--hub-dir",
+                                 label="Local registry folder (hub_dir)",
+                                 help="local registry folder laid out like the Hub (air-gapped/private use)")
+    endpoint: str | None = option(kind="str", group="candidates", flag="--endpoint", label="Hub endpoint",
+                                  help="Hub endpoint (default: HF_ENDPOINT or huggingface.co)")
+    token: str | bool | None = option(kind="token", group="candidates",
+                                      help="Hub token (default: HF_TOKEN); never logged or serialised")
+    # ---- scoring
+    scores: list[str] = option(kind="list", group="scoring", flag="--scores", label="Scorers",
+                               factory=lambda: list(DEFAULT_SCORES),
+                               help="scorers, comma-separated, NAME or NAME:SPACE (see `hfsearch scorers`)")
+    score_params: dict[str, dict[str, Any]] = option(kind="params", group="scoring", flag="--score-param",
+                                                     factory=dict, metavar="SCORER.PARAM=VALUE",
+                                                     help="scorer parameter (repeatable)")
+    rank_by: str | None = option(kind="str", group="scoring", flag="--rank-by", label="Rank by",
+                                 help="score that orders the ranking (default: the first)")
+    # ---- inference
+    batch_size: int = option(constants.DEFAULT_BATCH_SIZE, kind="int", group="inference", flag="--batch-size",
+                             minimum=1, help="rows per forward pass")
+    max_length: int = option(constants.DEFAULT_MAX_LENGTH, kind="int", group="inference", flag="--max-length",
+                             minimum=1, help="truncation length of text, in tokens")
+    device: str | None = option(kind="str", group="inference", flag="--device", choices=("auto", "cpu", "cuda"),
+                                help="where models run: auto (a GPU when present), cpu or cuda")
+    use_cache: bool = option(True, kind="bool", group="inference", flag="--no-cache", negate=True,
+                             help="do not read or write the output cache")
+    cache_dir: str | None = option(kind="str", group="inference", flag="--cache-dir",
+                                   help="output cache folder (default: HFSEARCH_CACHE or the HF assets cache)")
+    progress: bool = option(True, kind="bool", group="inference",
+                            help="show progress bars (the CLI decides from the terminal and the output format)")
+
+    # ---- construction and validation ---------------------------------------------------------------------------
+    @classmethod
+    def create(cls, via: Via = "keyword", limits: Mapping[str, float] | None = None, **values: Any) -> SearchConfig:
+        """A validated config from option values as a caller of kind `via` gives them.
+
+        Values are coerced (``"16"`` → 16, ``"a,b"`` → ``["a", "b"]``, ``5e8`` → 500000000); ``None`` keeps the default.
+
+        Args:
+            via (`str`): ``"keyword"`` (Python), ``"flag"`` (CLI) or ``"field"`` (Space form): how errors name options.
+            limits (`Mapping[str, float]`, *optional*): extra upper bounds of this caller (a shared Space's caps).
+            **values: option values by keyword.
+
+        Raises:
+            `ConfigError`: an unknown option (with a did-you-mean), a value of the wrong type, out of range or in
+                conflict with another option.
+        """
+        opts = options()
+        unknown = [k for k in values if k not in opts]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(opts), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Options: {', '.join(opts)}."
+            raise ConfigError(f"Unknown search option {unknown[0]!r}.{hint}")
+        kwargs = {}
+        for name, value in values.items():
+            coerced = _coerce(opts[name], value, via)
+            if coerced is not None:
+                kwargs[name] = coerced
+        cfg = cls(**kwargs)
+        cfg.validate(via, limits=limits)
+        return cfg
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> SearchConfig:
+        """The config of parsed CLI arguments (from a parser built with `add_arguments`)."""
+        values = {o.name: getattr(args, o.name) for o in options().values() if o.flag and hasattr(args, o.name)}
+        return cls.create("flag", **{k: v for k, v in values.items() if v is not None})
+
+    def validate(self, via: Via = "keyword", *, limits: Mapping[str, float] | None = None) -> SearchConfig:
+        """Check every value and the options that conflict; returns `self`.
+
+        Raises:
+            `ConfigError`: naming the option as the caller knows it (see `Option.name_for`).
+        """
+        opts = options()
+        for o in opts.values():
+            value = getattr(self, o.name)
+            name = o.name_for(via)
+            if o.required and (value is None or (isinstance(value, str) and not value.strip())):
+                raise ConfigError(f"{name} is required.")
+            if value is None:
+                continue
+            if o.kind == "int":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ConfigError(f"{name} must be a whole number (got {value!r}).")
+                if o.minimum is not None and value < o.minimum:
+                    raise ConfigError(f"{name} must be at least {o.minimum:g} (got {value}).")
+                if o.maximum is not None and value > o.maximum:
+                    raise ConfigError(f"{name} must be at most {o.maximum:g} (got {value}).")
+            if o.choices is not None and value not in o.choices:
+                raise ConfigError(f"{name} must be one of {', '.join(map(str, o.choices))} (got {value!r}).")
+            if limits and o.name in limits and isinstance(value, int) and value > limits[o.name]:
+                raise ConfigError(f"{name}: this app allows at most {limits[o.name]:g} (got {value}); run "
+                                  "`hfsearch find` on your own machine for more.")
+        if not self.scores:
+            raise ConfigError(f"{opts['scores'].name_for(via)}: select at least one scorer.")
+        if self.models and (self.author or self.search):
+            given = opts["author" if self.author else "search"].name_for(via)
+            raise ConfigError(f"{opts['models'].name_for(via)} lists the candidates explicitly, so {given} would be "
+                              "ignored: give one or the other.")
+        if self.stride is not None and self.window is None:
+            raise ConfigError(f"{opts['stride'].name_for(via)} needs {opts['window'].name_for(via)}.")
+        if self.rank_by is not None:
+            from .scores import parse_scorers
+
+            columns = [s.column for s in parse_scorers(self.scores, self.score_params)]
+            if self.rank_by not in columns:
+                raise ConfigError(f"{opts['rank_by'].name_for(via)} {self.rank_by!r} is not among the chosen scores: "
+                                  f"{', '.join(columns)}.")
+        return self
+
+    # ---- views -------------------------------------------------------------------------------------------------
+    def task_options(self) -> dict[str, Any]:
+        """The options of the task adapter that are set (``window``, ``stride``)."""
+        return {o.name: getattr(self, o.name) for o in options().values()
+                if o.task_option and getattr(self, o.name) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every option's value, JSON-ready; the token is never included (only whether one was given)."""
+        out: dict[str, Any] = {}
+        for o in options().values():
+            value = getattr(self, o.name)
+            out[o.name] = ("set" if value else None) if o.kind == "token" else value
+        return out
+
+    def replace(self, **changes: Any) -> SearchConfig:
+        """A validated copy with some options changed (keyword names)."""
+        return SearchConfig.create("keyword", **{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
+
+
+def options() -> dict[str, Option]:
+    """Every declared option, by keyword, in declaration order."""
+    return _OPTIONS
+
+
+def _declared() -> dict[str, Option]:
+    out = {}
+    for f in fields(SearchConfig):
+        spec = dict(f.metadata["option"])
+        out[f.name] = Option(name=f.name, **spec)
+    return out
+
+
+_OPTIONS = _declared()
+
+
+def _coerce(o: Option, value: Any, via: Via) -> Any:
+    """`value` as the option's type (``None``, and empty text for optional options, mean "not given")."""
+    name = o.name_for(via)
+    if value is None:
+        return None
+    if o.kind == "token":
+        return value
+    if o.kind == "str":
+        text = str(value).strip()
+        return text or (None if not o.required else text)
+    if o.kind == "int":
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be a whole number (got {value!r}).")
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number (got {value!r}).") from None
+        if isinstance(value, float):
+            if not math.isfinite(value) or value != int(value):
+                raise ConfigError(f"{name} must be a whole number (got {value!r}).")
+            value = int(value)
+        if not isinstance(value, int):
+            raise ConfigError(f"{name} must be a whole number (got {value!r}).")
+        return value
+    if o.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        raise ConfigError(f"{name} must be true or false (got {value!r}).")
+    if o.kind == "list":
+        items = value.replace("\n", ",").split(",") if isinstance(value, str) else list(value)
+        return [str(v).strip() for v in items if str(v).strip()] or None
+    if o.kind == "params":
+        return _score_params(value, name)
+    raise AssertionError(o.kind)
+
+
+def _score_params(value: Any, name: str) -> dict[str, dict[str, Any]]:
+    """``["adaptivity.tau=0.6"]`` or ``{"adaptivity": {"tau": 0.6}}`` → ``{"adaptivity": {"tau": 0.6}}``."""
+    if isinstance(value, Mapping):
+        for scorer, params in value.items():
+            if not isinstance(params, Mapping):
+                raise ConfigError(f"{name}: parameters of {scorer!r} must be a mapping, got {params!r}.")
+        return {str(k): dict(v) for k, v in value.items()}
+    import yaml
+
+    items = [value] if isinstance(value, str) else list(value)
+    params: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, raw = str(item).partition("=")
+        scorer, dot, param = key.partition(".")
+        if not sep or not dot or not scorer.strip() or not param.strip():
+            raise ConfigError(f"{name} expects SCORER.PARAM=VALUE, got {item!r}.")
+        try:
+            parsed = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            parsed = raw
+        params.setdefault(scorer.strip(), {})[param.strip()] = parsed
+    return params
+
+
+# ---- the CLI and the docstring, generated ----------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per option that has one, grouped as in `GROUPS` (values are checked by `SearchConfig.from_args`)."""
+    defaults = {f.name: f for f in fields(SearchConfig)}
+    for group in GROUPS:
+        g = parser.add_argument_group(group)
+        for o in options().values():
+            if o.group != group or not o.flag:
+                continue
+            if o.kind == "bool":
+                action = "store_false" if o.negate else "store_true"
+                g.add_argument(o.flag, dest=o.name, action=action, default=None, help=o.help)
+                continue
+            default = _default(defaults[o.name])
+            shown = f" (default: {_show(default)})" if default not in (None, "", [], {}) else ""
+            kwargs: dict[str, Any] = {"dest": o.name, "default": None, "help": o.help + shown}
+            if o.required:
+                kwargs["required"] = True
+            if o.metavar:
+                kwargs["metavar"] = o.metavar
+            if o.choices:
+                kwargs["choices"] = o.choices
+            if o.kind == "params":
+                kwargs["action"] = "append"
+            g.add_argument(o.flag, **kwargs)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, int) and value >= 10**6:
+        return f"{value:.0e}".replace("+0", "")
+    return str(value)
+
+
+def describe_options(groups: Sequence[str] = GROUPS, indent: int = 8) -> str:
+    """The options as HF-style ``Args:`` lines (used in the docstring of `hfsearch.find`)."""
+    defaults = {f.name: f for f in fields(SearchConfig)}
+    lines = []
+    for o in options().values():
+        if o.group not in groups or o.name in ("task", "dataset"):
+            continue
+        default = _default(defaults[o.name])
+        kind = {"str": "str", "int": "int", "bool": "bool", "list": "list[str]", "params": "dict",
+                "token": "str"}[o.kind]
+        tail = f", defaults to {_show(default)}" if default not in (None, [], {}) else ", *optional*"
+        lines.append(" " * indent + f"{o.name} (`{kind}`{tail}): {o.help}.")
+    return "\n".join(lines)
+
+
+def iter_form_options() -> Iterator[Option]:
+    """The options that the Space's form shows (those with a ``label``), in declaration order."""
+    return (o for o in options().values() if o.label)

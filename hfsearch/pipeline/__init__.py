@@ -1,0 +1,39 @@
+"""The search pipeline, one module per stage, run in order by `hfsearch.search.Search`:
+
+    target -> discover -> align -> run -> score -> rank
+
+- `data`: the target stage (load and sample the split) and the candidates' source samples;
+- `candidates`: discover (Hub query, filters, configs) and align (label spaces);
+- `run`: every candidate over the samples (batched, cached, sharded across processes);
+- `score`: every scorer on every candidate;
+- `rank`: the `SearchResult`;
+- `events`: what a search emits while it runs, hooks and cooperative cancellation;
+- `state`: what the stages share (one `CandidateRun` per candidate).
+"""
+
+from .events import (
+    CandidateDone,
+    CandidateSkipped,
+    CandidateStarted,
+    Event,
+    Hook,
+    Hooks,
+    StageFinished,
+    StageName,
+    StageStarted,
+)
+from .state import CandidateRun, SearchState
+
+__all__ = [
+    "CandidateDone",
+    "CandidateRun",
+    "CandidateSkipped",
+    "CandidateStarted",
+    "Event",
+    "Hook",
+    "Hooks",
+    "SearchState",
+    "StageFinished",
+    "StageName",
+    "StageStarted",
+]

@@ -1,0 +1,24 @@
+"""The rank stage: the scored candidates become a `SearchResult` (ordered by the ranking score)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..rank.result import ScoreColumn, SearchResult
+
+if TYPE_CHECKING:
+    from ..search import Search
+
+
+def rank(search: Search) -> None:
+    """Build ``search.result`` from the candidate results of the score stage."""
+    state, cfg = search.state, search.cfg
+    assert state.target is not None
+    search.result = SearchResult(
+        task=cfg.task, dataset=cfg.dataset, split=state.split or "", columns=state.target.columns,
+        n_samples=len(state.target),
+        score_columns=[ScoreColumn(s.column, s.info.kind, s.info.higher_is_better, s.info.description)
+                       for s in search.specs],
+        rank_by=search.rank_by, candidates=list(search.results), skipped=list(state.skipped),
+        warnings=list(state.warnings), query=dict(state.query), timings=dict(state.timings), config=cfg.to_dict(),
+    )

@@ -1,0 +1,113 @@
+"""The run stage: every candidate over the target (and its source sample), one model in memory at a time.
+
+Under ``accelerate launch`` or ``torchrun`` (several processes) the candidates are sharded across ranks: each rank
+runs its share, then the outputs are gathered with ``gather_object`` so that every rank scores the same complete set
+(only the main process prints or writes; see the CLI).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..candidates import Skipped
+from ..data.sample import Sample
+from ..errors import CandidateError
+from .data import load_source
+from .events import CandidateDone, CandidateStarted
+from .state import CandidateRun
+
+if TYPE_CHECKING:
+    from ..search import Search
+
+
+def run(search: Search) -> None:
+    """Run the candidates still in the search (this rank's share when launched on several processes)."""
+    state = distributed_state()
+    runs = list(search.state.runs.values())
+    if state is None:
+        run_candidates(search, runs)
+        return
+    mine = runs[state.process_index :: state.num_processes]
+    run_candidates(search, mine)
+    gather(search, runs, mine)
+
+
+def run_candidates(search: Search, runs: list[CandidateRun]) -> None:
+    """Load each candidate's source sample, then run it; a failing candidate is skipped and the search goes on."""
+    target = search.state.target
+    assert target is not None
+    needs = search.needs
+    need_model = bool(needs & {"logits", "features", "pool"})
+    source_features = ("features" in needs and "source" in needs) or any(
+        s.space == "model" and "source" in s.info.needs for s in search.specs
+    )
+    plans: list[tuple[CandidateRun, dict[str, Sample]]] = []
+    for r in runs:
+        r.source, r.source_reason = load_source(search, r.candidate)
+        samples = {"target": target}
+        if r.source is not None and source_features:
+            samples["source"] = r.source
+        plans.append((r, samples))
+    runner = search.runner
+    try:
+        for i, (r, samples) in enumerate(plans):
+            search.hooks.check()
+            search.hooks.emit(CandidateStarted(r.repo_id, i, len(plans)))
+            t0 = time.perf_counter()
+            loaded = runner.stats.models_loaded
+            if need_model:
+                if i + 1 < len(plans):  # overlap the next download with this candidate's inference
+                    runner.prefetch(plans[i + 1][0].candidate, plans[i + 1][1])
+                try:
+                    r.outputs = runner.run(r.candidate, samples, check=search.hooks.check)
+                except CandidateError as exc:
+                    search.skip(Skipped(r.repo_id, exc.stage, str(exc)))
+                    continue
+            search.hooks.emit(CandidateDone(r.repo_id, i, len(plans), time.perf_counter() - t0,
+                                            from_cache=runner.stats.models_loaded == loaded))
+    finally:
+        runner.close()
+
+
+def gather(search: Search, runs: list[CandidateRun], mine: list[CandidateRun]) -> None:
+    """Share every rank's outputs, source choices and skips with all ranks (candidate order preserved)."""
+    from accelerate.utils import gather_object
+
+    state = search.state
+    done = [(r.repo_id, r.outputs, r.source.name if r.source else None, r.source_reason)
+            for r in mine if r.repo_id in state.runs]
+    failed = [s for s in state.skipped if s.stage not in ("filter", "align")]
+    gathered = gather_object([(done, failed)])
+    by_id = {r.repo_id: r for r in runs}
+    finished: dict[str, tuple[Any, str | None, str | None]] = {}
+    state.skipped = [s for s in state.skipped if s.stage in ("filter", "align")]
+    for rank_done, rank_failed in gathered:
+        for repo_id, outputs, source_name, reason in rank_done:
+            finished[repo_id] = (outputs, source_name, reason)
+        state.skipped.extend(rank_failed)
+    state.runs = {}
+    for r in runs:
+        if r.repo_id not in finished:
+            continue
+        outputs, source_name, reason = finished[r.repo_id]
+        run_ = by_id[r.repo_id]
+        run_.outputs = outputs
+        if run_.source is None and source_name is not None:  # seeded: the same sample the other rank drew
+            run_.source, run_.source_reason = load_source(search, run_.candidate)
+        elif source_name is None:
+            run_.source, run_.source_reason = None, reason
+        state.runs[r.repo_id] = run_
+
+
+def distributed_state() -> Any:
+    """accelerate's `PartialState` when launched with several processes, else ``None``."""
+    from .. import constants
+
+    if constants.world_size() <= 1:
+        return None
+    import torch
+    from accelerate import PartialState
+
+    state = PartialState(cpu=not torch.cuda.is_available())
+    return state if state.num_processes > 1 else None

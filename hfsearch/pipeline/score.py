@@ -1,0 +1,97 @@
+"""The score stage: every chosen scorer on every candidate, from the outputs of the run stage.
+
+A scorer that cannot be computed for a candidate gives ``None`` with the reason. When the reason does not depend on
+the candidate (a sample too small for the scorer, say), the renderers state it once for the scorer (see
+`SearchResult.notes`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..data.sample import Sample
+from ..rank.result import CandidateResult
+from ..runner import Outputs
+from ..runner.cache import cache_key
+from ..scores.base import ScoreInput, ScoreUnavailable, View
+from ..tasks.base import ReferenceUnavailable
+
+if TYPE_CHECKING:
+    from ..search import Search
+
+
+def score(search: Search) -> None:
+    """Fill ``search.results`` with one `CandidateResult` per candidate still in the search."""
+    state = search.state
+    target = state.target
+    assert target is not None
+    adapter, needs = search.adapter, search.needs
+    raw_target = adapter.raw(target.rows, target.columns) if "raw" in needs else None
+    ref_target = reference_features(search, target) if "reference" in needs else None
+    pool = {r.repo_id: p for r in state.runs.values() if (p := search.predictions(r.candidate)) is not None}
+    raw_sources: dict[str, Any] = {}
+    results = []
+    for r in state.runs.values():
+        tgt = r.outputs.get("target")
+        target_view = View(raw=raw_target, logits=adapter.score_logits(tgt.logits) if tgt is not None else None,
+                           features=tgt.features.astype(np.float32) if tgt is not None else None,
+                           reference=ref_target)
+        source_view = None
+        if r.source is not None:
+            src = r.source
+            if "raw" in needs and src.fingerprint not in raw_sources:
+                raw_sources[src.fingerprint] = adapter.raw(src.rows, src.columns)
+            so = r.outputs.get("source")
+            source_view = View(
+                raw=raw_sources.get(src.fingerprint),
+                logits=adapter.score_logits(so.logits) if so is not None else None,
+                features=so.features.astype(np.float32) if so is not None else None,
+                reference=reference_features(search, src) if "reference" in needs else None,
+            )
+        inp = ScoreInput(candidate=r.candidate, target=target_view, source=source_view,
+                         source_reason=r.source_reason, pool=pool)
+        scores: dict[str, float | None] = {}
+        unavailable: dict[str, str] = {}
+        for spec in search.specs:
+            try:
+                value = spec(inp)
+            except ScoreUnavailable as exc:
+                scores[spec.column], unavailable[spec.column] = None, str(exc)
+                continue
+            finite = bool(np.isfinite(value))
+            scores[spec.column] = float(value) if finite else None
+            if not finite:
+                unavailable[spec.column] = "not finite"
+        cand = r.candidate
+        results.append(CandidateResult(
+            repo_id=cand.repo_id, sha=cand.sha, scores=scores, unavailable=unavailable,
+            source=r.source.name if r.source is not None else None, declared_datasets=cand.datasets,
+            downloads=cand.downloads, likes=cand.likes, num_params=cand.num_params, label_map=cand.label_map,
+        ))
+    search.results = results
+
+
+def reference_features(search: Search, sample: Sample) -> np.ndarray | None:
+    """Reference-encoder features of a sample (cached on disk like model outputs; ``None`` without an encoder)."""
+    memo = search.reference_memo
+    if sample.fingerprint in memo:
+        return memo[sample.fingerprint]
+    adapter = search.adapter
+    key = cache_key(reference=adapter.reference_id, data=sample.fingerprint, columns=sample.columns)
+    hit = search.cache.get(key)
+    feats: np.ndarray | None
+    if hit is not None:
+        feats = hit.features.astype(np.float32)
+    else:
+        try:
+            feats = adapter.embed_reference(sample.rows, sample.columns, batch_size=search.cfg.batch_size,
+                                            device=search.runner.accelerator.device)
+        except ReferenceUnavailable as exc:
+            search.state.warn(str(exc))
+            feats = None
+        if feats is not None:
+            search.cache.put(key, Outputs(logits=None, features=feats))
+    memo[sample.fingerprint] = feats
+    return feats
