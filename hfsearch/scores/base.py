@@ -95,7 +95,6 @@ class ScoreInput:
         source_reason (`str`, *optional*): why `source` is missing.
         pool (`dict[str, np.ndarray]`): for every scored candidate, its predicted *target* label per target row
             (``-1`` where the model's label has no target counterpart); used by ``agreement``.
-        probs_in_target_space (`np.ndarray`, *optional*): this candidate's softmax mapped to target labels.
     """
 
     candidate: Candidate
