@@ -84,8 +84,8 @@ def _predictions(outputs: Any, name: str) -> np.ndarray:
 
 
 def _agreement(p: np.ndarray) -> np.ndarray:
-    """`(M, M)` share of rows on which each pair of models predicts the same label."""
-    return (p[:, None, :] == p[None, :, :]).mean(axis=2)
+    """`(M, M)` share of rows on which each pair of models predicts the same label (O(M · rows) memory)."""
+    return np.stack([(p == p[i]).mean(axis=1) for i in range(p.shape[0])])
 
 
 def _probit(p: np.ndarray, rows: int) -> np.ndarray:

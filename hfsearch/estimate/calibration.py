@@ -124,5 +124,5 @@ def fit_temperature(
         e[rows, top] = 0.0
         return float(np.mean(m + np.log1p(e.sum(axis=1))))
 
-    res = minimize_scalar(objective, bounds=(np.log(lo), np.log(hi)), method="bounded", options={"xatol": 1e-6})
+    res = minimize_scalar(objective, bounds=(np.log(lo), np.log(hi)), method="bounded", options={"xatol": 1e-4})
     return float(np.exp(res.x))
