@@ -118,6 +118,10 @@ class SearchConfig:
                           label="Samples", minimum=1, help="target rows sampled (seeded by --seed)")
     seed: int = option(constants.DEFAULT_SEED, kind="int", group="target data", flag="--seed", minimum=0,
                        help="seed of every random choice")
+    source_samples: int = option(1000, kind="int", group="target data", flag="--source-samples", minimum=1,
+                                 help="rows sampled from each candidate's declared training data (similarity scores)")
+    heldout_samples: int = option(400, kind="int", group="target data", flag="--heldout-samples", minimum=1,
+                                  help="labeled held-out rows of each candidate's declared data (accuracy estimators)")
     window: int | None = option(kind="int", group="target data", flag="--window", minimum=1, task_option=True,
                                 help="time series: cut each recording into windows of N time steps")
     stride: int | None = option(kind="int", group="target data", flag="--stride", minimum=1, task_option=True,
@@ -156,7 +160,11 @@ class SearchConfig:
                                                      factory=dict, metavar="SCORER.PARAM=VALUE",
                                                      help="scorer parameter (repeatable)")
     rank_by: str | None = option(kind="str", group="scoring", flag="--rank-by", label="Rank by",
-                                 help="score that orders the ranking (default: the first)")
+                                 help="what orders the ranking: auto (the predicted metric: the accuracy estimators "
+                                      "combined, with an interval) or one of the scores (default: auto)")
+    metric: str | None = option(kind="str", group="scoring", flag="--metric", choices=("accuracy", "f1"),
+                                help="what the estimators predict: accuracy, or F1 (binary: of the last class; "
+                                     "token classification: entity F1) (default: the task's first metric)")
     # ---- inference
     batch_size: int = option(constants.DEFAULT_BATCH_SIZE, kind="int", group="inference", flag="--batch-size",
                              minimum=1, help="rows per forward pass")
@@ -242,13 +250,13 @@ class SearchConfig:
                               "ignored: give one or the other.")
         if self.stride is not None and self.window is None:
             raise ConfigError(f"{opts['stride'].name_for(via)} needs {opts['window'].name_for(via)}.")
-        if self.rank_by is not None:
+        if self.rank_by is not None and self.rank_by != "auto":
             from .scores import parse_scorers
 
             columns = [s.column for s in parse_scorers(self.scores, self.score_params)]
             if self.rank_by not in columns:
                 raise ConfigError(f"{opts['rank_by'].name_for(via)} {self.rank_by!r} is not among the chosen scores: "
-                                  f"{', '.join(columns)}.")
+                                  f"{', '.join(columns)} (or auto).")
         return self
 
     # ---- views -------------------------------------------------------------------------------------------------

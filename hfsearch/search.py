@@ -1,6 +1,6 @@
 """The search: its stages run in order, with hooks, and `find`, the public entry point.
 
-    target -> discover -> align -> run -> score -> rank
+    target -> discover -> align -> run -> score -> estimate -> rank
 
 Each stage is a function of the `Search` in `hfsearch.pipeline` (one module per stage); `Search` runs them in order,
 times them, emits an event when each starts and ends, and checks between them whether it was asked to stop. The
@@ -21,6 +21,7 @@ from .config import DEFAULT_SCORES, SearchConfig, describe_options
 from .data.sample import Sample
 from .pipeline import candidates as _candidates
 from .pipeline import data as _data
+from .pipeline import estimate as _estimate
 from .pipeline import rank as _rank
 from .pipeline import run as _run
 from .pipeline import score as _score
@@ -28,6 +29,7 @@ from .pipeline.events import CandidateSkipped, Hook, Hooks, StageFinished, Stage
 from .pipeline.state import SearchState
 from .rank.result import CandidateResult, SearchResult
 from .runner import OutputCache, Runner, make_accelerator
+from .scores import SCORERS
 from .scores.base import ScorerSpec, parse_scorers
 from .tasks import TaskAdapter, get_task
 
@@ -40,6 +42,7 @@ STAGES: tuple[tuple[StageName, Callable[[Search], None]], ...] = (
     ("align", _candidates.align),
     ("run", _run.run),
     ("score", _score.score),
+    ("estimate", _estimate.estimate),
     ("rank", _rank.rank),
 )
 
@@ -73,7 +76,13 @@ class Search:
             self.hooks.add(CandidateProgressBar())
         self.adapter: TaskAdapter = get_task(cfg.task).configure(**cfg.task_options())
         self.specs: list[ScorerSpec] = parse_scorers(cfg.scores, cfg.score_params)
-        self.rank_by = cfg.rank_by or self.specs[0].column
+        self.rank_by = cfg.rank_by or _estimate.AUTO
+        self.selector = _estimate.shipped_selector()
+        if self.rank_by == _estimate.AUTO:  # the combination needs its estimators: compute the ones not chosen
+            chosen = {s.column for s in self.specs}
+            extra = [k for k in self.selector.inputs if k not in chosen and k in SCORERS]
+            self.specs += parse_scorers(extra, cfg.score_params) if extra else []
+        self.metric: str = cfg.metric or self.adapter.metrics[0]
         self.needs: set[str] = set().union(*(s.needs() for s in self.specs))
         self.cache = OutputCache(cfg.cache_dir, enabled=cfg.use_cache)
         if accelerator is None and cfg.device not in (None, "auto"):

@@ -65,7 +65,7 @@ def test_result_serialises(result):
     data = json.loads(res.to_json())
     assert data["best"] == "test-org/bert-yelp"
     assert data["ranking"][0]["rank"] == 1 and data["ranking"][0]["declared_datasets"] == ["test-org/uci_yelp"]
-    assert res.to_csv().splitlines()[0].startswith("rank,model,adaptivity")
+    assert res.to_csv().splitlines()[0].startswith("rank,model,predicted_accuracy,predicted_low,predicted_high,adaptivity")
 
 
 def test_second_run_recomputes_nothing(registry, tmp_path):
@@ -77,7 +77,7 @@ def test_second_run_recomputes_nothing(registry, tmp_path):
     second = Search(SearchConfig(**cfg))
     r2 = second.execute()
     assert second.runner.stats.models_loaded == 0  # every output came from the cache
-    assert second.runner.stats.cache_hits == 4  # target + source features for both candidates
+    assert second.runner.stats.cache_hits == 6  # target, source features and held-out slice of both candidates
     assert r1.ranking.equals(r2.ranking)
 
 

@@ -91,7 +91,11 @@ def test_search_returns_the_ranking(client):
     json_file, csv_file = (f["value"] if isinstance(f, dict) else f for f in (json_file, csv_file))  # button updates
     data = json.loads(Path(json_file).read_text())
     assert data["best"] == BEST
-    assert Path(csv_file).read_text().splitlines()[0].startswith("rank,model,adaptivity,confidence,popularity")
+    assert Path(csv_file).read_text().splitlines()[0].startswith(
+        "rank,model,predicted_accuracy,predicted_low,predicted_high,adaptivity,confidence,popularity")
+    # the answer first: the predicted accuracy with its interval, in the summary and the table
+    assert "predicted accuracy" in summary.lower() and ">predicted accuracy ↑ ★<" in ranking
+    assert raw["ranking"][0]["predicted_low"] <= raw["ranking"][0]["predicted_accuracy"] <= raw["ranking"][0]["predicted_high"]
     assert plot is not None
 
 
@@ -103,7 +107,7 @@ def test_uploaded_file_and_explicit_models(client, tmp_path):
                       models=f"{BEST}\ntest-org/bert-amazon-noisy", scorers=["confidence", "adaptivity"], samples=150)
     assert raw["best"] == BEST
     assert raw["split"] == "train" and raw["n_samples"] == 150
-    assert raw["rank_by"] == "confidence"
+    assert raw["rank_by"] == "auto"  # the default: the predicted accuracy
 
 
 @pytest.mark.parametrize(

@@ -46,9 +46,9 @@ def ranking_html(result: SearchResult, *, endpoint: str | None = None, hub_dir: 
         return "<p><em>No candidate could be scored.</em></p>"
     table = result.to_table(link=lambda m: repo_url(str(m), endpoint=endpoint, hub_dir=hub_dir))
     table.notes = []
-    note = (f'<p style="font-size:0.85em;color:#666">Ordered by <b>{result.rank_by}</b> (★); #k is the candidate\'s '
-            "rank under that score; ↑/↓: higher/lower is better; hover a header for its meaning and a – for why it "
-            "is missing.</p>")
+    note = (f'<p style="font-size:0.85em;color:#666">Ordered by <b>{result.rank_name}</b> (★); #k is the '
+            "candidate's rank under that score; ↑/↓: higher/lower is better; hover a header for its meaning and a – "
+            "for why it is missing.</p>")
     return _STYLE + '<div style="overflow-x:auto">' + render_html(table) + "</div>" + note
 
 
@@ -58,10 +58,12 @@ def summary_markdown(result: SearchResult, *, endpoint: str | None = None, hub_d
     lines = []
     if best:
         lines.append(f"### Recommended: {md_link(best, repo_url(best, endpoint=endpoint, hub_dir=hub_dir))}")
+        lines.append(md_escape(result.recommendation().split(" — ", 1)[-1]).capitalize()
+                     if " — " in result.recommendation() else "")
     else:
         lines.append("### No recommendation: no candidate has a value for the ranking score")
     lines.append(
-        f"Ranked **{len(result.candidates)}** candidate(s) by **{md_escape(result.rank_by)}** on "
+        f"Ranked **{len(result.candidates)}** candidate(s) by **{md_escape(result.rank_name)}** on "
         f"`{result.dataset}` (split `{result.split}`, column(s) {', '.join(f'`{c}`' for c in result.columns)}, "
         f"{result.n_samples} sampled rows); {len(result.skipped)} skipped."
     )
@@ -111,8 +113,9 @@ def scores_figure(result: SearchResult, max_columns: int = 3) -> Figure:
     from matplotlib.figure import Figure
 
     df = result.ranking
-    cols = result.score_columns
-    n = max(1, len(cols))
+    cols = result.shown_scores
+    predicted = any(c.predicted is not None for c in result.candidates)
+    n = max(1, len(cols) + predicted)
     ncols = min(max_columns, n)
     nrows = math.ceil(n / ncols)
     models = list(df["model"]) if not df.empty else []
@@ -120,11 +123,24 @@ def scores_figure(result: SearchResult, max_columns: int = 3) -> Figure:
     axes = fig.subplots(nrows, ncols, squeeze=False)
     best = result.best
     labels = [m if len(m) <= 28 else "…" + m[-27:] for m in models]
-    for k, ax in enumerate(axes.flat):
-        if k >= len(cols):
+    panels = axes.flat
+    if predicted:
+        ax = next(panels)
+        y = list(range(len(models)))
+        value = [float(v) if format_value(v) != "–" else 0.0 for v in df["predicted_accuracy"]]
+        low = [v - float(lo) if format_value(lo) != "–" else 0.0 for v, lo in zip(value, df["predicted_low"])]
+        high = [float(hi) - v if format_value(hi) != "–" else 0.0 for v, hi in zip(value, df["predicted_high"])]
+        ax.barh(y, value, xerr=[low, high], color=[_BEST_BAR if m == best else _BAR for m in models], capsize=3)
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_title(f"predicted {result.metric} (90% interval)", fontsize=10)
+        ax.tick_params(axis="x", labelsize=8)
+    for k, ax in enumerate(panels, start=int(predicted)):
+        if k - predicted >= len(cols):
             ax.set_visible(False)
             continue
-        c = cols[k]
+        c = cols[k - predicted]
         values = list(df[c.name]) if not df.empty else []
         y = list(range(len(models)))
         missing = [format_value(v) == "–" for v in values]

@@ -1,4 +1,8 @@
-"""``hfsearch bench WORKLOAD --output DIR``: the command-line shell over `hfsearch.bench.run` (no logic of its own).
+"""``hfsearch bench WORKLOAD… --output DIR``: the command-line shell over `hfsearch.bench.run` (no logic of its own).
+
+With one workload, its report goes to ``DIR``; with several (or ``--fit-selector``), each goes to ``DIR/<name>``.
+``--fit-selector`` then fits the default pick (`hfsearch.select.Selector`) on all of them, writes it into the package
+and regrades ``auto`` on every workload with the selector fitted on the others (leave-one-workload-out).
 
 Wired into ``hfsearch/cli.py`` with `add_bench_parser` (the parser) and `bench_command` (the handler).
 """
@@ -6,6 +10,7 @@ Wired into ``hfsearch/cli.py`` with `add_bench_parser` (the parser) and `bench_c
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 FORMATS = ("table", "json", "markdown")
@@ -15,54 +20,92 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``bench`` sub-command to an argparse `subparsers` object; returns its parser."""
     p = subparsers.add_parser(
         "bench",
-        help="grade the scorers on a workload with known labels (zoo, regret, top-1, Kendall tau)",
-        description="Build the workload's model zoo (cached), rank it for every target with the labels hidden, then "
-                    "grade each scorer against the true accuracy: regret, top-1, Kendall tau, Spearman rho. Writes "
-                    "results.json, report.md and plots/ under --output.",
+        help="grade the scorers on workloads with known labels (zoo, regret, top-1, Kendall tau, estimator error)",
+        description="Build each workload's model zoo (cached), rank it for every target with the labels hidden, then "
+                    "grade each scorer against the true metric: regret, top-1, Kendall tau, Spearman rho, and the "
+                    "absolute error and interval coverage of the accuracy estimators. Writes results.json, report.md "
+                    "and plots/ under --output (under --output/<name> with several workloads).",
     )
-    p.add_argument("workload", help="workload YAML file (see benchmarks/README.md)")
+    p.add_argument("workload", nargs="+", help="workload YAML file(s) (see benchmarks/README.md)")
     p.add_argument("--output", "-o", required=True, help="folder for results.json, report.md and plots/")
     p.add_argument("--format", choices=FORMATS, default="table", help="what is printed on stdout (default: table)")
     p.add_argument("--rebuild", action="store_true", help="retrain every candidate of the zoo")
-    p.add_argument("--zoo-dir", help="local registry holding the zoo (default: HF assets cache, bench/<workload>)")
+    p.add_argument("--zoo-dir", help="local registry holding the zoo (one workload; default: HF assets cache)")
+    p.add_argument("--zoo-root", help="folder holding one zoo per workload, in <zoo-root>/<workload name>")
     p.add_argument("--cache-dir", help="model-output cache of the searches (default: hfsearch's)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--device", choices=["cpu", "auto"], default="auto", help="'cpu' forces the CPU")
+    p.add_argument("--fit-selector", action="store_true",
+                   help="fit the default pick (--rank-by auto) on these workloads and write it into the package")
+    p.add_argument("--selector-out", help="where --fit-selector writes the selector (default: the package's file)")
     p.set_defaults(func=bench_command)
     return p
 
 
 def bench_command(args: argparse.Namespace) -> int:
     """Run ``hfsearch bench``; returns the exit status (errors are raised as `HFSearchError` for the CLI to print)."""
-    from ..output import emit, err, show_table
-    from ..render import Column, Table
-    from .report import to_json, to_markdown, write_report
-    from .run import run_benchmark
-    from .workload import load_workload
     from ..cli import quiet_third_party
+    from ..errors import HFSearchError
+    from ..output import emit, err
+    from .report import to_json, to_markdown, write_report
+    from .run import grade, run_benchmark
+    from .workload import load_workload
 
-    wl = load_workload(args.workload)  # every check before any training
+    workloads = [load_workload(w) for w in args.workload]  # every check before any training
+    several = len(workloads) > 1 or args.fit_selector
+    if args.zoo_dir and len(workloads) > 1:
+        raise HFSearchError("--zoo-dir names one zoo: with several workloads use --zoo-root.")
     quiet_third_party()  # per-file bars of saving/loading checkpoints are noise here
     human = args.format == "table"
-    result = run_benchmark(
-        wl, zoo_dir=args.zoo_dir, rebuild=args.rebuild, cache_dir=args.cache_dir,
-        device="cpu" if args.device == "cpu" else None, log=err if human else (lambda _line: None), progress=human,
-    )
-    paths = write_report(result, args.output, plots=not args.no_plots)
+    results = []
+    for wl in workloads:
+        zoo = args.zoo_dir or (str(Path(args.zoo_root) / wl.name) if args.zoo_root else None)
+        result = run_benchmark(
+            wl, zoo_dir=zoo, rebuild=args.rebuild, cache_dir=args.cache_dir,
+            device="cpu" if args.device == "cpu" else None, log=err if human else (lambda _line: None), progress=human,
+        )
+        results.append(result)
+        write_report(result, Path(args.output) / wl.name if several else args.output, plots=not args.no_plots)
+    if args.fit_selector:
+        from ..select import Selector
+        from ..select.fit import rows_from_targets
+        from ..select.selector import DEFAULT_PATH
+
+        rows = [row for r in results for row in rows_from_targets(r.workload.name, r.workload.metric, r.targets)]
+        selector = Selector.fit(rows, workloads={r.workload.name: {"file": str(r.workload.file),
+                                                                   "fingerprint": r.workload.fingerprint()}
+                                                 for r in results},
+                                command="hfsearch bench --fit-selector " + " ".join(args.workload))
+        path = selector.save(args.selector_out or DEFAULT_PATH)
+        err(f"selector fitted on {len(selector.rows)} rows of {len(selector.workloads)} workloads: {path}")
+        for result in results:  # leave-one-workload-out grades of auto with the new selector
+            grade(result, selector.without(result.workload.name))
+            write_report(result, Path(args.output) / result.workload.name, plots=not args.no_plots)
     if args.format == "json":
-        emit(to_json(result))
+        emit(to_json(results[0]) if len(results) == 1 else "[" + ",\n".join(to_json(r) for r in results) + "]")
     elif args.format == "markdown":
-        emit(to_markdown(result))
+        emit("\n\n".join(to_markdown(r) for r in results))
     else:
-        rows = [{"rank": s.rank, "scorer": s.scorer, "kind": s.kind, "regret": s.regret[0],
-                 "regret CI": s.regret[1:], "top-1": s.top1[0], "kendall tau": s.kendall_tau[0],
-                 "tau CI": s.kendall_tau[1:], "spearman": s.spearman_rho[0], "coverage": s.coverage}
-                for s in result.summaries]
-        columns = [Column("rank", kind="int", keep=True), Column("scorer", kind="id", keep=True), Column("kind"),
-                   Column("regret", kind="score"), Column("regret CI", kind="interval"), Column("top-1", kind="score"),
-                   Column("kendall tau", kind="score"), Column("tau CI", kind="interval"),
-                   Column("spearman", kind="score"), Column("coverage", kind="score")]
-        show_table(Table(columns, rows, title=f"hfsearch bench · {wl.name} · {len(result.targets)} targets · regret "
-                                              f"in {wl.metric} points (lower is better)", highlight={0},
-                         caption=f"written: {', '.join(str(p) for p in paths[:2])} and plots/"), "table")
+        for result in results:
+            _show(result, args.output)
     return 0
+
+
+def _show(result: Any, output: str) -> None:
+    from ..output import show_table
+    from ..render import Column, Table
+
+    wl = result.workload
+    rows = [{"rank": s.rank, "scorer": s.scorer, "kind": s.kind, "regret": s.regret[0],
+             "regret CI": s.regret[1:], "top-1": s.top1[0], "kendall tau": s.kendall_tau[0],
+             "tau CI": s.kendall_tau[1:], "abs. error": s.abs_error[0], "interval coverage": s.interval_coverage,
+             "coverage": s.coverage}
+            for s in result.summaries]
+    columns = [Column("rank", kind="int", keep=True), Column("scorer", kind="id", keep=True), Column("kind"),
+               Column("regret", kind="score"), Column("regret CI", kind="interval"), Column("top-1", kind="score"),
+               Column("kendall tau", kind="score"), Column("tau CI", kind="interval"),
+               Column("abs. error", kind="score"), Column("interval coverage", kind="percent"),
+               Column("coverage", kind="score")]
+    show_table(Table(columns, rows, title=f"hfsearch bench · {wl.name} · {len(result.targets)} targets · regret and "
+                                          f"abs. error in {wl.metric} points (lower is better)", highlight={0},
+                     caption=f"written under {output}"), "table")

@@ -176,6 +176,10 @@ class ScorerOutcome:
         coverage (`float`): scored models / models with a true metric.
         n_scored (`int`): models the scorer scored (and that have a true metric).
         chosen (`list[str]`): the scorer's choice (tied best models).
+        abs_error (`float`, *optional*): for an estimator (a score that predicts the metric): mean |score − true
+            metric| over the scored models, in points.
+        interval_coverage (`float`, *optional*): for an estimator with intervals: the share of scored models whose
+            true metric lies in the interval.
     """
 
     regret: float | None
@@ -185,14 +189,40 @@ class ScorerOutcome:
     coverage: float
     n_scored: int
     chosen: list[str]
+    abs_error: float | None = None
+    interval_coverage: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def evaluate_scorer(scores: Scores, truth: Truth, higher_is_better: bool = True) -> ScorerOutcome:
-    """`regret`, `top1`, `kendall_tau`, `spearman_rho` and coverage of one scorer on one target."""
+def evaluate_scorer(
+    scores: Scores,
+    truth: Truth,
+    higher_is_better: bool = True,
+    *,
+    estimate: bool = False,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
+) -> ScorerOutcome:
+    """`regret`, `top1`, `kendall_tau`, `spearman_rho` and coverage of one scorer on one target; for an `estimate`
+    (a score in the unit of the truth) also its mean absolute error in points, and with `intervals` their coverage.
+
+    Example:
+
+    ```python
+    >>> o = evaluate_scorer({"a": 0.8, "b": 0.6}, {"a": 0.9, "b": 0.6}, estimate=True,
+    ...                     intervals={"a": (0.7, 0.85), "b": (0.5, 0.7)})
+    >>> o.regret, round(o.abs_error, 6), o.interval_coverage
+    (0.0, 5.0, 0.5)
+    ```
+    """
     scored = [m for m in oriented(scores, higher_is_better) if m in truth]
+    abs_error = interval_coverage = None
+    if estimate and scored:
+        abs_error = float(np.mean([_points(abs(float(scores[m]) - truth[m])) for m in scored]))  # type: ignore[arg-type]
+    if intervals:
+        inside = [intervals[m][0] - 1e-12 <= truth[m] <= intervals[m][1] + 1e-12 for m in scored if m in intervals]
+        interval_coverage = float(np.mean(inside)) if inside else None
     return ScorerOutcome(
         regret=regret(scores, truth, higher_is_better),
         top1=top1(scores, truth, higher_is_better),
@@ -201,6 +231,8 @@ def evaluate_scorer(scores: Scores, truth: Truth, higher_is_better: bool = True)
         coverage=len(scored) / len(truth) if truth else 0.0,
         n_scored=len(scored),
         chosen=choose(scores, higher_is_better, candidates=list(truth)),
+        abs_error=abs_error,
+        interval_coverage=interval_coverage,
     )
 
 

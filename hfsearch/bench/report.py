@@ -83,14 +83,18 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
                      "model name, unrelated to quality): it is a sanity baseline that should score like a random pick. "
                      "`size` is the real parameter count.")
     lines += ["", "### Scorers, best first (mean over targets)", "",
-              f"| rank | scorer | kind | regret ({metric}, points) | top-1 | Kendall τ | Spearman ρ | coverage |",
-              "|---:|---|---|---|---|---|---|---:|"]
+              f"| rank | scorer | kind | regret ({metric}, points) | top-1 | Kendall τ | Spearman ρ | abs. error "
+              f"(points) | 90% interval coverage | coverage |",
+              "|---:|---|---|---|---|---|---|---|---:|---:|"]
     for s in result.summaries:
         name = f"*{s.scorer}* (uniform pick)" if s.scorer == RANDOM else f"`{s.scorer}`"
         kind = s.kind + ("" if s.higher_is_better or s.scorer == RANDOM else " ↓")
         lines.append(f"| {s.rank} | {name} | {kind} | {_ci(s.regret, 1)} | {_ci(s.top1, 2)} | {_ci(s.kendall_tau, 2)} | "
-                     f"{_ci(s.spearman_rho, 2)} | {_f(s.coverage, 2)} |")
-    lines += ["", "↓ = lower score is better (the score is negated before ranking).", ""]
+                     f"{_ci(s.spearman_rho, 2)} | {_ci(s.abs_error, 1)} | {_f(s.interval_coverage, 2)} | "
+                     f"{_f(s.coverage, 2)} |")
+    lines += ["", "↓ = lower score is better (the score is negated before ranking). Abs. error: for the scorers of kind "
+              f"*estimate* (a predicted {metric}), the mean |predicted − true| over the candidates; `auto` is graded "
+              "with the selector fitted on the OTHER workloads only (leave-one-workload-out).", ""]
 
     if result.by_architecture:
         archs = list(result.by_architecture)

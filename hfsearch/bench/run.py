@@ -26,6 +26,8 @@ from typing import Any
 
 from .. import __version__ as HFSEARCH_VERSION
 from ..errors import WorkloadError
+from ..pipeline.estimate import AUTO, shipped_selector
+from ..select import Selector
 from .metrics import ScorerOutcome, bootstrap_ci, evaluate_scorer, mean_or_none, random_outcome
 from .workload import Workload, load_workload, synthetic_downloads
 
@@ -58,6 +60,8 @@ class TargetResult:
         seconds (`float`): search + grading time.
         by_architecture (`dict[str, dict[str, ScorerOutcome]]`): the same grades among the candidates of one
             architecture only (the paper's setting: one model family, different training data).
+        intervals (`dict[str, dict[str, tuple[float, float]]]`): ``{"auto": {repo_id: (low, high)}}``, the 90 %
+            interval of each candidate's predicted metric.
     """
 
     target: str
@@ -74,10 +78,11 @@ class TargetResult:
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
     by_architecture: dict[str, dict[str, ScorerOutcome]] = field(default_factory=dict)
+    intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target, "dataset": self.dataset, "n_rows": self.n_rows, "candidates": self.candidates,
+            "target": self.target, "intervals": {k: {m: list(v) for m, v in d.items()} for k, d in self.intervals.items()}, "dataset": self.dataset, "n_rows": self.n_rows, "candidates": self.candidates,
             "excluded": self.excluded, "skipped": self.skipped, "truth": self.truth, "best": self.best,
             "scores": self.scores, "unavailable": self.unavailable,
             "outcomes": {k: v.to_dict() for k, v in self.outcomes.items()},
@@ -102,6 +107,8 @@ class ScorerSummary:
     n_tau: int
     rank: int = 0
     note: str = ""
+    abs_error: tuple[float | None, float | None, float | None] = (None, None, None)
+    interval_coverage: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         def ci(t: tuple[float | None, float | None, float | None]) -> dict[str, float | None]:
@@ -111,7 +118,8 @@ class ScorerSummary:
             "rank": self.rank, "scorer": self.scorer, "kind": self.kind, "higher_is_better": self.higher_is_better,
             "regret": ci(self.regret), "top1": ci(self.top1), "kendall_tau": ci(self.kendall_tau),
             "spearman_rho": ci(self.spearman_rho), "coverage": self.coverage, "n_targets": self.n_targets,
-            "n_targets_with_tau": self.n_tau, "note": self.note,
+            "n_targets_with_tau": self.n_tau, "note": self.note, "abs_error": ci(self.abs_error),
+            "interval_coverage": self.interval_coverage,
         }
 
 
@@ -228,10 +236,15 @@ def default_zoo_dir(wl: Workload) -> Path:
 
 # ---- grading -----------------------------------------------------------------------------------------------------
 def grade_target(
-    scores: dict[str, dict[str, float | None]], truth: dict[str, float], higher: dict[str, bool]
+    scores: dict[str, dict[str, float | None]], truth: dict[str, float], higher: dict[str, bool],
+    *, estimates: set[str] | frozenset[str] = frozenset(),
+    intervals: dict[str, dict[str, tuple[float, float]]] | None = None,
 ) -> dict[str, ScorerOutcome]:
-    """Every scorer's outcome on one target (plus the random reference), on one true metric."""
-    out = {col: evaluate_scorer(values, truth, higher[col]) for col, values in scores.items()}
+    """Every scorer's outcome on one target (plus the random reference), on one true metric; the `estimates`
+    (scores in the truth's unit) also get their absolute error, and the interval coverage where `intervals` has them."""
+    intervals = intervals or {}
+    out = {col: evaluate_scorer(values, truth, higher[col], estimate=col in estimates, intervals=intervals.get(col))
+           for col, values in scores.items()}
     out[RANDOM] = random_outcome(truth)
     return out
 
@@ -255,7 +268,8 @@ def summarize(
             kendall_tau=ci("kendall_tau"), spearman_rho=ci("spearman_rho"),
             coverage=mean_or_none([o.coverage for o in outs]),
             n_targets=sum(o.regret is not None for o in outs), n_tau=sum(o.kendall_tau is not None for o in outs),
-            note=notes.get(col, ""),
+            note=notes.get(col, ""), abs_error=ci("abs_error"),
+            interval_coverage=mean_or_none([o.interval_coverage for o in outs]),
         ))
 
     def key(s: ScorerSummary) -> tuple:
@@ -329,7 +343,6 @@ def run_benchmark(
         [`BenchResult`].
     """
     from ..runner import make_accelerator
-    from ..scores import parse_scorers
     from ..search import Search, SearchConfig
     from ..zoo.build import build_zoo
     from .truth import true_metrics
@@ -344,9 +357,7 @@ def run_benchmark(
     recipe = zoo_recipe(wl)
     registry = Path(zoo_dir) if zoo_dir is not None else default_zoo_dir(wl)
     registry.mkdir(parents=True, exist_ok=True)
-    specs = parse_scorers(wl.scorers, wl.score_params)
-    columns = [(s.column, s.info.kind, s.info.higher_is_better) for s in specs]
-    higher = {c: h for c, _, h in columns}
+    columns = scorer_columns(wl)
 
     say(f"[{wl.name}] building the zoo ({len(recipe.candidates)} candidates, {len(recipe.domains)} datasets) in {registry}")
     t0 = time.perf_counter()
@@ -366,7 +377,6 @@ def run_benchmark(
         })
 
     accelerator = make_accelerator(device) if device else None
-    arch_of = {f"{wl.org}/{c.name}": c.architecture for c in wl.candidates}
     results: list[TargetResult] = []
     t0 = time.perf_counter()
     for target in wl.targets:
@@ -377,29 +387,23 @@ def run_benchmark(
             task=wl.task, dataset=recipe.dataset_id(target), split="test", labels=list(wl.label_names),
             samples=wl.samples, seed=wl.seed, models=eligible, max_models=len(eligible), hub_dir=str(registry),
             scores=list(wl.scorers), score_params=wl.score_params, batch_size=wl.batch_size, max_length=wl.max_length,
-            cache_dir=cache_dir, progress=False,
+            cache_dir=cache_dir, progress=False, metric=wl.metric,
         )
         search = Search(cfg, accelerator=accelerator)
         result = search.execute()
         truth = true_metrics(search, tuple(wl.metrics))
         primary = truth[wl.metric]
-        scores = {col: {c.repo_id: c.scores.get(col) for c in result.candidates} for col, _, _ in columns}
+        scores = {col: {c.repo_id: c.scores.get(col) for c in result.candidates} for col, _, _ in columns
+                  if col != AUTO}
         unavailable = {col: {c.repo_id: c.unavailable[col] for c in result.candidates if col in c.unavailable}
                        for col, _, _ in columns}
-        outcomes = grade_target(scores, primary, higher)
-        by_arch: dict[str, dict[str, ScorerOutcome]] = {}
-        for arch in sorted({arch_of[m] for m in primary}):
-            sub = {m: v for m, v in primary.items() if arch_of[m] == arch}
-            if len(sub) >= 2:
-                by_arch[arch] = grade_target({c: {m: v for m, v in vals.items() if m in sub} for c, vals in scores.items()},
-                                             sub, higher)
         best_value = max(primary.values()) if primary else None
         best = sorted(m for m, v in primary.items() if best_value is not None and v >= best_value - 1e-12)
         tr = TargetResult(
             target=target, dataset=recipe.dataset_id(target), n_rows=result.n_samples, candidates=eligible,
             excluded=excluded, skipped=[s.to_dict() for s in result.skipped], truth=truth, scores=scores,
-            unavailable={k: v for k, v in unavailable.items() if v}, outcomes=outcomes, best=best,
-            seconds=time.perf_counter() - t1, timings=dict(result.timings), by_architecture=by_arch,
+            unavailable={k: v for k, v in unavailable.items() if v}, outcomes={}, best=best,
+            seconds=time.perf_counter() - t1, timings=dict(result.timings),
         )
         results.append(tr)
         say(f"[{wl.name}] target {target}: {len(primary)} candidates on {result.n_samples} rows, best "
@@ -408,19 +412,63 @@ def run_benchmark(
     t_eval = time.perf_counter() - t0
     if not any(t.truth.get(wl.metric) for t in results):
         raise WorkloadError(f"{wl.file}: no candidate could be run on any target (see the skipped reasons).")
+    timings = {"build_zoo": t_build, "evaluate": t_eval, "total": time.perf_counter() - t_start}
+    bench = BenchResult(workload=wl, zoo=zoo, targets=results, summaries=[], paired=[], timings=timings,
+                        registry=str(registry))
+    return grade(bench, shipped_selector().without(wl.name))
 
-    notes = {}
+
+def scorer_columns(wl: Workload) -> list[tuple[str, str, bool]]:
+    """``(column, kind, higher_is_better)`` of every graded score: the workload's scorers, the estimators the default
+    pick combines (computed by every search that ranks by ``auto``), and ``auto`` itself."""
+    from ..scores import SCORERS, parse_scorers
+
+    specs = parse_scorers(wl.scorers, wl.score_params)
+    chosen = {s.column for s in specs}
+    extra = [k for k in shipped_selector().inputs if k not in chosen and k in SCORERS]
+    specs += parse_scorers(extra, wl.score_params) if extra else []
+    return [(s.column, s.info.kind, s.info.higher_is_better) for s in specs] + [(AUTO, "estimate", True)]
+
+
+def grade(bench: BenchResult, selector: Selector) -> BenchResult:
+    """(Re)compute the ``auto`` prediction of every candidate with `selector` (one that never saw this workload, see
+    `Selector.without`), then every grade, summary and paired comparison of `bench` (in place; returned)."""
+    wl = bench.workload
+    columns = scorer_columns(wl)
+    higher = {c: h for c, _, h in columns}
+    estimates = {c for c, kind, _ in columns if kind == "estimate"}
+    arch_of = {f"{wl.org}/{c.name}": c.architecture for c in wl.candidates}
+    for t in bench.targets:
+        auto: dict[str, float | None] = {}
+        interval: dict[str, tuple[float, float]] = {}
+        for model in t.truth.get(wl.metric, {}):
+            p = selector.predict({k: v.get(model) for k, v in t.scores.items()})
+            auto[model] = p.value if p is not None else None
+            if p is not None:
+                interval[model] = (p.low, p.high)
+        t.scores[AUTO] = auto
+        t.intervals = {AUTO: interval}
+        primary = t.truth.get(wl.metric, {})
+        t.outcomes = grade_target(t.scores, primary, higher, estimates=estimates, intervals=t.intervals)
+        t.by_architecture = {}
+        for arch in sorted({arch_of[m] for m in primary if m in arch_of}):
+            sub = {m: v for m, v in primary.items() if arch_of.get(m) == arch}
+            if len(sub) >= 2:
+                t.by_architecture[arch] = grade_target(
+                    {c: {m: v for m, v in vals.items() if m in sub} for c, vals in t.scores.items()}, sub, higher,
+                    estimates=estimates, intervals=t.intervals)
+    notes = {AUTO: f"the estimators combined by the selector fitted without this workload ({len(selector.workloads)} "
+                   "other workload(s))"}
     if wl.popularity_seed is not None and any(c == "popularity" for c, _, _ in columns):
         notes["popularity"] = "synthetic downloads (seeded, uninformative by construction): a sanity baseline"
     boot = {"resamples": wl.bootstrap_resamples, "level": wl.bootstrap_level, "seed": wl.bootstrap_seed}
-    summaries = summarize([t.outcomes for t in results], columns, notes=notes, **boot)  # type: ignore[arg-type]
-    archs = sorted({a for t in results for a in t.by_architecture})
-    by_architecture = {
-        a: summarize([t.by_architecture[a] for t in results if a in t.by_architecture], columns, notes=notes, **boot)  # type: ignore[arg-type]
+    bench.summaries = summarize([t.outcomes for t in bench.targets], columns, notes=notes, **boot)  # type: ignore[arg-type]
+    archs = sorted({a for t in bench.targets for a in t.by_architecture})
+    bench.by_architecture = {
+        a: summarize([t.by_architecture[a] for t in bench.targets if a in t.by_architecture], columns, notes=notes,
+                     **boot)  # type: ignore[arg-type]
         for a in archs
     } if len(set(arch_of.values())) > 1 else {}
     focus = [c for c, _, _ in columns if c.split(":")[0] == "adaptivity"][:1]  # the paper's measure, first space listed
-    paired = paired_comparison(results, focus, [c for c, _, _ in columns] + [RANDOM])
-    timings = {"build_zoo": t_build, "evaluate": t_eval, "total": time.perf_counter() - t_start}
-    return BenchResult(workload=wl, zoo=zoo, targets=results, summaries=summaries, paired=paired, timings=timings,
-                       registry=str(registry), by_architecture=by_architecture)
+    bench.paired = paired_comparison(bench.targets, focus, [c for c, _, _ in columns] + [RANDOM])
+    return bench

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from datasets import DatasetDict
 
 from ..candidates import Candidate
-from ..data.loading import load_split
+from ..data.loading import choose_split, load_dataset_dict, load_split
 from ..data.sample import Sample, fingerprint, sample_indices
-from ..errors import HFSearchError, one_line
+from ..errors import one_line
 
 if TYPE_CHECKING:
     from ..search import Search
@@ -39,14 +41,36 @@ def load_target(search: Search) -> None:
     adapter.bind_target(state.target)
 
 
+#: Splits that may serve as a labeled held-out slice of a candidate's declared data, in preference order (never the
+#: split a model is trained on).
+HELDOUT_SPLITS = ("validation", "valid", "dev", "test")
+
+
+def _dataset(search: Search, ds_id: str) -> DatasetDict:
+    """Every split of a declared dataset, loaded once per search."""
+    memo = search.state.datasets
+    if ds_id not in memo:
+        memo[ds_id] = load_dataset_dict(ds_id, hub_dir=search.cfg.hub_dir)
+    return memo[ds_id]
+
+
+def _columns(search: Search, features: Any) -> list[str]:
+    target = search.state.target
+    assert target is not None
+    columns = [c for c in target.columns if c in features]
+    if len(columns) != len(target.columns):
+        columns = search.adapter.resolve_columns(features, None)
+    return columns
+
+
 def load_source(search: Search, cand: Candidate) -> tuple[Sample | None, str | None]:
-    """A seeded sample of the candidate's first loadable declared dataset (train split preferred).
+    """A seeded sample of ``source_samples`` rows of the candidate's first loadable declared dataset (train split
+    preferred), drawn independently of the target's size: the source's breadth is what adaptivity measures.
 
     Returns:
         ``(sample, None)``, or ``(None, reason)`` when the card declares no dataset or none loads.
     """
     state = search.state
-    assert state.target is not None
     if not cand.datasets:
         return None, "the model card declares no datasets"
     errors = []
@@ -54,16 +78,13 @@ def load_source(search: Search, cand: Candidate) -> tuple[Sample | None, str | N
         if ds_id in state.sources:
             return state.sources[ds_id], None
         try:
-            ds, split = load_split(ds_id, hub_dir=search.cfg.hub_dir, prefer=("train",))
-            columns = [c for c in state.target.columns if c in ds.features]
-            if len(columns) != len(state.target.columns):
-                columns = search.adapter.resolve_columns(ds.features, None)
+            dd = _dataset(search, ds_id)
+            split = choose_split(dd, None, prefer=("train",))
+            ds = dd[split]
+            columns = _columns(search, ds.features)
             ds, columns, _ = search.adapter.prepare(ds, columns, None, [])
-            idx = sample_indices(len(ds), len(state.target), search.cfg.seed)
+            idx = sample_indices(len(ds), search.cfg.source_samples, search.cfg.seed)
             rows = ds.select(idx).select_columns(columns)
-        except HFSearchError as exc:
-            errors.append(f"{ds_id}: {exc}")
-            continue
         except Exception as exc:  # noqa: BLE001 - a source that does not load only disables similarity scores
             errors.append(f"{ds_id}: {one_line(exc)}")
             continue
@@ -72,3 +93,48 @@ def load_source(search: Search, cand: Candidate) -> tuple[Sample | None, str | N
         state.sources[ds_id] = sample
         return sample, None
     return None, "no declared dataset loads (" + "; ".join(errors) + ")"
+
+
+def load_heldout(search: Search, cand: Candidate) -> tuple[Sample | None, str | None]:
+    """A seeded sample of ``heldout_samples`` labeled rows of a held-out split (`HELDOUT_SPLITS`) of the candidate's
+    declared data, its labels as the candidate's own label ids (`TaskAdapter.heldout_labels`).
+
+    Returns:
+        ``(sample, None)``, or ``(None, reason)`` (no declared data, no held-out split, no labels…).
+    """
+    if not cand.datasets:
+        return None, "the model card declares no datasets"
+    reasons = []
+    for ds_id in cand.datasets:
+        try:
+            dd = _dataset(search, ds_id)
+        except Exception as exc:  # noqa: BLE001 - an unusable source only disables the estimators that need it
+            reasons.append(f"{ds_id}: {one_line(exc)}")
+            continue
+        split = next((s for s in HELDOUT_SPLITS if s in dd), None)
+        if split is None:
+            reasons.append(f"{ds_id} has no held-out split (splits: {', '.join(dd)}; looked for "
+                           f"{', '.join(HELDOUT_SPLITS)})")
+            continue
+        ds = dd[split]
+        try:
+            columns = _columns(search, ds.features)
+            label_col = search.adapter.label_column(ds.features)
+            if label_col is None or label_col in columns:
+                reasons.append(f"{ds_id}/{split} has no label column")
+                continue
+            ds, columns, label_col = search.adapter.prepare(ds, columns, label_col, [])
+            assert label_col is not None
+            idx = sample_indices(len(ds), search.cfg.heldout_samples, search.cfg.seed)
+            picked = ds.select(idx)
+            labels = search.adapter.heldout_labels(picked, label_col, ds.features, cand.id2label)
+            rows = picked.select_columns(columns)
+        except Exception as exc:  # noqa: BLE001
+            reasons.append(f"{ds_id}/{split}: {one_line(exc)}")
+            continue
+        if not (labels >= 0).any():
+            reasons.append(f"the labels of {ds_id}/{split} match none of the model's labels")
+            continue
+        return Sample(rows=rows, columns=columns, name=f"{ds_id}/{split}", indices=idx,
+                      fingerprint=fingerprint(rows, columns), labels=labels), None
+    return None, "; ".join(reasons)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..rank.result import ScoreColumn, SearchResult
+from .estimate import AUTO
+
+#: What the ``auto`` column is.
+AUTO_DESCRIPTION = "predicted metric on the target: the accuracy estimators combined (hfsearch.select)"
 
 if TYPE_CHECKING:
     from ..search import Search
@@ -18,7 +22,8 @@ def rank(search: Search) -> None:
         task=cfg.task, dataset=cfg.dataset, split=state.split or "", columns=state.target.columns,
         n_samples=len(state.target),
         score_columns=[ScoreColumn(s.column, s.info.kind, s.info.higher_is_better, s.info.description)
-                       for s in search.specs],
+                       for s in search.specs] + [ScoreColumn(AUTO, "estimate", True, AUTO_DESCRIPTION)],
         rank_by=search.rank_by, candidates=list(search.results), skipped=list(state.skipped),
         warnings=list(state.warnings), query=dict(state.query), timings=dict(state.timings), config=cfg.to_dict(),
+        metric=search.metric,
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..candidates import Skipped
 from ..data.sample import Sample
 from ..errors import CandidateError
-from .data import load_source
+from .data import load_heldout, load_source
 from .events import CandidateDone, CandidateStarted
 from .state import CandidateRun
 
@@ -48,6 +48,10 @@ def run_candidates(search: Search, runs: list[CandidateRun]) -> None:
         samples = {"target": target}
         if r.source is not None and source_features:
             samples["source"] = r.source
+        if "heldout" in needs:
+            r.heldout, r.heldout_reason = load_heldout(search, r.candidate)
+            if r.heldout is not None:
+                samples["heldout"] = r.heldout
         plans.append((r, samples))
     runner = search.runner
     try:
@@ -75,28 +79,32 @@ def gather(search: Search, runs: list[CandidateRun], mine: list[CandidateRun]) -
     from accelerate.utils import gather_object
 
     state = search.state
-    done = [(r.repo_id, r.outputs, r.source.name if r.source else None, r.source_reason)
+    done = [(r.repo_id, r.outputs, r.source.name if r.source else None, r.source_reason, r.heldout_reason)
             for r in mine if r.repo_id in state.runs]
     failed = [s for s in state.skipped if s.stage not in ("filter", "align")]
     gathered = gather_object([(done, failed)])
     by_id = {r.repo_id: r for r in runs}
-    finished: dict[str, tuple[Any, str | None, str | None]] = {}
+    finished: dict[str, tuple[Any, str | None, str | None, str | None]] = {}
     state.skipped = [s for s in state.skipped if s.stage in ("filter", "align")]
     for rank_done, rank_failed in gathered:
-        for repo_id, outputs, source_name, reason in rank_done:
-            finished[repo_id] = (outputs, source_name, reason)
+        for repo_id, outputs, source_name, reason, heldout_reason in rank_done:
+            finished[repo_id] = (outputs, source_name, reason, heldout_reason)
         state.skipped.extend(rank_failed)
     state.runs = {}
     for r in runs:
         if r.repo_id not in finished:
             continue
-        outputs, source_name, reason = finished[r.repo_id]
+        outputs, source_name, reason, heldout_reason = finished[r.repo_id]
         run_ = by_id[r.repo_id]
         run_.outputs = outputs
         if run_.source is None and source_name is not None:  # seeded: the same sample the other rank drew
             run_.source, run_.source_reason = load_source(search, run_.candidate)
         elif source_name is None:
             run_.source, run_.source_reason = None, reason
+        if run_.heldout is None and "heldout" in outputs:
+            run_.heldout, run_.heldout_reason = load_heldout(search, run_.candidate)
+        elif "heldout" not in outputs:
+            run_.heldout, run_.heldout_reason = None, heldout_reason
         state.runs[r.repo_id] = run_
 
 

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..data.sample import Sample
+from ..estimate.target import TargetMetric, target_probabilities
 from ..rank.result import CandidateResult
 from ..runner import Outputs
 from ..runner.cache import cache_key
-from ..scores.base import ScoreInput, ScoreUnavailable, View
+from ..scores.base import ScoreInput, ScoreUnavailable, View, softmax
 from ..tasks.base import ReferenceUnavailable
+from .state import CandidateRun, Peer
 
 if TYPE_CHECKING:
     from ..search import Search
@@ -31,6 +33,8 @@ def score(search: Search) -> None:
     raw_target = adapter.raw(target.rows, target.columns) if "raw" in needs else None
     ref_target = reference_features(search, target) if "reference" in needs else None
     pool = {r.repo_id: p for r in state.runs.values() if (p := search.predictions(r.candidate)) is not None}
+    peers = {r.repo_id: peer for r in state.runs.values() if (peer := make_peer(search, r)) is not None}
+    metric = search.metric
     raw_sources: dict[str, Any] = {}
     results = []
     for r in state.runs.values():
@@ -50,8 +54,18 @@ def score(search: Search) -> None:
                 features=so.features.astype(np.float32) if so is not None else None,
                 reference=reference_features(search, src) if "reference" in needs else None,
             )
-        inp = ScoreInput(candidate=r.candidate, target=target_view, source=source_view,
-                         source_reason=r.source_reason, pool=pool)
+        held = r.outputs.get("heldout")
+        heldout_view = None
+        if r.heldout is not None and held is not None and held.logits is not None:
+            heldout_view = View(logits=adapter.score_logits(held.logits), labels=r.heldout.labels)
+        peer = peers.get(r.repo_id)
+        inp = ScoreInput(
+            candidate=r.candidate, target=target_view, source=source_view, source_reason=r.source_reason, pool=pool,
+            heldout=heldout_view, heldout_reason=r.heldout_reason or "the model was not run on held-out data",
+            metric=TargetMetric(metric, peer.pred, peer.probs,
+                                lambda q, p: adapter.expected_metric(metric, q, p, target)) if peer else None,
+            peers=peers,
+        )
         scores: dict[str, float | None] = {}
         unavailable: dict[str, str] = {}
         for spec in search.specs:
@@ -71,6 +85,30 @@ def score(search: Search) -> None:
             downloads=cand.downloads, likes=cand.likes, num_params=cand.num_params, label_map=cand.label_map,
         ))
     search.results = results
+
+
+def make_peer(search: Search, r: CandidateRun) -> Peer | None:
+    """The candidate's target (and held-out) predictions in the target's label space, or ``None`` without logits."""
+    adapter, cand = search.adapter, r.candidate
+    out = r.outputs.get("target")
+    if out is None or out.logits is None or out.logits.size == 0:
+        return None
+    n_target = len(search.state.label_names or []) or max((cand.label_map or {0: 0}).values()) + 1
+    logits = adapter.score_logits(out.logits)
+    probs = target_probabilities(softmax(np.nan_to_num(logits.astype(np.float64))), cand.label_map, n_target)
+    pred = adapter.predictions(out.logits, cand.label_map)
+    peer = Peer(repo_id=cand.repo_id, sha=cand.sha, pred=pred, probs=probs)
+    held = r.outputs.get("heldout")
+    if r.heldout is not None and held is not None and held.logits is not None:
+        lut = np.full(max(len(cand.id2label or {}), 1), -1, dtype=np.int64)
+        for m, t in (cand.label_map or {}).items():
+            if 0 <= m < len(lut):
+                lut[m] = t
+        labels = np.asarray(r.heldout.labels, dtype=np.int64)
+        peer.heldout = r.heldout.name
+        peer.heldout_pred = adapter.predictions(held.logits, cand.label_map)
+        peer.heldout_labels = np.where((labels >= 0) & (labels < len(lut)), lut[np.clip(labels, 0, len(lut) - 1)], -1)
+    return peer
 
 
 def reference_features(search: Search, sample: Sample) -> np.ndarray | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..candidates import Candidate, Skipped
 from ..data.sample import Sample
 from ..runner import Outputs
@@ -18,17 +20,44 @@ class CandidateRun:
         candidate (`Candidate`): the checkpoint and its metadata (its ``label_map`` is set by the align stage).
         source (`Sample`, *optional*): the sample of its declared training data (``None``: `source_reason` says why).
         source_reason (`str`, *optional*): why no source sample is available.
-        outputs (`dict[str, Outputs]`): its outputs by sample role (``"target"``, ``"source"``).
+        heldout (`Sample`, *optional*): labeled held-out rows of its declared data (labels as its own label ids).
+        heldout_reason (`str`, *optional*): why no held-out sample is available.
+        outputs (`dict[str, Outputs]`): its outputs by sample role (``"target"``, ``"source"``, ``"heldout"``).
     """
 
     candidate: Candidate
     source: Sample | None = None
     source_reason: str | None = None
+    heldout: Sample | None = None
+    heldout_reason: str | None = None
     outputs: dict[str, Outputs] = field(default_factory=dict)
 
     @property
     def repo_id(self) -> str:
         return self.candidate.repo_id
+
+
+@dataclass
+class Peer:
+    """One candidate's outputs as the pool-based estimators (``consensus``, ``aline``) see them, in the TARGET's label
+    space.
+
+    Args:
+        repo_id (`str`), sha (`str`, *optional*): the candidate (same weights ⇒ same sha: clones are merged).
+        pred (`np.ndarray`): `(n,)` predicted target class per target prediction (``-1``: no counterpart).
+        probs (`np.ndarray`): `(n, C)` target-space probabilities.
+        heldout (`str`, *optional*): the held-out slice it was run on (candidates sharing one can be compared there).
+        heldout_pred, heldout_labels (`np.ndarray`, *optional*): its predictions on that slice and the slice's labels,
+            as target class ids (``-1``: no counterpart).
+    """
+
+    repo_id: str
+    sha: str | None
+    pred: np.ndarray
+    probs: np.ndarray
+    heldout: str | None = None
+    heldout_pred: np.ndarray | None = None
+    heldout_labels: np.ndarray | None = None
 
 
 @dataclass
@@ -44,6 +73,7 @@ class SearchState:
         warnings (`list[str]`): notes for the user (each once).
         query (`dict`): the Hub query that listed the candidates.
         sources (`dict[str, Sample]`): source samples by dataset id (shared by candidates declaring the same data).
+        datasets (`dict[str, DatasetDict]`): declared datasets loaded so far (each loaded once per search).
         timings (`dict[str, float]`): seconds per stage.
     """
 
@@ -55,6 +85,7 @@ class SearchState:
     warnings: list[str] = field(default_factory=list)
     query: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Sample] = field(default_factory=dict)
+    datasets: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     def warn(self, message: str) -> None:

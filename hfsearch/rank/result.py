@@ -17,6 +17,10 @@ import pandas as pd
 from ..candidates.candidate import Skipped
 from ..render import Column, Table, render_csv, render_markdown
 
+#: The combined score (see `hfsearch.pipeline.estimate`), and the ranking columns that show it.
+AUTO = "auto"
+PREDICTED = ("predicted_accuracy", "predicted_low", "predicted_high")
+
 
 @dataclass
 class ScoreColumn:
@@ -30,7 +34,11 @@ class ScoreColumn:
 
 @dataclass
 class CandidateResult:
-    """Scores of one candidate (``None`` where a score could not be computed; `unavailable` says why)."""
+    """Scores of one candidate (``None`` where a score could not be computed; `unavailable` says why).
+
+    `predicted` is ``(value, low, high)``: its predicted metric on the target and the 90 % interval (the ``auto``
+    combination of the estimators in `predicted_from`), or ``None`` when no estimator was available.
+    """
 
     repo_id: str
     sha: str | None
@@ -42,6 +50,8 @@ class CandidateResult:
     likes: int | None = None
     num_params: int | None = None
     label_map: dict[int, int] | None = None
+    predicted: tuple[float, float, float] | None = None
+    predicted_from: list[str] = field(default_factory=list)
 
 
 def _clean(value: Any) -> Any:
@@ -60,6 +70,7 @@ class SearchResult:
         best (`str`): the recommended model (rank 1), or ``None`` if nothing was scored.
         skipped (`list[Skipped]`): candidates not scored and why.
         config (`dict`): the options of the search (`SearchConfig.to_dict`: never the token).
+        metric (`str`): what ``predicted_accuracy`` predicts: ``accuracy``, or ``f1`` (see ``--metric``).
     """
 
     task: str
@@ -76,6 +87,7 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     ground_truth: dict[str, dict[str, float]] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    metric: str = "accuracy"
 
     def _order(self) -> list[CandidateResult]:
         cols = [c for c in self.score_columns if c.name == self.rank_by] + [
@@ -95,24 +107,35 @@ class SearchResult:
         return sorted(self.candidates, key=key)
 
     @property
+    def shown_scores(self) -> list[ScoreColumn]:
+        """The score columns of the ranking (``auto`` is shown as ``predicted_accuracy``, not again as a score)."""
+        return [c for c in self.score_columns if c.name != AUTO]
+
+    @property
     def ranking(self) -> pd.DataFrame:
+        """One row per candidate, best first: ``rank``, ``model``, ``predicted_accuracy`` with its 90 % interval
+        (``predicted_low``, ``predicted_high``; the metric is `metric`), every score, the ground truth (benchmark
+        mode) and the ``source`` sample used."""
         rows = []
         for i, r in enumerate(self._order(), start=1):
-            row: dict[str, Any] = {"rank": i, "model": r.repo_id}
-            for c in self.score_columns:
+            value, low, high = r.predicted if r.predicted is not None else (None, None, None)
+            row: dict[str, Any] = {"rank": i, "model": r.repo_id, "predicted_accuracy": value, "predicted_low": low,
+                                   "predicted_high": high}
+            for c in self.shown_scores:
                 row[c.name] = r.scores.get(c.name)
             for metric, values in self.ground_truth.items():
                 row[metric] = values.get(r.repo_id)
             row["source"] = r.source
             rows.append(row)
-        columns = ["rank", "model"] + [c.name for c in self.score_columns] + list(self.ground_truth) + ["source"]
+        columns = (["rank", "model", *PREDICTED] + [c.name for c in self.shown_scores] + list(self.ground_truth)
+                   + ["source"])
         return pd.DataFrame(rows, columns=columns)
 
     def ranks(self) -> pd.DataFrame:
         """Rank of every candidate under every scorer (1 = best; ties share the best rank)."""
         df = self.ranking.set_index("model")
         out = pd.DataFrame(index=df.index)
-        for c in self.score_columns:
+        for c in self.shown_scores:
             out[c.name] = df[c.name].astype(float).rank(ascending=not c.higher_is_better, method="min", na_option="keep")
         return out
 
@@ -122,6 +145,31 @@ class SearchResult:
         if not order or order[0].scores.get(self.rank_by) is None:
             return None
         return order[0].repo_id
+
+    def recommendation(self) -> str:
+        """The recommendation in plain words: the model, its predicted metric and interval, and how sure it is."""
+        best = self.best
+        if best is None:
+            return f"no recommendation: no candidate has a value for {self.rank_by}"
+        order = self._order()
+        top = order[0]
+        if self.rank_by != AUTO or top.predicted is None:
+            return f"recommended: {best} (ranked by {self.rank_by})"
+        value, low, high = top.predicted
+        text = f"recommended: {best} — predicted {self.metric} {value:.3f} (90% interval {low:.3f}–{high:.3f})"
+        runner = next((r for r in order[1:] if r.predicted is not None), None)
+        if runner is None:
+            return text
+        assert runner.predicted is not None
+        if runner.predicted[2] >= low:
+            return (f"{text}; the top two overlap ({runner.repo_id}: {runner.predicted[0]:.3f}): label a few rows to "
+                    "separate them (--label-budget 20)")
+        return f"{text}; clearly ahead of the next ({runner.repo_id}: {runner.predicted[0]:.3f})"
+
+    @property
+    def rank_name(self) -> str:
+        """What orders the ranking, in words."""
+        return f"predicted {self.metric} (auto)" if self.rank_by == AUTO else self.rank_by
 
     def notes(self) -> list[str]:
         """What the user should know besides the ranking, one line each: skipped candidates, scores that could not be
@@ -147,20 +195,31 @@ class SearchResult:
             link (`Callable[[str], str | None]`, *optional*): a model id's web page (html and markdown links).
             title (`str`, *optional*): a title (default: what was searched and how it is ordered).
         """
+        unit = "F1" if self.metric == "f1" else self.metric
         cols = [Column("rank", kind="int", keep=True), Column("model", kind="id", keep=True, link=link)]
-        for c in self.score_columns:
+        if any(r.predicted is not None for r in self.candidates):
+            cols += [Column("predicted_accuracy", title=f"predicted {unit}", kind="metric", higher_is_better=True,
+                            description=f"predicted {unit} on your data (the accuracy estimators combined)",
+                            mark="★" if self.rank_by == AUTO else ""),
+                     Column("predicted", title="90% interval", kind="interval",
+                            description="90% interval of the prediction, calibrated on benchmark workloads")]
+        for c in self.shown_scores:
             cols.append(Column(c.name, kind="score", higher_is_better=c.higher_is_better,
                                description=f"{c.description} ({c.kind}; {'higher' if c.higher_is_better else 'lower'} "
                                            "is better)", mark="★" if c.name == self.rank_by else ""))
         cols += [Column(m, kind="metric", description=f"true {m} (benchmark mode)") for m in self.ground_truth]
         cols.append(Column("source", kind="text", description="the source sample the similarity scores used"))
         records = self.ranking.to_dict(orient="records")
+        for row in records:
+            row["predicted"] = (row["predicted_low"], row["predicted_high"])
         by_id = {r.repo_id: r for r in self.candidates}
         ranks = self.ranks() if records else None
         tips, badges = {}, {}
         for i, row in enumerate(records):
             cand = by_id[row["model"]]
-            for c in self.score_columns:
+            if cand.predicted is None and AUTO in cand.unavailable:
+                tips[(i, "predicted_accuracy")] = cand.unavailable[AUTO]
+            for c in self.shown_scores:
                 if _clean(row.get(c.name)) is None:
                     tips[(i, c.name)] = cand.unavailable.get(c.name, "not computed")
                 elif ranks is not None and not math.isnan(ranks.at[row["model"], c.name]):
@@ -172,8 +231,8 @@ class SearchResult:
         table = Table(
             columns=cols, rows=records,
             title=title if title is not None else (f"{self.task} · {self.dataset} ({self.split}, {self.n_samples} rows) "
-                                                   f"· ranked by {self.rank_by}"),
-            caption=f"recommended: {best}" if best else "no recommendation: no candidate has a value for the ranking score",
+                                                   f"· ranked by {self.rank_name}"),
+            caption=self.recommendation(),
             notes=self.notes(), highlight={i for i, r in enumerate(records) if r["model"] == best},
             tips=tips, badges=badges,
         )
@@ -191,6 +250,7 @@ class SearchResult:
             row["unavailable"] = r.unavailable
             row["downloads"] = r.downloads
             row["num_params"] = r.num_params
+            row["predicted_from"] = r.predicted_from
         return {
             "task": self.task,
             "dataset": self.dataset,
@@ -198,7 +258,9 @@ class SearchResult:
             "columns": self.columns,
             "n_samples": self.n_samples,
             "rank_by": self.rank_by,
+            "metric": self.metric,
             "best": self.best,
+            "recommendation": self.recommendation(),
             "scores": [c.__dict__ for c in self.score_columns],
             "ranking": ranking,
             "skipped": [s.to_dict() for s in self.skipped],

@@ -120,12 +120,23 @@ def render_markdown(table: Table) -> str:
 
 
 def render_csv(table: Table) -> str:
-    """Raw values (not rounded) under the column keys."""
+    """Raw values (not rounded) under the column keys; an interval column becomes ``<key>_low`` and ``<key>_high``."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([c.key for c in table.columns])
+    header: list[str] = []
+    for c in table.columns:
+        header += [f"{c.key}_low", f"{c.key}_high"] if c.kind == "interval" else [c.key]
+    writer.writerow(header)
     for row in table.rows:
-        writer.writerow(["" if _missing(row.get(c.key)) else _csv_value(row.get(c.key)) for c in table.columns])
+        cells: list[Any] = []
+        for c in table.columns:
+            value = row.get(c.key)
+            if c.kind == "interval":
+                pair = value if isinstance(value, (tuple, list)) and len(value) == 2 else (None, None)
+                cells += ["" if _missing(v) else v for v in pair]
+            else:
+                cells.append("" if _missing(value) else _csv_value(value))
+        writer.writerow(cells)
     return buf.getvalue()
 
 

@@ -20,7 +20,7 @@ Importing this package registers every family:
 
 from __future__ import annotations
 
-from . import adaptivity, confidence, distance, divergence, prior  # noqa: F401  (registration)
+from . import adaptivity, confidence, distance, divergence, estimators, prior  # noqa: F401  (registration)
 from .base import (
     SCORERS,
     RawData,

@@ -24,11 +24,11 @@ from ..candidates.candidate import Candidate
 from ..errors import ScorerError
 from ..registry import Registry
 
-ScorerKind = Literal["similarity", "non-similarity", "prior"]
+ScorerKind = Literal["similarity", "non-similarity", "prior", "estimate"]
 Space = Literal["raw", "reference", "model"]
 SPACES: tuple[str, ...] = ("raw", "reference", "model")
 #: Everything a scorer may declare in ``needs``.
-NEEDS = ("raw", "source", "logits", "features", "reference", "metadata", "pool")
+NEEDS = ("raw", "source", "logits", "features", "reference", "metadata", "pool", "heldout")
 
 
 class ScoreUnavailable(Exception):
@@ -62,12 +62,15 @@ class View:
         logits (`np.ndarray`, *optional*): ``(rows, num_model_labels)``, in the model's own label order.
         features (`np.ndarray`, *optional*): ``(rows, dim)`` pooled features of the candidate (``model`` space).
         reference (`np.ndarray`, *optional*): ``(rows, dim)`` features of the shared reference encoder.
+        labels (`np.ndarray`, *optional*): ``(predictions,)`` labels as the model's own label ids (``-1``: no
+            counterpart); only on the labeled held-out slice of the candidate's declared data.
     """
 
     raw: RawData | None = None
     logits: np.ndarray | None = None
     features: np.ndarray | None = None
     reference: np.ndarray | None = None
+    labels: np.ndarray | None = None
 
     def space(self, name: str) -> RawData | np.ndarray:
         """The data of this view in feature space `name`."""
@@ -95,6 +98,13 @@ class ScoreInput:
         source_reason (`str`, *optional*): why `source` is missing.
         pool (`dict[str, np.ndarray]`): for every scored candidate, its predicted *target* label per target row
             (``-1`` where the model's label has no target counterpart); used by ``agreement``.
+        heldout (`View`, *optional*): the candidate on a labeled held-out slice of its declared data (``logits`` and
+            ``labels`` in the model's label space): what ``atc`` and ``doc`` calibrate on.
+        heldout_reason (`str`, *optional*): why `heldout` is missing.
+        metric (`hfsearch.estimate.target.TargetMetric`, *optional*): turns an estimator's per-prediction belief into
+            the predicted metric of this candidate on the target.
+        peers (`dict[str, hfsearch.pipeline.state.Peer]`): every scored candidate's outputs as the pool-based
+            estimators need them (``consensus``, ``aline``).
     """
 
     candidate: Candidate
@@ -102,11 +112,21 @@ class ScoreInput:
     source: View | None = None
     source_reason: str | None = None
     pool: dict[str, np.ndarray] = field(default_factory=dict)
+    heldout: View | None = None
+    heldout_reason: str | None = None
+    metric: Any = None
+    peers: dict[str, Any] = field(default_factory=dict)
 
     def require_source(self) -> View:
         if self.source is None:
             raise ScoreUnavailable(self.source_reason or "no source data")
         return self.source
+
+    def require_heldout(self) -> View:
+        """The labeled held-out slice of the candidate's declared data (with logits and model-space labels)."""
+        if self.heldout is None or self.heldout.logits is None or self.heldout.labels is None:
+            raise ScoreUnavailable(self.heldout_reason or "no labeled held-out source data")
+        return self.heldout
 
 
 ScoreFn = Callable[..., float]

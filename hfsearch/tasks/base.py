@@ -220,6 +220,40 @@ class TaskAdapter(ABC):
                 lut[m] = t
         return lut[pred]
 
+    def expected_metric(self, metric: str, q: np.ndarray, pred: np.ndarray, target: Any) -> float:
+        """`metric` of the predictions `pred` (target class ids, ``-1``: none) if the true classes follow the posterior
+        `q` `(predictions, classes)`: how the accuracy estimators turn their belief into a predicted metric (see
+        `hfsearch.estimate.target`). `target` is the target `Sample` (for tasks whose metric needs its structure)."""
+        from ..estimate.target import expected_accuracy, expected_f1
+
+        if metric == "accuracy":
+            return expected_accuracy(q, pred)
+        if metric == "f1":
+            return expected_f1(q, pred)
+        raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
+
+    def heldout_labels(self, rows: Dataset, column: str, features: Features, id2label: dict[int, str] | None) -> np.ndarray:
+        """The labels of a candidate's held-out source rows as the candidate's own label ids, one per prediction
+        (``-1`` where a label has no counterpart among the model's labels).
+
+        Class names (a `ClassLabel`, or string labels) are aligned with the model's ``id2label``; plain integers
+        without names are taken as the model's ids (a checkpoint fine-tuned on a dataset keeps its label ids).
+        """
+        values = rows[column]
+        feature = features[column]
+        k = len(id2label or {})
+        if isinstance(feature, ClassLabel):
+            names: list[str] = list(feature.names)
+            ids = [int(v) for v in values]
+        elif all(isinstance(v, str) for v in values):
+            names = sorted({str(v) for v in values})
+            index = {n: i for i, n in enumerate(names)}
+            ids = [index[str(v)] for v in values]
+        else:
+            return np.array([int(v) if v is not None and 0 <= int(v) < k else -1 for v in values], dtype=np.int64)
+        to_model = invert_label_map(align_labels(id2label, names).label_map, id2label, names)
+        return np.array([to_model.get(i, -1) for i in ids], dtype=np.int64)
+
     def evaluate(self, metric: str, labels: Any, predictions: np.ndarray, label_names: list[str] | None) -> float:
         """Ground truth (benchmark mode only): `metric` of `predictions` (from `predictions`) against `labels`.
 
@@ -283,6 +317,20 @@ def files_key(path: str, names: tuple[str, ...]) -> str:
             h.update(name.encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:24]
+
+
+def invert_label_map(label_map: dict[int, int], id2label: dict[int, str] | None, names: list[str]) -> dict[int, int]:
+    """Data label index → model label index, from a model → data `label_map`. Where several model labels map to one
+    data label (a token model's extra entity types all read as ``O``), the one of the same name wins, else the first."""
+    from ..candidates.labels import normalize
+
+    out: dict[int, int] = {}
+    for m in sorted(label_map):
+        t = label_map[m]
+        same = normalize((id2label or {}).get(m, "")) == normalize(names[t])
+        if t not in out or (same and normalize((id2label or {}).get(out[t], "")) != normalize(names[t])):
+            out[t] = m
+    return out
 
 
 def is_string(feature: Any) -> bool:

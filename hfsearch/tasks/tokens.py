@@ -35,8 +35,8 @@ from datasets import ClassLabel, Dataset, Features
 from ..candidates.labels import TagAlignment, align_tags, bio_tags, is_tag_set, split_tag
 from ..errors import CandidateError, ColumnError, DatasetError
 from ..scores.base import RawData
-from .base import Encoded, TaskAdapter, files_key, is_string, register_task
-from .entities import entity_f1
+from .base import Encoded, TaskAdapter, files_key, invert_label_map, is_string, register_task
+from .entities import entity_f1, get_entities
 from .text import TOKENIZER_FILES, TextClassification, gather_padded, length_batches, pack
 
 #: Label-column names of token tasks, in preference order.
@@ -224,6 +224,52 @@ class TokenClassification(TaskAdapter):
             same = [_same_tag(g, p) for gs, ps in zip(gold, pred) for g, p in zip(gs, ps)]
             return float(np.mean(same)) if same else 0.0
         raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
+
+    def expected_metric(self, metric: str, q: np.ndarray, pred: np.ndarray, target: Any) -> float:
+        """Word accuracy, or entity F1 under the posterior `q` over each word's tag.
+
+        A predicted entity is right with the probability that all its words' tags are (the product of q over the
+        span); the number of gold entities is that of the most probable tag sequence. F1 = 2 E[TP] / (predicted +
+        gold entities). Predictions of a type the target does not annotate count as ``O``, as in `evaluate`.
+        """
+        from ..estimate.target import expected_accuracy
+
+        names = list(target.label_names or [])
+        outside = next((i for i, n in enumerate(names) if split_tag(n)[0] == "O"), None)
+        pred = np.asarray(pred, dtype=np.int64)
+        if outside is not None:
+            pred = np.where(pred < 0, outside, pred)
+        if metric == "accuracy":
+            return expected_accuracy(q, pred)
+        if metric != "f1":
+            raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
+        sizes = [len(words) for words in target.rows[target.columns[0]]]
+        if sum(sizes) != len(pred):
+            raise ValueError(f"{len(pred)} word predictions for {sum(sizes)} words")
+        right = q[np.arange(len(pred)), np.maximum(pred, 0)] * (pred >= 0)
+        likely = q.argmax(axis=1)
+        tp = n_pred = n_gold = 0.0
+        start = 0
+        for size in sizes:
+            stop = start + size
+            for _, b, e in get_entities([names[p] if p >= 0 else "O" for p in pred[start:stop]]):
+                tp += float(np.prod(right[start + b : start + e + 1]))
+                n_pred += 1
+            n_gold += len(get_entities([names[p] for p in likely[start:stop]]))
+            start = stop
+        return 2 * tp / (n_pred + n_gold) if n_pred + n_gold > 0 else 0.0
+
+    def heldout_labels(self, rows: Dataset, column: str, features: Features, id2label: dict[int, str] | None) -> np.ndarray:
+        """One model tag id per word (sentence by sentence, as `score_logits` orders the predictions)."""
+        item = sequence_item(features[column])
+        names = list(item.names) if isinstance(item, ClassLabel) else None
+        tags = [_tag_name(t, names) for sentence in rows[column] for t in sentence]
+        distinct = sorted(set(tags))
+        if not is_tag_set(distinct):
+            return np.full(len(tags), -1, dtype=np.int64)
+        index = {t: i for i, t in enumerate(distinct)}
+        to_model = invert_label_map(align_tags(id2label, distinct).label_map, id2label, distinct)
+        return np.array([to_model.get(index[t], -1) for t in tags], dtype=np.int64)
 
     # ---- reference space -----------------------------------------------------------------------------------------
     reference_id = TextClassification.reference_id
