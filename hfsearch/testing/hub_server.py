@@ -42,6 +42,7 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..hub import layout
+from ..hub.ids import repo_id_problem
 
 logger = logging.getLogger(__name__)
 
@@ -412,8 +413,11 @@ class _Routes:
     def repo_folder(self, kind: Kind, repo_id: str) -> Path:
         """The folder of `repo_id`, or a ``RepoNotFound`` error."""
         rel = Path(repo_id)
-        folder = layout.repo_dir(self.root, repo_id, kind)
-        if len(rel.parts) != 2 or ".." in rel.parts or _is_hidden(rel) or not folder.is_dir():
+        if repo_id_problem(repo_id) is not None or len(rel.parts) != 2:
+            folder = None
+        else:
+            folder = layout.repo_dir(self.root, repo_id, kind)
+        if folder is None or _is_hidden(rel) or not folder.is_dir():
             noun = "Dataset" if kind == "datasets" else "Model"
             raise _HubError(HTTPStatus.NOT_FOUND, f"{noun} {repo_id} does not exist.", "RepoNotFound")
         return folder
