@@ -14,9 +14,10 @@ import torch
 
 from ..candidates.candidate import Candidate
 from ..data.sample import Sample
-from ..errors import CandidateError
+from ..errors import CandidateError, HFSearchError
 from ..tasks.base import Encoded, TaskAdapter
 from .cache import OutputCache, Outputs, cache_key
+from .weights import CorruptWeights, check_weights
 
 logger = logging.getLogger(__name__)
 
@@ -163,10 +164,13 @@ class Runner:
         path = self.local_path(cand)
         t0 = time.perf_counter()
         try:
+            check_weights(path)  # a truncated or corrupt file is named, before transformers reads it
             model = self.adapter.load_model(path, allow_pickle=self.allow_pickle)
             preprocessor = self.adapter.load_preprocessor(path)
         except CandidateError:
             raise
+        except CorruptWeights as exc:
+            raise CandidateError(f"load failed: {exc}") from None
         except Exception as exc:  # noqa: BLE001
             raise CandidateError(f"load failed: {_one_line(exc)}") from None
         self.adapter.check_compatible(cand, model)
@@ -180,7 +184,7 @@ class Runner:
                 out = self.forward_all(model, enc, preprocessor, len(sample))
                 self.cache.put(self.key(cand, sample), out)
                 results[name] = out
-        except CandidateError:
+        except (CandidateError, HFSearchError):  # HFSearchError: the cache folder cannot be written, stop the search
             raise
         except Exception as exc:  # noqa: BLE001
             raise CandidateError(f"inference failed: {_one_line(exc)}") from None
