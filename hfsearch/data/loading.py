@@ -213,6 +213,11 @@ def load_dataset_dict(
         why = repo_id_problem(dataset)
         if why is not None:  # neither a path nor an id: never sent to an endpoint
             raise DatasetError(f"Dataset {dataset!r} not found: no such local file or folder, and not a Hub id ({why}).")
+    elif os.path.lexists(dataset):  # `datasets` would read that local folder instead of the Hub repo
+        raise DatasetError(
+            f"Dataset id {dataset!r} is also a local path in {os.getcwd()!r}; an id is never read from the disk: "
+            "run from another folder."
+        )
     kwargs = {"encoding": datafiles.check_codec(encoding)} if encoding is not None else {}
     dd = load_dataset_quiet(dataset, name=config, **kwargs)
     return _checked(dd, dataset, {}, encoding)

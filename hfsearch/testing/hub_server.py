@@ -118,9 +118,10 @@ class HubServer:
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """A copy of the requests received so far: ``{"method", "path", "query"}`` each, oldest first.
+        """A copy of the requests received so far: ``{"method", "path", "query", "authorized"}`` each, oldest first.
 
-        ``path`` is percent-decoded; ``query`` maps every parameter to the list of its values.
+        ``path`` is percent-decoded; ``query`` maps every parameter to the list of its values; ``authorized`` says
+        whether the request carried an ``Authorization`` header (its value is never kept).
         """
         with self._lock:
             return list(self._requests)
@@ -130,10 +131,10 @@ class HubServer:
         with self._lock:
             self._requests.clear()
 
-    def record(self, method: str, path: str, query: Query) -> None:
+    def record(self, method: str, path: str, query: Query, authorized: bool = False) -> None:
         """Append one request to `requests` (called by the request handler)."""
         with self._lock:
-            self._requests.append({"method": method, "path": path, "query": query})
+            self._requests.append({"method": method, "path": path, "query": query, "authorized": authorized})
 
     def start(self) -> HubServer:
         """Serve from a daemon thread and return `self`."""
@@ -196,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query, keep_blank_values=True)
         segments = [unquote(s) for s in url.path.strip("/").split("/")]
         hub = self.server.hub
-        hub.record(method, unquote(url.path), query)
+        hub.record(method, unquote(url.path), query, authorized=bool(self.headers.get("Authorization")))
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if method == "POST" else b""
         try:
             _Routes(hub.root, self, method, query, body).route(segments)
