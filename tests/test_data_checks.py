@@ -33,7 +33,7 @@ def test_a_text_column_with_a_null_a_number_and_an_empty_string_is_found(tmp_pat
     task = get_task("text-classification")
     assert task.resolve_columns(ds.features, None) == ["text"]  # was "No input column ... found"
     warnings: list[str] = []
-    out, cols, label = task.prepare(ds, ["text"], "label", warnings)
+    out, _, _ = task.prepare(ds, ["text"], "label", warnings)
     assert len(out) == 17 and None not in out["text"] and "" not in out["text"]
     assert out["label"] == [r["label"] for i, r in enumerate(_mixed_rows()) if i not in (3, 8, 16)]  # labels follow
     assert warnings == [f"dropped 3 of 20 rows of {tmp_path / 'd.jsonl'} with an empty or non-text 'text' (rows 4, 9, 17)"]
@@ -177,5 +177,5 @@ def test_dropped_rows_are_one_warning_line_on_the_cli(registry, tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 0, err
     dropped = [line for line in err.splitlines() if "dropped" in line]
-    assert dropped == [f"warning: dropped 3 of 20 rows of {tmp_path / 'd.jsonl'} with an empty or non-text 'text' "
-                       "(rows 4, 9, 17)"]
+    expected = f"warning: dropped 3 of 20 rows of {tmp_path / 'd.jsonl'} with an empty or non-text 'text' (rows 4, 9, 17)"
+    assert dropped == [expected]

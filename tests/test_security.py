@@ -143,7 +143,7 @@ def test_token_from_the_environment_never_appears(registry, env_for_subprocess, 
         [sys.executable, "-m", "hfsearch", "--verbose", "find", "--task", "text-classification", "--dataset",
          "test-org/uci_yelp", "--models", models, "--labels", "negative,positive", "--samples", "16", "--scores",
          "confidence", "--format", "json", "--output", str(out_file)],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env, check=False, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out_file.read_text())

@@ -57,7 +57,9 @@ def check_folder(folder: Path) -> list[Path]:
     held = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     shown = ", ".join(held[:6]) + (f" and {len(held) - 6} more" if len(held) > 6 else "")
     has = f"it holds only: {shown}" if held else "it is empty"
-    raise DatasetError(f"Folder {str(folder)!r} holds no data files ({has}); put {SUPPORTED} in it, or pass one data file.")
+    raise DatasetError(
+        f"Folder {str(folder)!r} holds no data files ({has}); put {SUPPORTED} in it, or pass one data file."
+    )
 
 
 def split_files(folder: Path) -> dict[str, list[Path]]:
@@ -77,7 +79,9 @@ def check_codec(encoding: str | None) -> str:
     try:
         codecs.lookup(name)
     except LookupError:
-        raise DatasetError(f"Unknown encoding {name!r}: give a Python codec name such as utf-8, latin-1 or cp1252.") from None
+        raise DatasetError(
+            f"Unknown encoding {name!r}: give a Python codec name such as utf-8, latin-1 or cp1252."
+        ) from None
     return name
 
 
@@ -111,7 +115,8 @@ def check_encoding(path: Path, encoding: str | None = None) -> None:
                 else:
                     hint = "pass its encoding (--encoding latin-1, cp1252…) or save it as UTF-8"
                 raise DatasetError(
-                    f"{path} is not valid {name} text: {what} at offset {offset} (line {line}) cannot be decoded; {hint}."
+                    f"{path} is not valid {name} text: {what} at offset {offset} (line {line}) cannot be decoded; "
+                    f"{hint}."
                 ) from None
             if not chunk:
                 return

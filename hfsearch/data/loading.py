@@ -97,7 +97,8 @@ def _checked(
     out = {}
     for split, ds in dd.items():
         ds = normalise_mixed_columns(ds)
-        bad = first_invalid_utf8(ds)
+        # only the JSON reader stores bytes without validating them (csv and text decode; parquet writers validate)
+        bad = first_invalid_utf8(ds) if ds.info.builder_name == "json" else None
         if bad is not None:
             for f in split_files.get(split, []):
                 if f.suffix.lower() in datafiles.TEXT_SUFFIXES:
@@ -134,7 +135,7 @@ def load_dataset_quiet(*args: Any, **kwargs: Any) -> DatasetDict:
         raise DatasetError(f"Cannot load dataset {name!r}: {_first_line(exc)}") from None
     except OSError as exc:
         raise HubError(f"Cannot load dataset {name!r}: {_first_line(exc)}") from None
-    except Exception as exc:  # noqa: BLE001 - DatasetGenerationError, StopIteration…: a data problem, said in one line
+    except Exception as exc:  # noqa: BLE001 - DatasetGenerationError, StopIteration…: a data problem, in one line
         cause = datafiles.root_cause(exc)
         raise DatasetError(f"Cannot read dataset {name!r}: {type(cause).__name__}: {_first_line(cause)}") from None
     if not isinstance(loaded, DatasetDict):
@@ -212,7 +213,9 @@ def load_dataset_dict(
             return _load_local(path, config, encoding)
         why = repo_id_problem(dataset)
         if why is not None:  # neither a path nor an id: never sent to an endpoint
-            raise DatasetError(f"Dataset {dataset!r} not found: no such local file or folder, and not a Hub id ({why}).")
+            raise DatasetError(
+                f"Dataset {dataset!r} not found: no such local file or folder, and not a Hub id ({why})."
+            )
     elif os.path.lexists(dataset):  # `datasets` would read that local folder instead of the Hub repo
         raise DatasetError(
             f"Dataset id {dataset!r} is also a local path in {os.getcwd()!r}; an id is never read from the disk: "
@@ -223,7 +226,9 @@ def load_dataset_dict(
     return _checked(dd, dataset, {}, encoding)
 
 
-def _load_from_registry(dataset: str, hub_dir: str, config: str | None, encoding: str | None, *, allow_path: bool) -> DatasetDict:
+def _load_from_registry(
+    dataset: str, hub_dir: str, config: str | None, encoding: str | None, *, allow_path: bool
+) -> DatasetDict:
     """`dataset` in ``hub_dir`` mode: a registry id, else (when allowed) a relative local path without ``..``."""
     why = unsafe_path_problem(dataset)
     if why is not None:  # before any file access
@@ -240,7 +245,9 @@ def _load_from_registry(dataset: str, hub_dir: str, config: str | None, encoding
     raise DatasetError(f"Dataset {dataset!r} not found in the local registry {hub_dir!r}.")
 
 
-def choose_split(dd: DatasetDict, split: str | None, *, prefer: tuple[str, ...] = ("test",), name: str | None = None) -> str:
+def choose_split(
+    dd: DatasetDict, split: str | None, *, prefer: tuple[str, ...] = ("test",), name: str | None = None
+) -> str:
     """The split to use: `split` if given (must exist), else the first of `prefer` present, else the first split."""
     names = list(dd.keys())
     of = f" of {name}" if name else ""
@@ -276,5 +283,7 @@ def load_split(
     name = choose_split(dd, split, prefer=prefer, name=dataset)
     ds = dd[name]
     if len(ds) == 0:
-        raise DatasetError(f"Split {name!r} of {origin(ds)} has no rows: add data or choose another split with --split.")
+        raise DatasetError(
+            f"Split {name!r} of {origin(ds)} has no rows: add data or choose another split with --split."
+        )
     return ds, name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import weakref
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +25,7 @@ MAX_BAD_SHARE = 0.2
 #: How many offending rows a message names.
 ROWS_SHOWN = 5
 
-_ORIGINS: "weakref.WeakKeyDictionary[Dataset, str]" = weakref.WeakKeyDictionary()
+_ORIGINS: weakref.WeakKeyDictionary[Dataset, str] = weakref.WeakKeyDictionary()
 
 
 def set_origin(ds: Dataset, origin: str) -> Dataset:

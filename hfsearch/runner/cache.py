@@ -49,7 +49,9 @@ FORMAT = 2
 def checksum(out: Outputs) -> str:
     """SHA-256 of the arrays' dtypes, shapes and bytes, as stored (logits float32, features float16)."""
     h = hashlib.sha256(f"hfsearch-outputs-v{FORMAT}".encode())
-    for arr in (np.ascontiguousarray(out.logits, dtype=np.float32), np.ascontiguousarray(out.features, dtype=np.float16)):
+    logits = np.ascontiguousarray(out.logits, dtype=np.float32)
+    features = np.ascontiguousarray(out.features, dtype=np.float16)
+    for arr in (logits, features):
         h.update(f"{arr.dtype.str}{arr.shape}".encode())
         h.update(arr.tobytes())
     return h.hexdigest()
