@@ -22,7 +22,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        err(f"{self.prog}: error: {message}")
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        err(f"hfsearch: error: {message}" + (f" (see `hfsearch {command} --help`)" if command else ""))
         raise SystemExit(2)
 
 
@@ -189,7 +190,10 @@ COMMANDS = {"find": _cmd_find, "demo": _cmd_demo, "scorers": _cmd_scorers, "task
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for bad input, with a one-line message and no traceback)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a one-line usage error already printed (2)
+        return int(exc.code or 0)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         for name in ("transformers", "datasets", "huggingface_hub", "accelerate"):
@@ -201,7 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(f"hfsearch: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        err("hfsearch: interrupted (finished candidates are cached; rerun the same command to resume)")
+        cached = getattr(args, "use_cache", None) is not False
+        err("hfsearch: interrupted; rerun the same command to resume" + (
+            " (the outputs of finished candidates are cached and are not recomputed)" if cached else
+            " (with --no-cache nothing was kept: everything is recomputed)"))
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback for the user; HFSEARCH_DEBUG=1 shows it
         if constants.debug():

@@ -112,6 +112,11 @@ class SearchConfig:
                                help="split (default: test, else the first)")
     column: list[str] | None = option(kind="list", group="target data", flag="--column", label="Input column(s)",
                                       help="input column(s), comma-separated for pairs (default: auto-detect)")
+    encoding: str | None = option(kind="str", group="target data", flag="--encoding",
+                                  help="text encoding of local csv/json files (default: utf-8), e.g. latin-1")
+    local_dataset: bool | None = option(kind="bool", group="target data",
+                                        help="True: the dataset is a local file or folder, read even with hub_dir; "
+                                             "False: an id only, never read from disk (default: a path if it exists)")
     labels: list[str] | None = option(kind="list", group="target data", flag="--labels", label="Target class names",
                                       help="target class names, comma-separated, when the dataset does not declare them")
     samples: int = option(constants.DEFAULT_SAMPLES, kind="int", group="target data", flag="--samples",
@@ -379,8 +384,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 kwargs["required"] = True
             if o.metavar:
                 kwargs["metavar"] = o.metavar
-            if o.choices:
-                kwargs["choices"] = o.choices
+            if o.choices:  # checked by SearchConfig.validate, so the message is hfsearch's own
+                kwargs["help"] += f" (one of: {', '.join(o.choices)})"
+                kwargs["metavar"] = o.metavar or o.name.upper()
             if o.kind == "params":
                 kwargs["action"] = "append"
             g.add_argument(o.flag, **kwargs)

@@ -38,6 +38,14 @@ class HubError(HFSearchError):
     """The Hub (or the configured endpoint / registry) cannot be reached or answered badly."""
 
 
+class RepoIdError(HFSearchError):
+    """A model or dataset id that is not a Hub id (``..``, an absolute path, a backslash, a URL scheme…)."""
+
+
+class CacheError(HFSearchError):
+    """The output cache folder cannot be written (read-only, full, no permission)."""
+
+
 class NoCandidatesError(HFSearchError):
     """No candidate is left to score after discovery and filtering."""
 

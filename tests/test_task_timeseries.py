@@ -138,16 +138,18 @@ def test_ground_truth_agrees(searched):
     assert acc[f"{ORG}/patchtst-right"] > acc[f"{ORG}/patchtsmixer-left"] + 0.2
 
 
-def test_recordings_are_windowed_end_to_end(ts_registry, tmp_path):
-    res = hfsearch.find(TASK, str(EXAMPLE), hub_dir=str(ts_registry), window=128, stride=64, samples=400,
+def test_recordings_are_windowed_end_to_end(ts_registry, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # with --hub-dir a local dataset is a relative path (absolute ones are refused)
+    res = hfsearch.find(TASK, str(EXAMPLE.relative_to(ROOT)), hub_dir=str(ts_registry), window=128, stride=64, samples=400,
                         scores="adaptivity,confidence", cache_dir=str(tmp_path), progress=False)
     lengths = [len(s) for s in Dataset.from_parquet(str(EXAMPLE / "test.parquet"))["series"]]
     assert res.n_samples == sum(len(window_starts(n, 128, 64)) for n in lengths)
     assert set(res.ranking["model"]) == {f"{ORG}/patchtst-right", f"{ORG}/patchtsmixer-left"}
 
 
-def test_windows_shorter_than_the_model_context_skip_the_candidate(ts_registry, tmp_path):
-    res = hfsearch.find(TASK, str(EXAMPLE), hub_dir=str(ts_registry), window=64, samples=50, scores="confidence",
+def test_windows_shorter_than_the_model_context_skip_the_candidate(ts_registry, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    res = hfsearch.find(TASK, str(EXAMPLE.relative_to(ROOT)), hub_dir=str(ts_registry), window=64, samples=50, scores="confidence",
                         cache_dir=str(tmp_path), progress=False, models=[f"{ORG}/patchtst-right"])
     assert res.ranking.empty or f"{ORG}/patchtst-right" not in set(res.ranking["model"])
     reason = {s.repo_id: s.reason for s in res.skipped}[f"{ORG}/patchtst-right"]

@@ -47,12 +47,14 @@ def build_config(settings: SpaceSettings, values: dict[str, Any], *, upload: Any
     uploaded = upload_path(upload)
     if uploaded:
         values["dataset"] = uploaded
+    local = True if uploaded else (False if settings.restricted else None)  # a typed id never reads the server's disk
     for name, default in (("max_models", settings.default_candidates), ("samples", settings.default_samples)):
         if values.get(name) in (None, ""):
             values[name] = default
     if values.get("scores") is not None and not list(values["scores"]):
         raise ConfigError(f"{label['scores']}: select at least one scorer.")
-    cfg = SearchConfig.create("field", limits=settings.limits, device=settings.device, progress=False, **values)
+    cfg = SearchConfig.create("field", limits=settings.limits, device=settings.device, progress=False,
+                              local_dataset=local, **values)
     if cfg.models and len(cfg.models) > settings.max_candidates:
         raise ConfigError(f"{label['models']}: this app scores at most {settings.max_candidates} candidates per search "
                           f"({len(cfg.models)} models listed).")

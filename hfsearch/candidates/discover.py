@@ -19,6 +19,7 @@ from huggingface_hub import HfApi, ModelInfo, hf_hub_download
 
 from ..errors import HubError
 from ..hub import layout
+from ..hub.ids import check_repo_id, repo_id_problem
 from .candidate import Candidate, Skipped
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,10 @@ def _source_accuracy(card: dict[str, Any]) -> float | None:
 def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> Candidate:
     """Build a `Candidate` from Hub metadata (tolerates missing fields: card metadata is unreliable)."""
     card = info.card_data.to_dict() if info.card_data is not None else {}
+    declared = _as_list(card.get("datasets"))
+    refused = [d for d in declared if repo_id_problem(d) is not None]
+    if refused:  # a card is remote data: its ids must never name a local path or a URL
+        logger.warning("%s: ignoring declared dataset(s) that are not Hub ids: %s", info.id, ", ".join(map(repr, refused)))
     siblings = [s.rfilename for s in (info.siblings or [])]
     tags = list(info.tags or [])
     config = info.config or {}
@@ -102,7 +107,7 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
         task=task,
         sha=info.sha,
         path=path,
-        datasets=_as_list(card.get("datasets")),
+        datasets=[d for d in declared if d not in refused],
         num_params=int(st.total) if st is not None and st.total else None,
         downloads=info.downloads,
         likes=info.likes,
@@ -228,6 +233,7 @@ def discover(
                 listed = _merge([local.list(author=None, search=None, **q) for q in queries], 1 << 30)
                 infos.extend(i for i in listed if fnmatch.fnmatchcase(i.id, repo_id) and (accept is None or accept(i)))
                 continue
+            check_repo_id(repo_id, "model")  # before any folder or request
             try:
                 infos.append(local.info(repo_id) if local is not None else api.model_info(repo_id, expand=EXPAND))  # type: ignore[union-attr]
             except KeyError:
@@ -261,6 +267,10 @@ def discover(
 
     kept: list[Candidate] = []
     for info in infos:
+        bad_id = repo_id_problem(info.id)
+        if bad_id is not None:  # a listing is remote data: never let it name a folder or a URL
+            skipped.append(Skipped(str(info.id), "filter", f"not a Hub id ({bad_id})"))
+            continue
         cand = candidate_from_info(info, task, path=local.path(info.id) if local is not None else None)
         if explicit and info.pipeline_tag and info.pipeline_tag != pipeline_tag:
             logger.info("%s has pipeline_tag %s, not %s; kept because it was named explicitly",

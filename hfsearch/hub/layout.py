@@ -23,6 +23,8 @@ from typing import Any, Iterator
 
 import yaml
 
+from .ids import check_repo_id
+
 MODELS = "models"
 DATASETS = "datasets"
 
@@ -52,6 +54,15 @@ def iter_repos(root: str | Path, kind: str = MODELS) -> Iterator[tuple[str, Path
 
 
 def repo_dir(root: str | Path, repo_id: str, kind: str = MODELS) -> Path:
+    """The folder of `repo_id` under `root` (it may not exist).
+
+    The id is checked first (`hfsearch.hub.ids.check_repo_id`): an id with ``..``, an absolute path, a backslash
+    or a URL scheme never reaches the file system.
+
+    Raises:
+        `RepoIdError`: `repo_id` is not a Hub id.
+    """
+    check_repo_id(repo_id, "dataset" if kind == DATASETS else "model")
     return Path(root) / kind / repo_id
 
 

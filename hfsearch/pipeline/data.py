@@ -22,7 +22,8 @@ def load_target(search: Search) -> None:
     mode only.
     """
     cfg, adapter, state = search.cfg, search.adapter, search.state
-    ds, split = load_split(cfg.dataset, config=cfg.config, split=cfg.split, hub_dir=cfg.hub_dir)
+    ds, split = load_split(cfg.dataset, config=cfg.config, split=cfg.split, hub_dir=cfg.hub_dir,
+                           encoding=cfg.encoding, local=cfg.local_dataset)
     columns = adapter.resolve_columns(ds.features, cfg.column)
     label_col = adapter.label_column(ds.features)
     if label_col in columns:
@@ -50,7 +51,7 @@ def _dataset(search: Search, ds_id: str) -> DatasetDict:
     """Every split of a declared dataset, loaded once per search."""
     memo = search.state.datasets
     if ds_id not in memo:
-        memo[ds_id] = load_dataset_dict(ds_id, hub_dir=search.cfg.hub_dir)
+        memo[ds_id] = load_dataset_dict(ds_id, hub_dir=search.cfg.hub_dir, local=False)  # an id, never a path
     return memo[ds_id]
 
 

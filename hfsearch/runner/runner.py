@@ -14,9 +14,10 @@ import torch
 
 from ..candidates.candidate import Candidate
 from ..data.sample import Sample
-from ..errors import CandidateError, SearchCancelled, one_line
+from ..errors import CandidateError, HFSearchError, one_line
 from ..tasks.base import Encoded, TaskAdapter
 from .cache import OutputCache, Outputs, cache_key
+from .weights import CorruptWeights, check_weights
 
 logger = logging.getLogger(__name__)
 
@@ -177,10 +178,13 @@ class Runner:
         path = self.local_path(cand)
         t0 = time.perf_counter()
         try:
+            check_weights(path)  # a truncated or corrupt file is named, before transformers reads it
             model = self.adapter.load_model(path, allow_pickle=self.allow_pickle)
             preprocessor = self.adapter.load_preprocessor(path)
         except CandidateError:
             raise
+        except CorruptWeights as exc:
+            raise CandidateError(f"load failed: {exc}", stage="load") from None
         except Exception as exc:  # noqa: BLE001
             raise CandidateError(f"load failed: {one_line(exc)}", stage="load") from None
         self.adapter.check_compatible(cand, model)
@@ -194,7 +198,7 @@ class Runner:
                 out = self.forward_all(model, enc, preprocessor, len(sample), check=check)
                 self.cache.put(self.key(cand, sample), out)
                 results[name] = out
-        except (CandidateError, SearchCancelled):
+        except (CandidateError, HFSearchError):  # a cancelled search, or a cache folder that cannot be written: stop
             raise
         except Exception as exc:  # noqa: BLE001
             raise CandidateError(f"inference failed: {one_line(exc)}", stage="inference") from None

@@ -18,6 +18,7 @@ from datasets import ClassLabel, Dataset, Features, Value
 
 from ..candidates.candidate import Candidate
 from ..candidates.labels import Alignment, align_labels
+from ..data.validate import drop_invalid_rows, null_rows
 from ..errors import ColumnError, TaskError
 from ..registry import Registry
 from ..scores.base import RawData
@@ -138,13 +139,27 @@ class TaskAdapter(ABC):
     ) -> tuple[Dataset, list[str], str | None]:
         """Turn a loaded split into the task's examples before sampling (target and sources alike).
 
-        Default: unchanged. Time series cut recordings into windows here. Returns ``(dataset, input columns, label
-        column)``; notes for the user are appended to `warnings`.
+        Default: drops the rows whose input cells the task cannot use (`invalid_rows`), with one counted warning, and
+        stops when more than `hfsearch.data.validate.MAX_BAD_SHARE` of them are unusable. Time series cut recordings
+        into windows here. Returns ``(dataset, input columns, label column)``; notes for the user are appended to
+        `warnings`.
 
         Raises:
             `DatasetError`: the data cannot be turned into examples (one line saying why and what to pass).
         """
+        ds = drop_invalid_rows(ds, self.invalid_rows(ds, columns), what=self.invalid_cells, warnings=warnings)
         return ds, columns, label_column
+
+    #: What an unusable input cell is, in messages ("dropped 3 of 120 rows of data.jsonl with a missing 'image'").
+    invalid_cells: ClassVar[str] = "a missing"
+
+    def invalid_rows(self, ds: Dataset, columns: list[str]) -> dict[str, np.ndarray]:
+        """Per input column, a boolean mask of the rows the task cannot use (vectorised over Arrow).
+
+        Default: null cells, and lists holding a null (`hfsearch.data.validate.null_rows`). Text tasks also refuse
+        empty and non-string cells.
+        """
+        return {c: null_rows(ds, c) for c in columns}
 
     def bind_target(self, target: Any) -> None:
         """Called with the target `Sample` once it is drawn, before any candidate runs (e.g. to record its shape for

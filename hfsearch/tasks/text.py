@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from datasets import Dataset, Features
 
+from ..data.validate import blank_or_non_text_rows
 from ..errors import ColumnError
 from ..scores.base import RawData
 from .base import Encoded, TaskAdapter, files_key, is_string, register_task
@@ -60,8 +61,14 @@ class TextClassification(TaskAdapter):
     n_inputs = (1, 2)
     preferred_inputs = ("text", "sentence", "content", "review", "document")
 
+    invalid_cells = "an empty or non-text"
+
     def is_input_feature(self, name: str, feature: Any) -> bool:
         return is_string(feature)
+
+    def invalid_rows(self, ds: Dataset, columns: list[str]) -> dict[str, np.ndarray]:
+        """Null, non-string and blank cells (a mixed-type JSON column arrives with its non-strings already null)."""
+        return {c: blank_or_non_text_rows(ds, c) for c in columns}
 
     def resolve_columns(self, features: Features, columns: list[str] | None) -> list[str]:
         if not columns:

@@ -66,6 +66,7 @@ from datasets import (
 )
 
 from ..candidates.candidate import Candidate
+from ..data.validate import drop_invalid_rows
 from ..errors import ColumnError, DatasetError, TaskError
 from ..scores.base import RawData
 from .base import Encoded, TaskAdapter, register_task, require_columns
@@ -297,13 +298,17 @@ class TimeSeriesClassification(TaskAdapter):
         self, ds: Dataset, columns: list[str], label_column: str | None, warnings: list[str]
     ) -> tuple[Dataset, list[str], str | None]:
         table_form = len(columns) > 1 or series_depth(ds.features[columns[0]]) == 0
-        if table_form:
+        bad = self.invalid_rows(ds, columns)
+        if table_form:  # rows are time steps: dropping one would join two moments of a recording
+            drop_invalid_rows(ds, bad, what="a missing", warnings=warnings, max_share=0.0,
+                              fix="fill the gaps (time steps cannot be dropped from a recording)")
             if self.window is None:
                 raise DatasetError(
                     f"The rows are single time steps (columns {', '.join(columns)}): cut the recording into windows with "
                     "--window N (and --stride S)."
                 )
             return self._window_table(ds, columns, label_column, warnings)
+        ds = drop_invalid_rows(ds, bad, what="a missing or gapped", warnings=warnings)
         column = columns[0]
         if self.window is None:
             self._check_equal_lengths(ds, column)

@@ -33,6 +33,7 @@ import torch
 from datasets import ClassLabel, Dataset, Features
 
 from ..candidates.labels import TagAlignment, align_tags, bio_tags, is_tag_set, split_tag
+from ..data.validate import empty_list_rows, null_rows
 from ..errors import CandidateError, ColumnError, DatasetError
 from ..scores.base import RawData
 from .base import Encoded, TaskAdapter, files_key, invert_label_map, is_string, register_task
@@ -78,8 +79,14 @@ class TokenClassification(TaskAdapter):
     metrics = ("f1", "accuracy")
 
     # ---- columns -------------------------------------------------------------------------------------------------
+    invalid_cells = "a missing or empty word list in"
+
     def is_input_feature(self, name: str, feature: Any) -> bool:
         return is_string_sequence(feature)
+
+    def invalid_rows(self, ds: Dataset, columns: list[str]) -> dict[str, np.ndarray]:
+        """Sentences that are null, hold a null word, or have no word."""
+        return {c: null_rows(ds, c) | empty_list_rows(ds, c) for c in columns}
 
     def label_column(self, features: Features) -> str | None:
         for name in TAG_COLUMNS:

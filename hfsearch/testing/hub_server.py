@@ -42,6 +42,7 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..hub import layout
+from ..hub.ids import repo_id_problem
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +118,10 @@ class HubServer:
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """A copy of the requests received so far: ``{"method", "path", "query"}`` each, oldest first.
+        """A copy of the requests received so far: ``{"method", "path", "query", "authorized"}`` each, oldest first.
 
-        ``path`` is percent-decoded; ``query`` maps every parameter to the list of its values.
+        ``path`` is percent-decoded; ``query`` maps every parameter to the list of its values; ``authorized`` says
+        whether the request carried an ``Authorization`` header (its value is never kept).
         """
         with self._lock:
             return list(self._requests)
@@ -129,10 +131,10 @@ class HubServer:
         with self._lock:
             self._requests.clear()
 
-    def record(self, method: str, path: str, query: Query) -> None:
+    def record(self, method: str, path: str, query: Query, authorized: bool = False) -> None:
         """Append one request to `requests` (called by the request handler)."""
         with self._lock:
-            self._requests.append({"method": method, "path": path, "query": query})
+            self._requests.append({"method": method, "path": path, "query": query, "authorized": authorized})
 
     def start(self) -> HubServer:
         """Serve from a daemon thread and return `self`."""
@@ -195,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query, keep_blank_values=True)
         segments = [unquote(s) for s in url.path.strip("/").split("/")]
         hub = self.server.hub
-        hub.record(method, unquote(url.path), query)
+        hub.record(method, unquote(url.path), query, authorized=bool(self.headers.get("Authorization")))
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if method == "POST" else b""
         try:
             _Routes(hub.root, self, method, query, body).route(segments)
@@ -412,8 +414,11 @@ class _Routes:
     def repo_folder(self, kind: Kind, repo_id: str) -> Path:
         """The folder of `repo_id`, or a ``RepoNotFound`` error."""
         rel = Path(repo_id)
-        folder = layout.repo_dir(self.root, repo_id, kind)
-        if len(rel.parts) != 2 or ".." in rel.parts or _is_hidden(rel) or not folder.is_dir():
+        if repo_id_problem(repo_id) is not None or len(rel.parts) != 2:
+            folder = None
+        else:
+            folder = layout.repo_dir(self.root, repo_id, kind)
+        if folder is None or _is_hidden(rel) or not folder.is_dir():
             noun = "Dataset" if kind == "datasets" else "Model"
             raise _HubError(HTTPStatus.NOT_FOUND, f"{noun} {repo_id} does not exist.", "RepoNotFound")
         return folder

@@ -1,0 +1,182 @@
+"""Bad input, table-driven: every case is one line ``hfsearch: error: ...`` on stderr, exit status 2, no traceback.
+
+Each case lists the CLI arguments (``{tmp}`` is the test's folder), the files it writes there first (a name ending in
+``/`` is an empty folder), and a fragment
+the message must contain. The data cases fail while the target is loaded, before any candidate is looked up, so the
+table needs no Hub; the id cases check that a bad id is refused before any request.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from hfsearch.cli import main
+
+
+def _jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+GOOD = _jsonl([{"text": f"a review number {i}", "label": i % 2} for i in range(20)])
+FIND = ["find", "--task", "text-classification"]
+
+
+@dataclass
+class Case:
+    id: str
+    args: list[str]
+    fragment: str
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    code: int = 2
+
+
+def _mostly_bad() -> str:
+    """10 rows of which 3 (rows 2, 5, 7 counting from 1) hold a null, a number and blank text."""
+    rows = [{"text": f"review {i}", "label": 0} for i in range(10)]
+    rows[1]["text"], rows[4]["text"], rows[6]["text"] = None, 5, "  "
+    return _jsonl(rows)
+
+
+CASES = [
+    Case("missing-file", [*FIND, "--dataset", "{tmp}/nope.jsonl"], "no such local file or folder"),
+    Case("unknown-split", [*FIND, "--dataset", "{tmp}/d", "--split", "dev"], "unknown split 'dev'; available: test",
+         {"d/test.jsonl": GOOD}),
+    Case("unknown-column", [*FIND, "--dataset", "{tmp}/d.jsonl", "--column", "body"], "column 'body' not found",
+         {"d.jsonl": GOOD}),
+    Case("ambiguous-column", [*FIND, "--dataset", "{tmp}/d.jsonl"], "ambiguous input column",
+         {"d.jsonl": _jsonl([{"title": "a", "body": "b"}] * 3)}),
+    Case("unknown-task", ["find", "--task", "text-clasification", "--dataset", "{tmp}/d.jsonl"],
+         "did you mean 'text-classification'", {"d.jsonl": GOOD}),
+    Case("unknown-scorer", [*FIND, "--dataset", "{tmp}/d.jsonl", "--scores", "adaptivty"], "did you mean 'adaptivity'",
+         {"d.jsonl": GOOD}),
+    Case("unsupported-extension", [*FIND, "--dataset", "{tmp}/d.xlsx"], "unsupported data file", {"d.xlsx": b"PK\x03\x04"}),
+    Case("empty-file", [*FIND, "--dataset", "{tmp}/d.jsonl"], "is empty: it holds no rows", {"d.jsonl": ""}),
+    Case("header-only-csv", [*FIND, "--dataset", "{tmp}/d.csv"], "has a header line (text, label) but no data rows",
+         {"d.csv": "text,label\n"}),
+    Case("jsonl-one-bad-line", [*FIND, "--dataset", "{tmp}/d.jsonl"], "d.jsonl': line 3 is not valid json",
+         {"d.jsonl": _jsonl([{"text": "a"}, {"text": "b"}]) + '{"text": "c"\n' + _jsonl([{"text": "d"}])}),
+    Case("jsonl-line-not-object", [*FIND, "--dataset", "{tmp}/d.jsonl"], "line 2 is a json list, not an object",
+         {"d.jsonl": '{"text": "a"}\n[1, 2]\n'}),
+    Case("json-malformed", [*FIND, "--dataset", "{tmp}/d.json"], "invalid json at line 2, column",
+         {"d.json": '[{"text": "a"},\n {"text": ]'}),
+    Case("parquet-not-parquet", [*FIND, "--dataset", "{tmp}/d.parquet"], "not a readable parquet file",
+         {"d.parquet": "text,label\nhello,1\n"}),
+    Case("binary-garbage-jsonl", [*FIND, "--dataset", "{tmp}/d.jsonl"], "looks binary, not like a jsonl file",
+         {"d.jsonl": bytes(range(256)) * 8}),
+    Case("undecodable-jsonl", [*FIND, "--dataset", "{tmp}/d.jsonl"], "byte 0xe9 at offset 43 (line 2)",
+         {"d.jsonl": b'{"text": "plain", "label": 0}\n{"text": "caf\xe9 au lait", "label": 1}\n'}),
+    Case("undecodable-csv", [*FIND, "--dataset", "{tmp}/d.csv"], "--encoding latin-1",
+         {"d.csv": b"text,label\nna\xefve review,1\nfine,0\n"}),
+    Case("csv-ragged-row", [*FIND, "--dataset", "{tmp}/d.csv"], "line 3 has 3 fields, the header has 2",
+         {"d.csv": "text,label\ngood,1\nbad,0,extra\n"}),
+    Case("csv-unclosed-quote", [*FIND, "--dataset", "{tmp}/d.csv"], "quoted field opened on line 3 is never closed",
+         {"d.csv": 'text,label\nok,1\n"never closed,0\nmore,1\n'}),
+    Case("folder-without-data", [*FIND, "--dataset", "{tmp}/d"], "holds no data files (it holds only: notes.md, task.toml)",
+         {"d/notes.md": "# notes\n", "d/task.toml": "x = 1\n"}),
+    Case("empty-folder", [*FIND, "--dataset", "{tmp}/d"], "holds no data files (it is empty)", {"d/": ""}),
+    Case("folder-with-one-broken-file", [*FIND, "--dataset", "{tmp}/d", "--split", "test"], "test.jsonl': line 1",
+         {"d/train.jsonl": GOOD, "d/test.jsonl": "{oops}\n"}),
+    Case("too-many-bad-cells", [*FIND, "--dataset", "{tmp}/d.jsonl"],
+         "3 of 10 rows of {tmp}/d.jsonl have an empty or non-text 'text' (rows 2, 5, 7): more than 20%",
+         {"d.jsonl": _mostly_bad()}),
+    Case("non-text-column", [*FIND, "--dataset", "{tmp}/d.jsonl", "--column", "label"], "every row is unusable",
+         {"d.jsonl": GOOD}),
+    Case("samples-zero", [*FIND, "--dataset", "{tmp}/d.jsonl", "--samples", "0"], "--samples must be at least 1 (got 0)",
+         {"d.jsonl": GOOD}),
+    # numeric options out of range and conflicting options: checked from the one declaration of every option
+    Case("batch-size-zero", [*FIND, "--dataset", "{tmp}/d.jsonl", "--batch-size", "0"],
+         "--batch-size must be at least 1 (got 0)", {"d.jsonl": GOOD}),
+    Case("max-length-not-a-number", [*FIND, "--dataset", "{tmp}/d.jsonl", "--max-length", "abc"],
+         "--max-length must be a whole number (got 'abc')", {"d.jsonl": GOOD}),
+    Case("max-params-fraction", [*FIND, "--dataset", "{tmp}/d.jsonl", "--max-params", "1.5"],
+         "--max-params must be a whole number (got 1.5)", {"d.jsonl": GOOD}),
+    Case("heldout-samples-zero", [*FIND, "--dataset", "{tmp}/d.jsonl", "--heldout-samples", "0"],
+         "--heldout-samples must be at least 1 (got 0)", {"d.jsonl": GOOD}),
+    Case("source-samples-negative", [*FIND, "--dataset", "{tmp}/d.jsonl", "--source-samples=-5"],
+         "--source-samples must be at least 1 (got -5)", {"d.jsonl": GOOD}),
+    Case("window-zero", [*FIND, "--dataset", "{tmp}/d.jsonl", "--window", "0"], "--window must be at least 1 (got 0)",
+         {"d.jsonl": GOOD}),
+    Case("stride-without-window", [*FIND, "--dataset", "{tmp}/d.jsonl", "--stride", "8"], "--stride needs --window",
+         {"d.jsonl": GOOD}),
+    Case("window-for-a-text-task", [*FIND, "--dataset", "{tmp}/d.jsonl", "--window", "8"], "does not take --window",
+         {"d.jsonl": GOOD}),
+    Case("device-unknown", [*FIND, "--dataset", "{tmp}/d.jsonl", "--device", "gpu"],
+         "--device must be one of auto, cpu, cuda (got 'gpu')", {"d.jsonl": GOOD}),
+    Case("metric-unknown", [*FIND, "--dataset", "{tmp}/d.jsonl", "--metric", "auc"],
+         "--metric must be one of accuracy, f1 (got 'auc')", {"d.jsonl": GOOD}),
+    Case("models-and-author", [*FIND, "--dataset", "{tmp}/d.jsonl", "--models", "a/b", "--author", "me"],
+         "--models lists the candidates explicitly, so --author would be ignored", {"d.jsonl": GOOD}),
+    Case("missing-dataset-flag", ["find", "--task", "text-classification"],
+         "the following arguments are required: --dataset"),
+    Case("score-param-malformed", [*FIND, "--dataset", "{tmp}/d.jsonl", "--score-param", "tau"],
+         "expects scorer.param=value", {"d.jsonl": GOOD}),
+    Case("rank-by-not-chosen", [*FIND, "--dataset", "{tmp}/d.jsonl", "--scores", "confidence", "--rank-by", "jsd"],
+         "--rank-by 'jsd' is not among the chosen scores", {"d.jsonl": GOOD}),
+    Case("hub-dir-dotdot-dataset", [*FIND, "--hub-dir", "{tmp}/reg", "--dataset", "org/../../secret"],
+         "refused dataset 'org/../../secret' with --hub-dir: '..' is not allowed",
+         {"reg/models/.keep": "", "secret/test.jsonl": GOOD}),
+    Case("hub-dir-absolute-dataset", [*FIND, "--hub-dir", "{tmp}/reg", "--dataset", "{tmp}/secret"],
+         "absolute paths are not allowed", {"reg/models/.keep": "", "secret/test.jsonl": GOOD}),
+    Case("hub-dir-url-model", [*FIND, "--hub-dir", "{tmp}/reg", "--dataset", "org/data", "--models", "file:///etc/x"],
+         "refused model id 'file:///etc/x': urls", {"reg/models/.keep": "", "reg/datasets/org/data/test.jsonl": GOOD}),
+    Case("dotdot-model-id", [*FIND, "--dataset", "{tmp}/d.jsonl", "--models", "org/../../x"],
+         "refused model id 'org/../../x'", {"d.jsonl": GOOD}),
+    Case("url-dataset", [*FIND, "--dataset", "s3://bucket/data"], "not a hub id (urls and url schemes"),
+]
+
+
+def _materialise(case: Case, tmp: Path) -> list[str]:
+    for name, content in case.files.items():
+        path = tmp / name
+        if name.endswith("/"):  # an empty folder
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return [a.replace("{tmp}", str(tmp)) for a in case.args]
+
+
+def assert_one_line_error(code: int, err: str, expected_code: int, fragment: str) -> None:
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert code == expected_code, err
+    assert "Traceback" not in err, err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hfsearch: error: "), lines[0]
+    assert fragment.lower() in lines[0].lower(), lines[0]
+
+
+def test_the_table_has_at_least_30_distinct_cases():
+    assert len(CASES) >= 30 and len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, tmp_path, capsys, hub_server):
+    args = _materialise(case, tmp_path)
+    hub_server.clear_requests()
+    code = main(args)
+    _, err = capsys.readouterr()
+    assert_one_line_error(code, err, case.code, case.fragment.replace("{tmp}", str(tmp_path)))
+    assert hub_server.requests == []  # refused or failed before any request
+
+
+SUBPROCESS = ["binary-garbage-jsonl", "jsonl-one-bad-line", "hub-dir-dotdot-dataset"]
+
+
+@pytest.mark.parametrize("case_id", SUBPROCESS)
+def test_bad_input_in_a_subprocess(case_id, tmp_path, env_for_subprocess):
+    """The real process: third-party logging, warnings and exit status included."""
+    case = next(c for c in CASES if c.id == case_id)
+    args = _materialise(case, tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "hfsearch", *args], env=env_for_subprocess, check=False,
+                          capture_output=True, text=True, timeout=180)
+    assert_one_line_error(proc.returncode, proc.stderr, case.code, case.fragment)
+    assert proc.stdout == ""
