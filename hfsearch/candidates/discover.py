@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -19,9 +18,10 @@ from huggingface_hub import HfApi, ModelInfo, hf_hub_download
 
 from ..errors import HubError
 from ..hub import layout
+from ..utils.logging import get_logger
 from .candidate import Candidate, Skipped
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: What ``list_models`` / ``model_info`` are asked to expand.
 EXPAND = ["cardData", "safetensors", "downloads", "likes", "library_name", "tags", "sha", "pipeline_tag", "siblings", "config"]

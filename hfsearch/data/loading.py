@@ -6,7 +6,6 @@ csv/jsonl/parquet files, a single data file, or a folder written by ``Dataset.sa
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -15,8 +14,9 @@ from datasets import Dataset, DatasetDict
 
 from ..errors import DatasetError, HubError
 from ..hub.layout import DATASETS, repo_dir
+from ..utils.logging import get_logger
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 

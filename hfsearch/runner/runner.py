@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,9 +15,10 @@ from ..candidates.candidate import Candidate
 from ..data.sample import Sample
 from ..errors import CandidateError
 from ..tasks.base import Encoded, TaskAdapter
+from ..utils.logging import get_logger
 from .cache import OutputCache, Outputs, cache_key
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Files fetched from a repo: configs, tokenizer/processor files and safetensors weights (never pickles by default).
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]

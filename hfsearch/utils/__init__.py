@@ -1,0 +1,1 @@
+"""Small utilities shared by every stage: logging and progress bars (`hfsearch.utils.logging`)."""
