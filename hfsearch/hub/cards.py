@@ -1,0 +1,164 @@
+"""Dataset cards (``README.md`` with YAML front matter) for the repositories `hfsearch.hub.push` writes.
+
+A search result's card says what was searched (task, target dataset and split, sample), which model is recommended
+(with links), the whole ranking with every score and its direction, the candidates that were not scored and why, and
+how to reproduce it. A benchmark's card shows the scorer leaderboard, the plots and the environment. The front matter
+declares the parquet file as the dataset's data, so ``load_dataset(repo_id)`` reads the table directly.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: Front-matter tags of every repository hfsearch writes.
+TAGS = ["hfsearch", "model-search"]
+
+
+def front_matter(meta: dict[str, Any]) -> str:
+    """``---\\n<yaml>---\\n`` for `meta` (keys kept in order, unicode kept)."""
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000) + "---\n"
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A table cell: ``–`` for missing values, `digits` significant digits for floats, ``|`` escaped."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def model_link(repo_id: str, endpoint: str) -> str:
+    return f"[{repo_id}]({endpoint.rstrip('/')}/{repo_id})"
+
+
+def dataset_link(dataset: str, endpoint: str) -> str:
+    """A link to `dataset` on the Hub, or the name in backticks when it is a local path."""
+    if dataset.count("/") == 1 and not Path(dataset).exists() and not dataset.startswith((".", "/")):
+        return f"[{dataset}]({endpoint.rstrip('/')}/datasets/{dataset})"
+    return f"`{dataset}`"
+
+
+def result_card(
+    result: dict[str, Any], *, repo_id: str, endpoint: str, command: str | None, versions: dict[str, str]
+) -> str:
+    """The card of a pushed search result.
+
+    Args:
+        result (`dict`): `SearchResult.to_dict()` (with ``ground_truth`` when labels were read afterwards).
+        repo_id (`str`): the dataset repository the card belongs to.
+        endpoint (`str`): the Hub the links point to.
+        command (`str`, *optional*): the command line that produced the result.
+        versions (`dict[str, str]`): library versions.
+    """
+    task, dataset, split = result["task"], result["dataset"], result["split"]
+    scores = result.get("scores") or []
+    truth = list((result.get("ground_truth") or {}).keys())
+    best = result.get("best")
+    meta = {
+        "pretty_name": f"hfsearch: {task} checkpoints for {dataset} ({split})",
+        "tags": [*TAGS, task],
+        "configs": [{"config_name": "default", "data_files": [{"split": "ranking", "path": "ranking.parquet"}]}],
+    }
+    rank_by = result.get("rank_by")
+    direction = {s["name"]: ("↑" if s["higher_is_better"] else "↓") for s in scores}
+    out = [front_matter(meta), f"# Model search: `{task}` on {dataset_link(dataset, endpoint)} (split `{split}`)", ""]
+    out.append(
+        f"Which pretrained checkpoint to use for this data, found by **hfsearch** without reading any "
+        f"label: {result.get('n_samples')} rows sampled from split `{split}` (columns "
+        f"{', '.join(f'`{c}`' for c in result.get('columns') or [])}), {len(result.get('ranking') or [])} candidates "
+        f"scored, ranked by `{rank_by}` ({'higher' if direction.get(rank_by) == '↑' else 'lower'} is better)."
+    )
+    out += ["", f"**Recommended model: {model_link(best, endpoint)}**" if best else "**No model could be recommended.**"]
+    header = ["rank", "model", *[f"{s['name']} {direction[s['name']]}" for s in scores], *[f"{m} (true)" for m in truth]]
+    rows = [
+        [str(r["rank"]), model_link(r["model"], endpoint), *[fmt(r.get(s["name"])) for s in scores],
+         *[fmt(r.get(m)) for m in truth]]
+        for r in result.get("ranking") or []
+    ]
+    out += ["", "## Ranking", "", table(header, rows)]
+    missing = [f"- `{r['model']}` · {col}: {why}" for r in result.get("ranking") or []
+               for col, why in (r.get("unavailable") or {}).items()]
+    if missing:
+        out += ["", "Scores that could not be computed:", "", *missing]
+    if result.get("skipped"):
+        out += ["", "## Candidates not scored", ""]
+        out += [f"- `{s['repo_id']}` ({s['stage']}): {s['reason']}" for s in result["skipped"]]
+    out += ["", "## Scores", "", table(
+        ["score", "kind", "better", "what it measures"],
+        [[f"`{s['name']}`", s["kind"], "higher" if s["higher_is_better"] else "lower", fmt(s.get("description", ""))]
+         for s in scores],
+    )]
+    if truth:
+        out += ["", f"The `(true)` columns were measured with the labels after ranking ({', '.join(truth)}); no score saw them."]
+    if result.get("warnings"):
+        out += ["", "## Warnings", "", *[f"- {fmt(w)}" for w in result["warnings"]]]
+    out += _reproduce(command, versions, repo_id, "ranking")
+    out += ["", "## Files", "",
+            "- `ranking.parquet`: the ranking above, one row per candidate (the dataset's `ranking` split);",
+            "- `result.json`: the whole result (scores, reasons, skipped candidates, query, timings);",
+            "- `config.json`: the command, the search configuration and the library versions."]
+    return "\n".join(out) + "\n"
+
+
+def bench_card(
+    results: dict[str, Any], *, repo_id: str, command: str | None, versions: dict[str, str], plots: list[str]
+) -> str:
+    """The card of a pushed benchmark (``hfsearch bench`` outputs).
+
+    Args:
+        results (`dict`): the content of ``results.json``.
+        repo_id (`str`): the dataset repository the card belongs to.
+        command (`str`, *optional*): the command line that produced the benchmark.
+        versions (`dict[str, str]`): library versions.
+        plots (`list[str]`): repository paths of the plots.
+    """
+    wl = results.get("workload") or {}
+    name, metric = wl.get("name", "benchmark"), wl.get("metric", "accuracy")
+    meta = {
+        "pretty_name": f"hfsearch benchmark: {name}",
+        "tags": [*TAGS, "benchmark", *([wl["task"]] if wl.get("task") else [])],
+        "configs": [{"config_name": "default", "data_files": [{"split": "leaderboard", "path": "leaderboard.parquet"}]}],
+    }
+    out = [front_matter(meta), f"# hfsearch benchmark: {name}", ""]
+    if wl.get("description"):
+        out += [str(wl["description"]).strip(), ""]
+    targets = ", ".join(f"`{t.get('target')}`" for t in results.get("targets") or [])
+    out.append(
+        f"Task `{wl.get('task')}`; {len(results.get('zoo') or [])} candidate checkpoints ranked with the labels hidden "
+        f"for {len(results.get('targets') or [])} target(s) ({targets}); every scorer graded "
+        f"against the true {metric}: regret (in {metric} points, lower is better), top-1, Kendall tau."
+    )
+    rows = [
+        [str(s.get("rank")), f"`{s.get('scorer')}`", s.get("kind", ""), fmt((s.get("regret") or {}).get("mean")),
+         fmt((s.get("top1") or {}).get("mean"), 2), fmt((s.get("kendall_tau") or {}).get("mean"), 3),
+         fmt(s.get("coverage"), 2)]
+        for s in results.get("leaderboard") or []
+    ]
+    out += ["", "## Scorer leaderboard", "",
+            table(["rank", "scorer", "kind", "regret", "top-1", "Kendall tau", "coverage"], rows)]
+    out += ["", "The full report is `report.md`; every number is in `results.json`."]
+    if plots:
+        out += ["", "## Plots", "", *[f"![{Path(p).stem}]({p})" for p in plots]]
+    out += _reproduce(command, versions, repo_id, "leaderboard")
+    return "\n".join(out) + "\n"
+
+
+def _reproduce(command: str | None, versions: dict[str, str], repo_id: str, split: str) -> list[str]:
+    out = ["", "## Reproduce", ""]
+    if command:
+        out += ["```bash", command, "```", ""]
+    out += ["Library versions:", "", table(["library", "version"], [[k, v] for k, v in versions.items()])]
+    out += ["", "Read the table back:", "", "```python", "from datasets import load_dataset",
+            "", f'table = load_dataset("{repo_id}", split="{split}")', "```"]
+    return out
