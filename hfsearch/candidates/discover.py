@@ -20,6 +20,7 @@ from ..errors import HubError
 from ..hub import layout
 from ..utils.logging import get_logger
 from .candidate import Candidate, Skipped
+from .reported import EVAL_RESULTS_DIR, model_index_results
 
 logger = get_logger(__name__)
 
@@ -113,6 +114,8 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
         has_safetensors=st is not None or any(s.endswith(".safetensors") for s in siblings),
         custom_code="custom_code" in tags or bool(config.get("auto_map")),
         source_accuracy=_source_accuracy(card),
+        eval_files=sorted(s for s in siblings if s.startswith(f"{EVAL_RESULTS_DIR}/") and s.endswith((".yaml", ".yml"))),
+        reported=model_index_results(card),
     )
 
 

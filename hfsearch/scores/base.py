@@ -28,7 +28,7 @@ ScorerKind = Literal["similarity", "non-similarity", "prior"]
 Space = Literal["raw", "reference", "model"]
 SPACES: tuple[str, ...] = ("raw", "reference", "model")
 #: Everything a scorer may declare in ``needs``.
-NEEDS = ("raw", "source", "logits", "features", "reference", "metadata", "pool")
+NEEDS = ("raw", "source", "logits", "features", "reference", "metadata", "pool", "reported")
 
 
 class ScoreUnavailable(Exception):

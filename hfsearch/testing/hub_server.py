@@ -21,7 +21,7 @@ Routes (``{kind}`` is ``models`` or ``datasets``; file routes of datasets are pr
 - ``GET /api/{kind}/{org}/{name}/refs``: the single branch ``main``.
 - ``GET``/``HEAD`` ``[/datasets]/{org}/{name}/resolve/{rev}/{path}``: file content, with ``Range``.
 - ``GET /api/datasets/{org}/{name}/leaderboard``: the leaderboard of a benchmark dataset (one with an ``eval.yaml``),
-  built from the models' ``.eval_results/*.yaml`` files (`hfsearch.testing.hub_leaderboard`).
+  built from the models' ``.eval_results/*.yaml`` files (`hfsearch.hub.leaderboard`).
 - Writes (`hfsearch.testing.hub_upload`): ``POST /api/repos/create``, ``/api/validate-yaml``,
   ``/api/{kind}/{org}/{name}/preupload/{rev}`` and ``.../commit/{rev}`` — what ``HfApi.create_repo``,
   ``create_commit`` and ``upload_folder`` call; they write into the registry folder.
@@ -47,6 +47,7 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..hub import layout
+from ..hub.leaderboard import NoLeaderboard, leaderboard
 from .hub_common import HubRouteError as _HubError
 from .hub_common import parameter_bounds, parse_range, search_tags
 from .hub_upload import UploadRoutes
@@ -262,6 +263,12 @@ class _Routes(UploadRoutes):
         if self.method == "GET" and len(rest) >= 2 and rest[0] == "tree":
             self.check_revision(folder, repo_id, rest[1])
             return self.handler.send_json(self.tree(folder, repo_id, "/".join(rest[2:])))
+        if self.method == "GET" and kind == "datasets" and rest == ["leaderboard"]:
+            base_only = self.query.get("base_model", ["true"])[-1].lower() not in ("false", "0")
+            try:
+                return self.handler.send_json(leaderboard(self.root, repo_id, base_model_only=base_only))
+            except NoLeaderboard as exc:
+                raise _HubError(HTTPStatus.NOT_FOUND, str(exc)) from None
         if self.method == "GET" and rest == ["refs"]:
             main = {"name": "main", "ref": "refs/heads/main", "targetCommit": layout.repo_sha(folder)}
             return self.handler.send_json({"branches": [main], "converts": [], "tags": [], "pullRequests": []})
