@@ -88,6 +88,13 @@ def test_push_result_writes_a_dataset_that_the_real_clients_read_back(hub_server
     assert again.oid != info.oid and again.oid == layout.repo_sha(folder)
 
 
+def test_local_registry_results_have_no_hub_links(hub_server: HubServer) -> None:
+    push_result(_result(), "results-org/local-search", config={"hub_dir": "/srv/registry", "task": "x"}, token=TOKEN,
+                endpoint=hub_server.url)
+    card = _download("results-org/local-search", "README.md", hub_server).read_text(encoding="utf-8")
+    assert "**Recommended model: `org/minilm-yelp`**" in card and "on `org/reviews`" in card and "](http" not in card
+
+
 def test_private_repository_and_missing_token(hub_server: HubServer) -> None:
     push_result(_result(), "results-org/private-search", token=TOKEN, endpoint=hub_server.url, private=True)
     assert HfApi(endpoint=hub_server.url, token=TOKEN).dataset_info("results-org/private-search").private is True

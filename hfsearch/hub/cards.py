@@ -38,26 +38,28 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def model_link(repo_id: str, endpoint: str) -> str:
-    return f"[{repo_id}]({endpoint.rstrip('/')}/{repo_id})"
+def model_link(repo_id: str, endpoint: str | None) -> str:
+    """A link to the model on the Hub at `endpoint`, or the id in backticks (``None``: a local registry)."""
+    return f"[{repo_id}]({endpoint.rstrip('/')}/{repo_id})" if endpoint else f"`{repo_id}`"
 
 
-def dataset_link(dataset: str, endpoint: str) -> str:
-    """A link to `dataset` on the Hub, or the name in backticks when it is a local path."""
-    if dataset.count("/") == 1 and not Path(dataset).exists() and not dataset.startswith((".", "/")):
+def dataset_link(dataset: str, endpoint: str | None) -> str:
+    """A link to `dataset` on the Hub, or the name in backticks for a local path or registry."""
+    if endpoint and dataset.count("/") == 1 and not Path(dataset).exists() and not dataset.startswith((".", "/")):
         return f"[{dataset}]({endpoint.rstrip('/')}/datasets/{dataset})"
     return f"`{dataset}`"
 
 
 def result_card(
-    result: dict[str, Any], *, repo_id: str, endpoint: str, command: str | None, versions: dict[str, str]
+    result: dict[str, Any], *, repo_id: str, endpoint: str | None, command: str | None, versions: dict[str, str]
 ) -> str:
     """The card of a pushed search result.
 
     Args:
         result (`dict`): `SearchResult.to_dict()` (with ``ground_truth`` when labels were read afterwards).
         repo_id (`str`): the dataset repository the card belongs to.
-        endpoint (`str`): the Hub the links point to.
+        endpoint (`str`, *optional*): the Hub the links point to; ``None`` when the candidates and the dataset came
+            from a local registry (no links then).
         command (`str`, *optional*): the command line that produced the result.
         versions (`dict[str, str]`): library versions.
     """

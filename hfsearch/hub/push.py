@@ -177,14 +177,16 @@ def push_result(
     data["ground_truth"] = result.ground_truth
     versions = library_versions()
     line = redact(_command_line(command), secrets)
+    settings = _config_dict(config)
+    local = isinstance(settings, dict) and bool(settings.get("hub_dir"))  # ids of a local registry: no Hub links
     buf = io.BytesIO()
     result.ranking.to_parquet(buf, index=False)
     files: dict[str, bytes | Path] = {
-        "README.md": result_card(data, repo_id=repo_id, endpoint=_hub_url(endpoint), command=line,
+        "README.md": result_card(data, repo_id=repo_id, endpoint=None if local else _hub_url(endpoint), command=line,
                                  versions=versions).encode(),
         "ranking.parquet": buf.getvalue(),
         "result.json": _json_bytes(redact(data, secrets)),
-        "config.json": _json_bytes({"command": line, "config": redact(_config_dict(config), secrets),
+        "config.json": _json_bytes({"command": line, "config": redact(settings, secrets),
                                     "versions": versions}),
     }
     best = f": {result.best} recommended" if result.best else ""
