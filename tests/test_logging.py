@@ -136,7 +136,10 @@ def test_expected_warnings_are_hidden_inside_the_block_only() -> None:
     records = _Records()
     lib = logging.getLogger("transformers")
     lib.addHandler(records)
+    lib.setLevel(logging.WARNING)  # earlier tests may have quietened transformers (restored by the fixture)
     source = logging.getLogger("transformers.modeling_utils")
+    source_level = source.level
+    source.setLevel(logging.NOTSET)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -154,6 +157,7 @@ def test_expected_warnings_are_hidden_inside_the_block_only() -> None:
         assert records.messages[-1] == "shown when debugging"
     finally:
         lib.removeHandler(records)
+        source.setLevel(source_level)
 
 
 @pytest.mark.filterwarnings("ignore:Cannot enable progress bars")

@@ -124,6 +124,8 @@ def test_reported_accuracy_on_a_benchmark_target(server: HubServer) -> None:
     assert none is None and why.startswith(f"reports no result on {BENCH} (looked at: model card model-index")
     inp = ScoreInput(candidate=cands["m/evals"], target=View())
     assert SCORERS.get("reported_accuracy")(inp) == 0.87
+    unread = Candidate("m/evals", "text-classification", reported=cands["m/evals"].reported)
+    assert "were not read for this search" in reported_accuracy_of(unread)[1]
 
 
 def test_split_config_and_metric_must_match(server: HubServer) -> None:

@@ -203,6 +203,8 @@ def reported_accuracy_of(candidate: Candidate) -> tuple[ReportedResult | None, s
     verified before unverified.
     """
     target = candidate.target_dataset
+    if not candidate.reported_checked:
+        return None, "reported results were not read for this search (see hfsearch.candidates.reported.attach_reported)"
     if not target:
         return None, "the target is not a Hub dataset, so no model can report a result on it"
     on_target = [r for r in candidate.reported if r.dataset.lower() == target.lower()]
