@@ -7,7 +7,6 @@ every result is rendered from one schema (`hfsearch.render`). Bad input is one l
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -27,23 +26,28 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _add_output(p: argparse.ArgumentParser, *, columns: bool = False) -> None:
+def _add_output(p: argparse.ArgumentParser, *, columns: bool = False, push: bool = False) -> None:
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--output", "-o", help="write the result to this file instead of stdout (table → markdown)")
     if columns:
         p.add_argument("--columns", help="columns of the table, comma-separated (e.g. rank,model,adaptivity)")
+    if push:
+        p.add_argument("--push-to-hub", metavar="ORG/NAME",
+                       help="also write the result to this dataset repository on the Hub (ranking, config, card)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .config import add_arguments
 
     parser = _Parser(prog="hfsearch", description="Find the best pretrained checkpoint for an unlabeled dataset.")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log progress details on stderr")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--verbose", "-v", action="store_true", help="log progress details on stderr")
+    noise.add_argument("--quiet", "-q", action="store_true", help="only errors on stderr, no progress bars")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("find", help="rank candidate checkpoints for a dataset")
     add_arguments(p)
-    _add_output(p, columns=True)
+    _add_output(p, columns=True, push=True)
 
     p = sub.add_parser("demo", help="build the embedded demo zoo (once) and run a search on it, offline")
     p.add_argument("--dir", help="where the demo registry lives (default: HF assets cache)")
@@ -77,8 +81,9 @@ def _columns(args: argparse.Namespace) -> list[str] | None:
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    """Progress bars: only for a human (table format, stdout not a file) on a terminal, on the main process."""
-    return args.format == "table" and not args.output and sys.stderr.isatty() and constants.rank() == 0
+    """Progress bars: only for a human (table format, stdout not a file), on the main process; whether they are drawn
+    is then `hfsearch.utils.logging.progress_enabled`'s call (a terminal, ``HFSEARCH_PROGRESS``, ``--quiet``)."""
+    return args.format == "table" and not args.output and constants.rank() == 0
 
 
 def quiet_third_party() -> None:
@@ -100,6 +105,10 @@ def _cmd_find(args: argparse.Namespace) -> int:
     result = Search(cfg).execute()
     if constants.rank() == 0:  # under accelerate launch / torchrun only rank 0 prints and writes
         show_result(result, args.format, args.output, columns=_columns(args))
+        if args.push_to_hub:
+            commit = result.push_to_hub(args.push_to_hub, command=["hfsearch", *sys.argv[1:]], config=cfg,
+                                        endpoint=cfg.endpoint)
+            err(f"pushed to {commit.repo_url}")
     return 0
 
 
@@ -194,10 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0), or a one-line usage error already printed (2)
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not args.verbose:
-        for name in ("transformers", "datasets", "huggingface_hub", "accelerate"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+    from .utils import logging as hlog
+
+    hlog.configure("quiet" if args.quiet else "verbose" if args.verbose else None)
     try:
         handler = getattr(args, "func", None) or COMMANDS[args.command]
         return handler(args)

@@ -62,6 +62,14 @@ HFSEARCH_CACHE = os.environ.get("HFSEARCH_CACHE")
 #: Turn off every progress bar (also honours ``HF_HUB_DISABLE_PROGRESS_BARS``).
 DISABLE_PROGRESS_BARS = _flag("HFSEARCH_DISABLE_PROGRESS_BARS") or _flag("HF_HUB_DISABLE_PROGRESS_BARS")
 
+#: Level of the ``hfsearch`` logger: ``debug``, ``info``, ``warning`` (default), ``error`` or ``critical``
+#: (as ``HF_HUB_VERBOSITY`` for huggingface_hub; see `hfsearch.utils.logging`).
+HFSEARCH_VERBOSITY = os.environ.get("HFSEARCH_VERBOSITY")
+
+#: Progress bars: ``1`` shows them even when stderr is not a terminal (e.g. redirected to a log file), ``0`` never;
+#: unset, they show on a terminal only (see `hfsearch.utils.logging.progress_enabled`).
+HFSEARCH_PROGRESS = os.environ.get("HFSEARCH_PROGRESS")
+
 #: Where the demo keeps the local model zoo it builds (default: the HF assets cache).
 HFSEARCH_DEMO_DIR = os.environ.get("HFSEARCH_DEMO_DIR")
 

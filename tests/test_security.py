@@ -100,11 +100,11 @@ def test_hub_dir_mode_keeps_relative_data_paths(tmp_path, monkeypatch):
         load_split(str(tmp_path / "data" / "mine"), hub_dir="reg")
 
 
-def test_card_datasets_that_are_not_hub_ids_are_ignored(caplog):
+def test_card_datasets_that_are_not_hub_ids_are_ignored(capsys):
     info = ModelInfo(id="org/model", cardData={"datasets": ["/etc", "../x", "file:///y", "org/good"]}, tags=[])
     cand = candidate_from_info(info, "text-classification")
     assert cand.datasets == ["org/good"]
-    assert "ignoring declared dataset" in caplog.text
+    assert "ignoring declared dataset" in capsys.readouterr().err  # the hfsearch logger writes to stderr
 
 
 def test_listed_ids_that_are_not_hub_ids_are_skipped(monkeypatch):
@@ -155,8 +155,12 @@ def test_token_from_the_environment_never_appears(registry, env_for_subprocess, 
     assert any(p.name == "model.safetensors" for p in (tmp_path / "hf_home").rglob("*"))  # it did download
 
 
-def test_token_argument_never_appears_in_errors_logs_or_results(registry, hub_server, tmp_path, caplog):
+def test_token_argument_never_appears_in_errors_logs_or_results(registry, hub_server, tmp_path, caplog, monkeypatch):
+    from hfsearch.utils import logging as hlog
+
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(hlog._root(), "propagate", True)  # hfsearch's own records reach caplog too
+    hlog.set_verbosity_debug()
     hub_server.clear_requests()
     res = hfsearch.find("text-classification", "test-org/uci_yelp", models="test-org/bert-yelp,nobody/no-such-model",
                         labels="negative,positive", samples=16, scores="confidence", token=SENTINEL_ARG,

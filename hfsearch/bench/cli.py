@@ -38,6 +38,8 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--fit-selector", action="store_true",
                    help="fit the default pick (--rank-by auto) on these workloads and write it into the package")
     p.add_argument("--selector-out", help="where --fit-selector writes the selector (default: the package's file)")
+    p.add_argument("--push-to-hub", metavar="ORG/NAME",
+                   help="also write the results (results.json, report.md, plots, card) to this dataset repository")
     p.set_defaults(func=bench_command)
     return p
 
@@ -81,6 +83,16 @@ def bench_command(args: argparse.Namespace) -> int:
         for result in results:  # leave-one-workload-out grades of auto with the new selector
             grade(result, selector.without(result.workload.name))
             write_report(result, Path(args.output) / result.workload.name, plots=not args.no_plots)
+    if args.push_to_hub:
+        import sys
+
+        from ..hub.push import push_bench
+
+        for result in results:
+            folder = Path(args.output) / result.workload.name if several else Path(args.output)
+            repo = args.push_to_hub if len(results) == 1 else f"{args.push_to_hub}-{result.workload.name}"
+            commit = push_bench(folder, repo, command=["hfsearch", *sys.argv[1:]])
+            err(f"pushed to {commit.repo_url}")
     if args.format == "json":
         emit(to_json(results[0]) if len(results) == 1 else "[" + ",\n".join(to_json(r) for r in results) + "]")
     elif args.format == "markdown":

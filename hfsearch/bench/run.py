@@ -16,7 +16,6 @@ bootstrap intervals.
 
 from __future__ import annotations
 
-import logging
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -28,10 +27,11 @@ from .. import __version__ as HFSEARCH_VERSION
 from ..errors import WorkloadError
 from ..pipeline.estimate import AUTO, shipped_selector
 from ..select import Selector
+from ..utils.logging import get_logger
 from .metrics import ScorerOutcome, bootstrap_ci, evaluate_scorer, mean_or_none, random_outcome
 from .workload import Workload, load_workload, synthetic_downloads
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Name of the reference row "pick a candidate uniformly at random" in every table.
 RANDOM = "random"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .reported import ReportedResult
 
 #: Where a candidate can leave a search: discovery filters, label alignment, or a failure while it runs.
 SkipStage = Literal["filter", "download", "align", "load", "inference", "timeout"]
@@ -27,6 +30,12 @@ class Candidate:
         custom_code (`bool`): the model needs ``trust_remote_code``.
         source_accuracy (`float`, *optional*): accuracy reported in the card's ``model-index`` (source test split).
         label_map (`dict[int, int]`, *optional*): model label index → target label index, set by label alignment.
+        eval_files (`list[str]`): the repository's ``.eval_results/*.yaml`` files (found at discovery).
+        reported (`list[ReportedResult]`): results the model reports (``model-index`` at discovery; ``.eval_results``
+            and the target's leaderboard added by `hfsearch.candidates.reported.attach_reported`).
+        reported_checked (`list[str]`): what `attach_reported` looked at (said when no result is found).
+        target_dataset, target_config, target_split (`str`, *optional*): the search's target, as a Hub dataset id
+            with its config and split (``target_dataset`` is ``None`` for a local path); set by `attach_reported`.
     """
 
     repo_id: str
@@ -47,6 +56,12 @@ class Candidate:
     source_accuracy: float | None = None
     label_map: dict[int, int] | None = None
     config: dict[str, Any] = field(default_factory=dict, repr=False)
+    eval_files: list[str] = field(default_factory=list)
+    reported: list[ReportedResult] = field(default_factory=list, repr=False)
+    reported_checked: list[str] = field(default_factory=list, repr=False)
+    target_dataset: str | None = None
+    target_config: str | None = None
+    target_split: str | None = None
 
     @property
     def location(self) -> str:

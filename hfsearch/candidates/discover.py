@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -20,9 +19,11 @@ from huggingface_hub import HfApi, ModelInfo, hf_hub_download
 from ..errors import HubError
 from ..hub import layout
 from ..hub.ids import check_repo_id, repo_id_problem
+from ..utils.logging import get_logger
 from .candidate import Candidate, Skipped
+from .reported import EVAL_RESULTS_DIR, model_index_results
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: What ``list_models`` / ``model_info`` are asked to expand.
 EXPAND = ["cardData", "safetensors", "downloads", "likes", "library_name", "tags", "sha", "pipeline_tag", "siblings", "config"]
@@ -118,6 +119,8 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
         has_safetensors=st is not None or any(s.endswith(".safetensors") for s in siblings),
         custom_code="custom_code" in tags or bool(config.get("auto_map")),
         source_accuracy=_source_accuracy(card),
+        eval_files=sorted(s for s in siblings if s.startswith(f"{EVAL_RESULTS_DIR}/") and s.endswith((".yaml", ".yml"))),
+        reported=model_index_results(card),
     )
 
 

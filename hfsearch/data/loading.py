@@ -11,8 +11,8 @@ empty file. Ids are checked (`hfsearch.hub.ids`) before any folder is opened or 
 
 from __future__ import annotations
 
-import logging
 import os
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,8 +25,9 @@ from ..hub.ids import check_repo_id, repo_id_problem, unsafe_path_problem
 from ..hub.layout import DATASETS, repo_dir
 from . import files as datafiles
 from .validate import first_invalid_utf8, normalise_mixed_columns, origin, set_origin
+from ..utils.logging import get_logger
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _FILE_BUILDERS = {**datafiles.TABULAR, ".txt": "text"}
 #: Builders that read text and accept an ``encoding``.

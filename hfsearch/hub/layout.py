@@ -9,7 +9,8 @@ Layout (the same one the test Hub stand-in serves over HTTP)::
       datasets/<org>/<name>/    README.md (optional), data files (train.jsonl, test.jsonl, *.parquet, *.csv…)
 
 A model card's front matter uses the Hub's keys: ``pipeline_tag``, ``datasets``, ``license``, ``language``,
-``library_name``, ``tags``, ``model-index``.
+``library_name``, ``tags``, ``model-index``. A model may hold evaluation results in ``.eval_results/*.yaml`` and a
+benchmark dataset its ``eval.yaml`` (the Hub's formats, see `hfsearch.candidates.reported`).
 """
 
 from __future__ import annotations
@@ -66,11 +67,20 @@ def repo_dir(root: str | Path, repo_id: str, kind: str = MODELS) -> Path:
     return Path(root) / kind / repo_id
 
 
+#: Dot-folders that are part of a repository as the Hub serves it (model evaluation results, see
+#: `hfsearch.candidates.reported`); every other file or folder whose name starts with a dot is hidden.
+SERVED_DOT_FOLDERS = (".eval_results",)
+
+
+def is_hidden(rel: Path) -> bool:
+    """Whether the repository-relative path `rel` is hidden (a dot-name other than `SERVED_DOT_FOLDERS`)."""
+    parts = rel.parts
+    return any(part.startswith(".") and not (i == 0 and part in SERVED_DOT_FOLDERS) for i, part in enumerate(parts))
+
+
 def repo_files(folder: Path) -> list[Path]:
-    """Every regular file of a repository, sorted, hidden files excluded."""
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    """Every regular file of a repository, sorted, hidden files excluded (see `is_hidden`)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not is_hidden(p.relative_to(folder)))
 
 
 _OID_CACHE: dict[tuple[str, int, int], str] = {}
@@ -145,6 +155,15 @@ def read_hub_json(folder: Path) -> dict[str, Any]:
     return {}
 
 
+def is_private(folder: Path) -> bool:
+    """Whether the repository was created private (``.hub_repo.json``, written by the stand-in's ``create_repo``)."""
+    p = folder / ".hub_repo.json"
+    try:
+        return bool(json.loads(p.read_text()).get("private")) if p.is_file() else False
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def model_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
     """The JSON the Hub's ``/api/models`` returns for a repository, built from the folder (``expand``-style fields)."""
     card = read_front_matter(folder / "README.md")
@@ -165,7 +184,7 @@ def model_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
         "tags": tags,
         "downloads": int(hub.get("downloads", 0)),
         "likes": int(hub.get("likes", 0)),
-        "private": False,
+        "private": is_private(folder),
         "cardData": card,
         "siblings": [{"rfilename": p.relative_to(folder).as_posix()} for p in repo_files(folder)],
         "config": {k: config[k] for k in ("architectures", "model_type", "auto_map") if k in config},
@@ -184,7 +203,7 @@ def dataset_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
         "author": repo_id.split("/")[0],
         "sha": repo_sha(folder),
         "lastModified": last_modified(folder),
-        "private": False,
+        "private": is_private(folder),
         "gated": False,
         "disabled": False,
         "downloads": int(hub.get("downloads", 0)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..candidates import Candidate, Filters, Skipped, discover as discover_candidates, fetch_config
+from ..candidates.reported import attach_reported
 from ..errors import NoCandidatesError, one_line
 from .state import CandidateRun
 
@@ -37,6 +38,10 @@ def discover(search: Search) -> None:
         cand.id2label = {int(k): v for k, v in id2label.items()} if isinstance(id2label, dict) else None
         state.runs[cand.repo_id] = CandidateRun(cand)
     _require_candidates(search)
+    if "reported" in search.needs:  # what each candidate reports on this very dataset (cards, .eval_results, board)
+        for note in attach_reported(state.candidates, cfg.dataset, config=cfg.config, split=state.split,
+                                    hub_dir=cfg.hub_dir, endpoint=cfg.endpoint, token=cfg.token):
+            state.warn(note)
 
 
 def align(search: Search) -> None:

@@ -270,6 +270,26 @@ class SearchResult:
             "config": self.config,
         }
 
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Push this result to a dataset repository on the Hub (see `hfsearch.hub.push.push_result`).
+
+        Args:
+            repo_id (`str`): ``ORG/NAME`` of the dataset repository (created if missing).
+            **kwargs: ``command``, ``config``, ``token``, ``endpoint``, ``private``.
+
+        Returns:
+            `huggingface_hub.CommitInfo`: the commit URL, with ``.oid`` and ``.repo_url``.
+
+        Example:
+
+        ```python
+        >>> result.push_to_hub("my-org/imdb-model-search")  # doctest: +SKIP
+        ```
+        """
+        from ..hub.push import push_result
+
+        return push_result(self, repo_id, **kwargs)
+
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=str)
 

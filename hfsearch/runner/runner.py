@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,10 +15,11 @@ from ..candidates.candidate import Candidate
 from ..data.sample import Sample
 from ..errors import CandidateError, HFSearchError, one_line
 from ..tasks.base import Encoded, TaskAdapter
+from ..utils.logging import get_logger
 from .cache import OutputCache, Outputs, cache_key
 from .weights import CorruptWeights, check_weights
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Files fetched from a repo: configs, tokenizer/processor files and safetensors weights (never pickles by default).
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]

@@ -28,7 +28,7 @@ ScorerKind = Literal["similarity", "non-similarity", "prior", "estimate"]
 Space = Literal["raw", "reference", "model"]
 SPACES: tuple[str, ...] = ("raw", "reference", "model")
 #: Everything a scorer may declare in ``needs``.
-NEEDS = ("raw", "source", "logits", "features", "reference", "metadata", "pool", "heldout")
+NEEDS = ("raw", "source", "logits", "features", "reference", "metadata", "pool", "heldout", "reported")
 
 
 class ScoreUnavailable(Exception):

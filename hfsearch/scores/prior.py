@@ -1,4 +1,4 @@
-"""Scores from the candidate's metadata alone: reported source accuracy, popularity and size."""
+"""Scores from the candidate's metadata alone: reported accuracies, popularity and size."""
 
 from __future__ import annotations
 
@@ -18,6 +18,24 @@ def source_accuracy(inp: ScoreInput, space: str | None = None) -> float:
     if acc is None or not math.isfinite(float(acc)):
         raise ScoreUnavailable("the model card reports no accuracy")
     return float(acc)
+
+
+@register_scorer("reported_accuracy", kind="non-similarity", higher_is_better=True, needs=("metadata", "reported"))
+def reported_accuracy(inp: ScoreInput, space: str | None = None) -> float:
+    """Accuracy the model reports on your own dataset (and split), from its card, .eval_results or a leaderboard.
+
+    Read from the card's ``model-index`` (a result whose dataset is the target's Hub id), the model repository's
+    ``.eval_results/*.yaml`` files, or the target's leaderboard when it is a benchmark dataset — in that order of
+    preference, the split and config agreeing with the target's wherever both are stated (see
+    `hfsearch.candidates.reported`). When a model reports a result on exactly your data, that is the most direct
+    evidence there is; most models report none (unavailable, with what was looked at). Higher is better.
+    """
+    from ..candidates.reported import reported_accuracy_of
+
+    found, why = reported_accuracy_of(inp.candidate)
+    if found is None:
+        raise ScoreUnavailable(why)
+    return float(found.value)
 
 
 @register_scorer("popularity", kind="prior", higher_is_better=True, needs=("metadata",))

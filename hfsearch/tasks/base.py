@@ -274,17 +274,21 @@ class TaskAdapter(ABC):
 
         ``accuracy``; ``f1``: binary F1 of the positive class for 0/1 labels (entity matching), else macro F1 over
         the classes present in `labels`. Predictions of model labels with no target counterpart (``-1``) count as
-        wrong.
+        wrong. Computed by the `evaluate` modules shipped in `hfsearch.evaluate_modules` (loaded by path, offline).
         """
-        from sklearn.metrics import accuracy_score, f1_score
+        from ..evaluate_modules import load
 
-        labels = np.asarray(labels)
+        labels = _class_ids(labels)
+        predictions = _class_ids(predictions)
         if metric == "accuracy":
-            return float(accuracy_score(labels, predictions))
+            return float(load("accuracy").compute(predictions=predictions, references=labels)["accuracy"])
         if metric == "f1":
             classes = [int(c) for c in np.unique(labels)]
             scored = [1] if set(classes) <= {0, 1} else classes  # -1 predictions count as misses
-            return float(f1_score(labels, predictions, labels=scored, average="macro", zero_division=0))
+            result = load("f1").compute(
+                predictions=predictions, references=labels, labels=scored, average="macro", zero_division=0
+            )
+            return float(result["f1"])
         raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
 
     # ---- reference space ---------------------------------------------------------------------------------------
@@ -346,6 +350,24 @@ def invert_label_map(label_map: dict[int, int], id2label: dict[int, str] | None,
         if t not in out or (same and normalize((id2label or {}).get(out[t], "")) != normalize(names[t])):
             out[t] = m
     return out
+
+
+def _class_ids(values: Any) -> np.ndarray:
+    """`values` as an int64 array of class ids (ground-truth metrics compare ids).
+
+    Raises:
+        `ValueError`: the values are not whole numbers (e.g. label strings that were never mapped to ids).
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    try:
+        ids = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"ground-truth metrics need class ids, got values of type {arr.dtype}") from None
+    if not np.all(np.isfinite(ids)) or not np.all(ids == np.round(ids)):
+        raise ValueError("ground-truth metrics need class ids, got non-integer values")
+    return ids.astype(np.int64)
 
 
 def is_string(feature: Any) -> bool:

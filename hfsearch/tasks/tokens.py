@@ -37,7 +37,7 @@ from ..data.validate import empty_list_rows, null_rows
 from ..errors import CandidateError, ColumnError, DatasetError
 from ..scores.base import RawData
 from .base import Encoded, TaskAdapter, files_key, invert_label_map, is_string, register_task
-from .entities import entity_f1, get_entities
+from .entities import get_entities
 from .text import TOKENIZER_FILES, TextClassification, gather_padded, length_batches, pack
 
 #: Label-column names of token tasks, in preference order.
@@ -225,12 +225,12 @@ class TokenClassification(TaskAdapter):
         flat = [names[p] if 0 <= p < len(names) else "O" for p in np.asarray(predictions).tolist()]
         bounds = np.cumsum([0, *sizes])
         pred = [flat[bounds[k] : bounds[k + 1]] for k in range(len(sizes))]
-        if metric == "f1":
-            return entity_f1(gold, pred)
-        if metric == "accuracy":
-            same = [_same_tag(g, p) for gs, ps in zip(gold, pred) for g, p in zip(gs, ps)]
-            return float(np.mean(same)) if same else 0.0
-        raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
+        if metric not in ("f1", "accuracy"):
+            raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
+        from ..evaluate_modules import load
+
+        result = load("seqeval").compute(predictions=pred, references=gold)  # entity F1 and per-word accuracy
+        return float(result["overall_f1" if metric == "f1" else "overall_accuracy"])
 
     def expected_metric(self, metric: str, q: np.ndarray, pred: np.ndarray, target: Any) -> float:
         """Word accuracy, or entity F1 under the posterior `q` over each word's tag.
@@ -297,10 +297,3 @@ def _tag_name(tag: Any, names: list[str] | None) -> str:
         return names[int(tag)]
     return str(tag)
 
-
-def _same_tag(a: str, b: str) -> bool:
-    """Two tags are the same when prefix and entity type (up to synonyms) agree."""
-    from ..candidates.labels import entity_type_key
-
-    (pa, ta), (pb, tb) = split_tag(a), split_tag(b)
-    return pa == pb and (pa == "O" or entity_type_key(ta) == entity_type_key(tb))

@@ -20,6 +20,11 @@ Routes (``{kind}`` is ``models`` or ``datasets``; file routes of datasets are pr
 - ``POST /api/{kind}/{org}/{name}/paths-info/{rev}``: files and folders for a form field ``paths``.
 - ``GET /api/{kind}/{org}/{name}/refs``: the single branch ``main``.
 - ``GET``/``HEAD`` ``[/datasets]/{org}/{name}/resolve/{rev}/{path}``: file content, with ``Range``.
+- ``GET /api/datasets/{org}/{name}/leaderboard``: the leaderboard of a benchmark dataset (one with an ``eval.yaml``),
+  built from the models' ``.eval_results/*.yaml`` files (`hfsearch.hub.leaderboard`).
+- Writes (`hfsearch.testing.hub_upload`): ``POST /api/repos/create``, ``/api/validate-yaml``,
+  ``/api/{kind}/{org}/{name}/preupload/{rev}`` and ``.../commit/{rev}`` — what ``HfApi.create_repo``,
+  ``create_commit`` and ``upload_folder`` call; they write into the registry folder.
 
 Only ``main`` (or ``refs/heads/main``) and the current commit id are valid revisions. Errors carry the Hub's
 ``X-Error-Code`` (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``) so that clients raise their usual
@@ -43,6 +48,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..hub import layout
 from ..hub.ids import repo_id_problem
+from ..hub.leaderboard import NoLeaderboard, leaderboard
+from .hub_common import HubRouteError as _HubError
+from .hub_common import parameter_bounds, parse_range, search_tags
+from .hub_upload import UploadRoutes
 
 logger = logging.getLogger(__name__)
 
@@ -56,25 +65,6 @@ _FULL_KEYS = ("author", "sha", "lastModified", "gated", "disabled", "siblings")
 #: Sort keys the Hub accepts that the registry has no value for, and the key used instead.
 _SORT_ALIASES = {"trendingScore": "likes", "createdAt": "lastModified"}
 _CHUNK = 1 << 20
-
-
-class _HubError(Exception):
-    """An error answered to the client as JSON, with the Hub's ``X-Error-Code`` header when `code` is set.
-
-    Args:
-        status (`HTTPStatus`):
-            The HTTP status of the answer.
-        message (`str`):
-            The human-readable message, sent as ``{"error": message}`` and ``X-Error-Message``.
-        code (`str`, *optional*):
-            The Hub's error code (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``).
-    """
-
-    def __init__(self, status: HTTPStatus, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
 
 
 class HubServer:
@@ -209,10 +199,10 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("Hub stand-in failed on %s %s", method, self.path)
             self._send_error(_HubError(HTTPStatus.INTERNAL_SERVER_ERROR, repr(e)), head=method == "HEAD")
 
-    def send_json(self, data: Any, *, head: bool = False) -> None:
-        """Answer 200 with `data` as JSON."""
+    def send_json(self, data: Any, *, head: bool = False, status: HTTPStatus = HTTPStatus.OK) -> None:
+        """Answer `status` (200 by default) with `data` as JSON."""
         payload = json.dumps(data).encode()
-        self.send_response(HTTPStatus.OK)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -232,8 +222,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
 
-class _Routes:
-    """The answer to one request: routing, and one method per Hub route."""
+class _Routes(UploadRoutes):
+    """The answer to one request: routing, and one method per Hub route (write routes: `UploadRoutes`)."""
 
     def __init__(self, root: Path, handler: _Handler, method: str, query: Query, body: bytes) -> None:
         self.root = root
@@ -244,6 +234,8 @@ class _Routes:
 
     def route(self, segments: list[str]) -> None:
         """Answer the request for the percent-decoded path `segments`, or raise `_HubError`."""
+        if self.route_upload(segments):
+            return None
         if len(segments) >= 2 and segments[0] == "api" and segments[1] in ("models", "datasets"):
             kind = cast(Kind, segments[1])
             if len(segments) == 2 and self.method == "GET":
@@ -273,6 +265,12 @@ class _Routes:
         if self.method == "GET" and len(rest) >= 2 and rest[0] == "tree":
             self.check_revision(folder, repo_id, rest[1])
             return self.handler.send_json(self.tree(folder, repo_id, "/".join(rest[2:])))
+        if self.method == "GET" and kind == "datasets" and rest == ["leaderboard"]:
+            base_only = self.query.get("base_model", ["true"])[-1].lower() not in ("false", "0")
+            try:
+                return self.handler.send_json(leaderboard(self.root, repo_id, base_model_only=base_only))
+            except NoLeaderboard as exc:
+                raise _HubError(HTTPStatus.NOT_FOUND, str(exc)) from None
         if self.method == "GET" and rest == ["refs"]:
             main = {"name": "main", "ref": "refs/heads/main", "targetCommit": layout.repo_sha(folder)}
             return self.handler.send_json({"branches": [main], "converts": [], "tags": [], "pullRequests": []})
@@ -291,11 +289,11 @@ class _Routes:
         authors = {a.lower() for a in q.get("author", []) if a}
         pipeline_tags = set(q.get("pipeline_tag", []))
         filters = [f for f in q.get("filter", []) if f]
-        bounds = _parameter_bounds(q.get("num_parameters", [""])[0])
+        bounds = parameter_bounds(q.get("num_parameters", [""])[0])
 
         def keep(info: dict[str, Any]) -> bool:
             total = (info.get("safetensors") or {}).get("total")
-            tags = _search_tags(info)
+            tags = search_tags(info)
             return (
                 all(s in info["id"].lower() for s in searches)
                 and (not authors or info["author"].lower() in authors)
@@ -384,7 +382,7 @@ class _Routes:
         size = file.stat().st_size
         start, end = 0, size - 1
         status = HTTPStatus.OK
-        byte_range = _parse_range(self.handler.headers.get("Range"), size)
+        byte_range = parse_range(self.handler.headers.get("Range"), size)
         if byte_range is not None:
             status = HTTPStatus.PARTIAL_CONTENT
             start, end = byte_range
@@ -447,68 +445,7 @@ class _Routes:
 
 
 def _is_hidden(rel: Path) -> bool:
-    return any(part.startswith(".") for part in rel.parts)
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _search_tags(info: dict[str, Any]) -> set[str]:
-    """Everything a ``filter=`` value matches, as on the Hub: tags, library, task, model type, language,
-    ``dataset:<id>`` for each dataset of the card, ``license:<id>``, and ``safetensors``."""
-    card = info.get("cardData") or {}
-    tags = set(_as_list(info.get("tags")))
-    tags.update(_as_list(info.get("library_name")) + _as_list(info.get("pipeline_tag")))
-    tags.update(_as_list((info.get("config") or {}).get("model_type")))
-    tags.update(_as_list(card.get("language")))
-    tags.update(f"dataset:{d}" for d in _as_list(card.get("datasets")))
-    tags.update(f"license:{lic}" for lic in _as_list(card.get("license")))
-    if info.get("safetensors"):
-        tags.add("safetensors")
-    return tags
-
-
-_UNITS = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
-
-
-def _parameter_bounds(spec: str) -> tuple[float, float] | None:
-    """``"min:6B,max:128B"`` (either part optional) as inclusive bounds, or `None` when `spec` is empty."""
-    if not spec:
-        return None
-    bounds = {"min": 0.0, "max": float("inf")}
-    for part in spec.split(","):
-        side, _, amount = part.strip().partition(":")
-        amount = amount.strip().upper()
-        unit = amount[-1:] if amount[-1:] in _UNITS else ""
-        try:
-            bounds[side.strip()] = float(amount[: len(amount) - len(unit)]) * _UNITS[unit]
-        except (KeyError, ValueError):
-            raise _HubError(HTTPStatus.BAD_REQUEST, f"Invalid num_parameters: {spec!r}.") from None
-    return bounds["min"], bounds["max"]
-
-
-def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The inclusive byte range of a single-range ``Range`` header, `None` to send the whole file.
-
-    Raises:
-        `_HubError`: 416 when the range starts beyond the end of the file.
-    """
-    if not header or not header.startswith("bytes=") or "," in header:
-        return None
-    first, _, last = header[len("bytes=") :].strip().partition("-")
-    try:
-        if first:
-            start, end = int(first), int(last) if last else size - 1
-        else:
-            start, end = max(size - int(last), 0), size - 1
-    except ValueError:
-        return None
-    if start >= size or end < start:
-        raise _HubError(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, f"Range {header!r} outside {size} bytes.")
-    return start, min(end, size - 1)
+    return layout.is_hidden(rel)
 
 
 def main(argv: list[str] | None = None) -> None:

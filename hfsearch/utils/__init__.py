@@ -1,1 +1,1 @@
-"""Small utilities shared by the package (progress display)."""
+"""Small utilities shared by every stage: logging and progress bars (`hfsearch.utils.logging`, `hfsearch.utils.progress`)."""

@@ -8,22 +8,18 @@ from ..pipeline.events import CandidateDone, CandidateSkipped, CandidateStarted,
 
 
 class CandidateProgressBar:
-    """A hook that shows one progress bar over the candidates of the run stage (``huggingface_hub.utils.tqdm``, so
-    ``HF_HUB_DISABLE_PROGRESS_BARS`` and ``HFSEARCH_DISABLE_PROGRESS_BARS`` turn it off)."""
+    """A hook that shows one progress bar over the candidates of the run stage (drawn when
+    `hfsearch.utils.logging.progress_enabled`: on a terminal, unless turned off)."""
 
     def __init__(self) -> None:
         self._bar: Any = None
 
     def __call__(self, event: Event) -> None:
-        from .. import constants
-
-        if constants.DISABLE_PROGRESS_BARS:
-            return
         if isinstance(event, CandidateStarted):
             if self._bar is None:
-                from huggingface_hub.utils import tqdm
+                from .logging import progress_bar
 
-                self._bar = tqdm(total=event.total, desc="candidates", unit="model")
+                self._bar = progress_bar(total=event.total, desc="candidates", unit="model")
             self._bar.set_postfix_str(event.repo_id, refresh=True)
         elif isinstance(event, (CandidateDone, CandidateSkipped)) and self._bar is not None:
             self._bar.update(1)

@@ -18,7 +18,6 @@ A new task or model family is added by subclassing [`Architecture`] in its own m
 
 from __future__ import annotations
 
-import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -35,10 +34,10 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
-from transformers.utils import logging as hf_logging
 
 from ..errors import HFSearchError
 from ..registry import Registry
+from ..utils.logging import expected_warnings
 from .train import Collate, Features, TrainConfig, add_label_noise
 
 Row = dict[str, Any]
@@ -284,17 +283,6 @@ def label_maps(label_names: list[str]) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Silence transformers' "newly initialized weights" notice while a classification head is added."""
-    level = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(level)
-
-
 @register_architecture("text-classification", "tiny-bert")
 class TinyBert(TextClassificationArchitecture):
     """A small BERT trained from scratch with its own WordPiece vocabulary: seconds to train, about 1 MB on disk."""
@@ -334,7 +322,7 @@ class MiniLM(TextClassificationArchitecture):
 
     def build(self, rows: Sequence[Row], label_names: list[str]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
         path = minilm_path()
-        with _quiet_transformers():
+        with expected_warnings("transformers"):  # the "newly initialized" notice of the head added on purpose
             model = BertForSequenceClassification.from_pretrained(path, **label_maps(label_names))
         return model, AutoTokenizer.from_pretrained(path)
 

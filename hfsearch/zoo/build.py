@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -34,11 +33,12 @@ import transformers
 
 from ..errors import HFSearchError
 from ..hub.layout import DATASETS, MODELS, repo_dir
+from ..utils.logging import get_logger, progress_enabled, third_party_progress
 from .architectures import Architecture, Row, get_architecture
 from .card import ModelCardInfo, render_dataset_card, render_model_card
 from .train import TrainConfig, fit, predict, select_rows, torch_threads
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Bump when a change of this package changes what a recipe trains (invalidates every cached model).
 CODE_VERSION = "1"
@@ -223,7 +223,8 @@ def build_zoo(recipe: ZooRecipe, root: str | Path, force: bool = False) -> list[
     for spec in recipe.domains:
         _write_dataset_repo(recipe, spec, data[spec.name], root)
     fingerprints = {name: _fingerprint(splits) for name, splits in data.items()}
-    return [_build_candidate(recipe, c, data, fingerprints, root, force) for c in recipe.candidates]
+    with third_party_progress(progress_enabled()):  # no "Loading weights" bars in redirected output
+        return [_build_candidate(recipe, c, data, fingerprints, root, force) for c in recipe.candidates]
 
 
 def _build_candidate(

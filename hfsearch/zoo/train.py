@@ -7,7 +7,6 @@ features, collates them into tensors and computes metrics; this module shuffles,
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -15,13 +14,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from huggingface_hub.utils import tqdm
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
-from ..constants import DISABLE_PROGRESS_BARS
+from ..utils.logging import get_logger, progress_bar
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: One encoded example: what an architecture's ``encode`` returns per row (``labels`` included when known).
 Features = dict[str, Any]
@@ -179,7 +177,7 @@ def fit(
     model.train()
     start = time.perf_counter()
     epoch_loss = 0.0
-    with tqdm(total=total, desc=desc, leave=False, disable=DISABLE_PROGRESS_BARS) as bar:
+    with progress_bar(total=total, desc=desc, leave=False, unit="step") as bar:  # on a terminal only
         for batches in epochs:
             losses = []
             for idx in batches:
