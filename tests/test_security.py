@@ -155,11 +155,13 @@ def test_token_from_the_environment_never_appears(registry, env_for_subprocess, 
     assert any(p.name == "model.safetensors" for p in (tmp_path / "hf_home").rglob("*"))  # it did download
 
 
-def test_token_argument_never_appears_in_errors_logs_or_results(registry, hub_server, tmp_path, caplog, monkeypatch):
+def test_token_argument_never_appears_in_errors_logs_or_results(registry, hub_server, tmp_path, caplog, monkeypatch,
+                                                                  request):
     from hfsearch.utils import logging as hlog
 
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(hlog._root(), "propagate", True)  # hfsearch's own records reach caplog too
+    request.addfinalizer(lambda level=hlog.get_verbosity(): hlog.set_verbosity(level))
     hlog.set_verbosity_debug()
     hub_server.clear_requests()
     res = hfsearch.find("text-classification", "test-org/uci_yelp", models="test-org/bert-yelp,nobody/no-such-model",
