@@ -24,6 +24,7 @@ _LAZY = {
     "SearchConfig": ("search", "SearchConfig"),
     "DEFAULT_SCORES": ("search", "DEFAULT_SCORES"),
     "SearchResult": ("rank.result", "SearchResult"),
+    "rank_outputs": ("pools", "rank_outputs"),
 }
 
 if TYPE_CHECKING:
@@ -49,4 +50,4 @@ def list_scorers(pattern: str | None = None) -> list[str]:
     return SCORERS.names(pattern)
 
 
-__all__ = ["find", "Search", "SearchConfig", "SearchResult", "HFSearchError", "DEFAULT_SCORES", "list_scorers", "__version__"]
+__all__ = ["find", "Search", "SearchConfig", "SearchResult", "HFSearchError", "DEFAULT_SCORES", "list_scorers", "rank_outputs", "__version__"]

@@ -31,7 +31,7 @@ def pairwise_agreement(predictions: np.ndarray, n_classes: int) -> tuple[np.ndar
 
     ```python
     >>> same, both = pairwise_agreement(np.array([[0, 0, 1], [1, 1, 1], [0, 1, -1]]), 2)
-    >>> same[0, 1], both[0, 2]
+    >>> int(same[0, 1]), int(both[0, 2])
     (2, 2)
     ```
     """

@@ -268,11 +268,11 @@ def dawid_skene(
 
     ```python
     >>> rng = np.random.default_rng(0)
-    >>> y = rng.integers(0, 2, 500)
-    >>> P = np.stack([np.where(rng.random(500) < a, y, 1 - y) for a in (0.9, 0.8, 0.7, 0.6)], axis=1)
+    >>> y = rng.integers(0, 2, 2000)
+    >>> P = np.stack([np.where(rng.random(2000) < a, y, 1 - y) for a in (0.9, 0.8, 0.7, 0.6, 0.75)], axis=1)
     >>> res = dawid_skene(P)
-    >>> np.round(res.model_accuracy, 1)
-    array([0.9, 0.8, 0.7, 0.6])
+    >>> res.model_type, np.round(res.model_accuracy, 1)
+    ('one-coin', array([0.9, 0.8, 0.7, 0.6, 0.8]))
     ```
     """
     p = np.asarray(predictions)
