@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
-from hfsearch.consensus.belief import lure_weights
 from hfsearch.consensus.selection import LabelLoop, simulate
 
 
@@ -117,21 +114,6 @@ def test_models_that_may_not_be_recommended_never_are():
     ok = np.array([False, True, True, True, True])
     sim = simulate(P, y, np.array([0.9, 0.6, 0.6, 0.6, 0.6]), 20, "informative", 0, recommendable=ok)
     assert 0 not in sim.best and np.all(sim.p_best[:, 0] == 0)
-
-
-def test_lure_weights_are_unbiased_for_any_fixed_proposal():
-    # Enumerate every ordered draw of 2 rows out of 4 without replacement under a non-uniform proposal.
-    values = np.array([0.3, -1.0, 2.0, 0.5])
-    base = np.array([0.1, 0.2, 0.3, 0.4])
-    expected = 0.0
-    for i, j in itertools.permutations(range(4), 2):
-        q1 = base[i] / base.sum()
-        rest = [k for k in range(4) if k != i]
-        q2 = base[j] / base[rest].sum()
-        v = lure_weights(np.array([q1, q2]), 4)
-        expected += q1 * q2 * (v * values[[i, j]]).mean()
-    assert expected == pytest.approx(values.mean())
-    assert np.allclose(lure_weights(np.array([1 / 4, 1 / 3, 1 / 2]), 4), 1.0)
 
 
 def test_bad_inputs_are_rejected():

@@ -1,34 +1,33 @@
 """The label loop's belief about each model's accuracy on the sample, and which model is best.
 
-The quantity is the accuracy on the ``N`` rows at hand (a finite population). The loop chooses rows where the leading
-models disagree, so the labeled rows are NOT a random sample: a plain average over them would call every model worse
-than it is (those rows are hard for everyone). The belief is built to stay unbiased anyway:
+The quantity is the accuracy on the ``N`` rows at hand (a finite population). The loop asks for rows where the leading
+models disagree, so labeled rows are not a random sample of all rows: averaging over them would call every model
+worse than it is. The belief is built so that this choice does not bias it:
 
-- **A label-free control variate.** ``p⁰_mi`` = how likely model m is right on row i before any label: the share of
-  the *other* distinct voters that predict what m predicts (clone groups merged, its own group left out; a linear
-  opinion pool stays calibrated-ish where a product of voters, Dawid–Skene, is overconfident), shifted on the log-odds
-  scale per model so that ``mean_i p⁰_mi = a_m``, the given label-free estimate (any residual of that fit is kept as an
-  offset on the unlabeled part). Then ``Acc_m = mean_i p⁰_mi + R_m`` with ``R_m`` the mean residual
-  ``c_mi − p⁰_mi`` over all rows.
-- **Active-testing weights.** Rows are drawn from a proposal ``q_t`` (mostly the information gain, see `selection.py`)
-  and ``R_m`` is estimated with the LURE weights of Farquhar, Gal & Rainforth (*On Statistical Bias In Active
-  Learning: How and When to Fix It*, ICLR 2021), as in Active Testing (Kossen et al., ICML 2021): unbiased for
-  sampling without replacement under any proposal that gives every remaining row a chance.
-- **A prior worth ν labels.** The label-free estimate enters as a pseudo-observation ``R_m ~ N(0, τ_m²)``, errors
-  correlated across models as their predictions agree (`_agreement_root`), with weight
-  ``ν_m = mean_i p⁰(1 − p⁰) / τ_m²`` (the labels whose average would be as precise as the estimate) scaled by the
-  unlabeled fraction, so 0 labels reproduces ``a_m`` and its interval, and all rows labeled gives ``k_m / N`` exactly.
-- **Uncertainty and P(best)** come from a Bayesian bootstrap (Rubin, 1981) over the labeled rows: the same Dirichlet
-  weights for every model, so models that agree on a row move together, with a finite-population correction
-  ``sqrt(1 − M/N)``. Draws use fixed random numbers (seeded), so the belief is deterministic.
+- **Strata.** Rows are grouped by the pattern of the leading models' predictions (the `leaders`, fixed at the start:
+  the best label-free estimates). Within a stratum the belief treats rows as exchangeable, and the loop picks a row
+  *uniformly at random inside* the stratum it chooses, so within every stratum the labels are a random sample: what
+  is learned in a stratum is extrapolated only to the rest of that stratum.
+- **Leaders** share one Dirichlet per stratum over the true label (their correctness is a function of the label), so
+  P(best) among them moves exactly with the rows where they differ. Prior mean: the pool's vote-share label
+  distribution, averaged over the stratum.
+- **Other models** get a Beta per stratum on their rate of being right, around the row-level label-free probability
+  ``p⁰_mi`` (the share of the other distinct voters that agree with them, calibrated per model so that its mean is the
+  given estimate), shifted by what the stratum's labels show.
+- **Prior strength.** The label-free estimate counts as ``ν = mean p(1 − p) / τ²`` labels (τ: its sd), spread over the
+  strata in proportion to their sizes, as a uniform sample would be: a small contested stratum learns from a few
+  labels, the large stratum where everybody agrees does not swing on one.
+- **Exact ends.** A per-model offset keeps 0 labels at the given estimate; it shrinks with the unlabeled fraction, so
+  with every row labeled the accuracy is the measured ``k_m / N``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from scipy.special import expit, logit
 
-from .clones import find_clone_groups, group_votes, pairwise_agreement
+from .clones import find_clone_groups, group_votes
 
 def vote_share(predictions: np.ndarray, n_classes: int) -> np.ndarray:
     """``(rows, models)`` share of the other distinct voters that predict what each model predicts.
@@ -70,39 +69,24 @@ def vote_share(predictions: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def _agreement_root(predictions: np.ndarray, n_classes: int) -> np.ndarray:
-    """``L`` with ``L Lᵀ`` = the models' agreement-correlation matrix (share of rows where two models agree).
-
-    The label-free estimates of two models err together where they predict the same thing: their prior errors are
-    drawn with this correlation, so near-duplicates share their error and only the rows where they differ can
-    separate them.
-    """
-    same, _ = pairwise_agreement(predictions, n_classes)
-    d = np.sqrt(np.maximum(np.diag(same).astype(np.float64), 1.0))
-    corr = same / d[:, None] / d[None, :]
-    vals, vecs = np.linalg.eigh(corr)
-    return vecs * np.sqrt(np.clip(vals, 0.0, None))[None, :]
+def _label_share(predictions: np.ndarray, n_classes: int) -> np.ndarray:
+    """``(rows, C)`` label distribution of the pool's distinct voters per row (Jeffreys ``½`` pseudo-votes)."""
+    p = np.asarray(predictions).astype(np.int64)
+    votes, _ = group_votes(p, find_clone_groups(p, n_classes), n_classes)
+    counts = np.stack([(votes == k).sum(axis=1) for k in range(n_classes)], axis=1) + 0.5
+    return counts / counts.sum(axis=1, keepdims=True)
 
 
-def lure_weights(q_selected: np.ndarray, n_rows: int) -> np.ndarray:
-    """LURE weights ``v_j`` of ``M`` rows drawn one by one without replacement from ``n_rows``.
-
-    ``v_j = 1 + (N − M)/(N − j) · (1 / ((N − j + 1) q_j) − 1)`` for the j-th draw (1-based), ``q_j`` the probability
-    the proposal gave the row drawn; ``(1/M) Σ_j v_j L_j`` is unbiased for ``(1/N) Σ_i L_i`` (Farquhar et al., 2021).
-    A uniform proposal gives every weight 1.
-
-    Example:
-
-    ```python
-    >>> lure_weights(np.array([1 / 4, 1 / 3]), 4)
-    array([1., 1.])
-    ```
-    """
-    q = np.asarray(q_selected, dtype=np.float64)
-    m = len(q)
-    j = np.arange(1, m + 1)
-    n = float(n_rows)
-    return 1.0 + (n - m) / np.maximum(n - j, 1e-12) * (1.0 / ((n - j + 1) * q) - 1.0)
+def _calibrate(z: np.ndarray, can: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Shift per model with ``mean_i σ(z_i + shift) = target`` over all rows (bisection on [-30, 30])."""
+    lo = np.full(z.shape[1], -30.0)
+    hi = np.full(z.shape[1], 30.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        above = np.where(can, expit(z + mid), 0.0).mean(axis=0) > target
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    return (lo + hi) / 2
 
 
 class AccuracyBelief:
@@ -112,16 +96,16 @@ class AccuracyBelief:
         predictions (`np.ndarray`): ``(rows, models)`` class ids, ``-1`` = no prediction (always wrong).
         prior_accuracy (`np.ndarray`): ``(models,)`` label-free accuracy estimates.
         prior_sd (`np.ndarray`): ``(models,)`` their standard deviations.
+        leaders (`np.ndarray`): indices of the models whose prediction patterns define the strata.
         row_correct (`np.ndarray`, *optional*): ``(rows, models)`` label-free P(correct) per row (default:
             `vote_share`).
         n_classes (`int`, *optional*): number of classes (default: inferred).
-        n_draws (`int`, *optional*, defaults to 512): bootstrap draws.
-        seed (`int`, *optional*, defaults to 0): seed of the fixed random numbers.
+        n_draws (`int`, *optional*, defaults to 256): Monte-Carlo draws for P(best) and intervals.
+        seed (`int`, *optional*, defaults to 0): seed of the draws.
 
     Attributes:
-        mean, sd (`np.ndarray`): ``(models,)`` current accuracy belief.
-        draws (`np.ndarray`): ``(n_draws, models)`` joint draws of the accuracies.
-        p (`np.ndarray`): ``(rows, models)`` label-free P(correct) per row (``p⁰``).
+        mean, sd (`np.ndarray`): ``(models,)`` current accuracy belief; draws (`np.ndarray`): ``(n_draws, models)``.
+        stratum (`np.ndarray`): ``(rows,)`` stratum of every row.
     """
 
     def __init__(
@@ -129,78 +113,172 @@ class AccuracyBelief:
         predictions: np.ndarray,
         prior_accuracy: np.ndarray,
         prior_sd: np.ndarray,
+        leaders: np.ndarray,
         *,
         row_correct: np.ndarray | None = None,
         n_classes: int | None = None,
-        n_draws: int = 512,
+        n_draws: int = 256,
         seed: int = 0,
+        _cache: dict | None = None,
     ) -> None:
         self.pred = np.asarray(predictions).astype(np.int64)
         n, m = self.pred.shape
         self.n_rows, self.n_models = n, m
-        self.n_classes = int(n_classes) if n_classes is not None else max(int(self.pred.max()) + 1, 2)
+        self.n_classes = c = int(n_classes) if n_classes is not None else max(int(self.pred.max()) + 1, 2)
         self.prior = np.asarray(prior_accuracy, dtype=np.float64)
-        self.prior_sd = np.maximum(np.asarray(prior_sd, dtype=np.float64), 1e-6)
+        tau2 = np.maximum(np.asarray(prior_sd, dtype=np.float64), 1e-6) ** 2
+        self.leaders = np.asarray(leaders, dtype=np.int64)
+        self.others = np.setdiff1d(np.arange(m), self.leaders)
         self.can = self.pred >= 0
-        pi = vote_share(self.pred, self.n_classes) if row_correct is None else np.asarray(row_correct, float)
+        self.n_draws, self.seed = int(n_draws), int(seed)
+
+        patterns, self.stratum = np.unique(self.pred[:, self.leaders], axis=0, return_inverse=True)
+        self.stratum = self.stratum.reshape(-1)
+        self.pattern = patterns  # (strata, leaders) the leaders' predictions in each stratum
+        n_s = len(patterns)
+        onehot = csr_matrix((np.ones(n), (np.arange(n), self.stratum)), shape=(n, n_s))  # rows -> strata
+        size = np.bincount(self.stratum, minlength=n_s).astype(np.float64)
+
+        # Leaders: one Dirichlet over the label per stratum, prior mean = the pool's label share averaged over it.
+        cache = {} if _cache is None else _cache
+        if "share" not in cache:
+            cache["share"] = _label_share(self.pred, c)
+        share = cache["share"]
+        f0 = np.asarray(onehot.T @ share) / size[:, None]  # (strata, C)
+        hit = self._leader_hits(f0)  # (strata, leaders) P(leader right) under f0
+        base = (size[:, None] * hit).sum(axis=0) / n
+        spread = ((size[:, None] * hit * (1.0 - hit)).sum(axis=0) / n).mean()
+        rate = spread / tau2[self.leaders].mean() / n  # prior labels per row (a uniform sample's spread)
+        self.alpha = f0 * np.maximum(rate * size, 1e-9)[:, None]
+        self.offset = np.zeros(m)
+        self.offset[self.leaders] = self.prior[self.leaders] - base
+
+        # Other models: a Beta per stratum around the calibrated row-level probability.
         eps = 0.5 / (n + 1)
-        z = logit(np.clip(pi, eps, 1.0 - eps))
-        self.p = np.where(self.can, expit(z + self._calibrate(z, self.prior)), 0.0)
-        self.base = self.p.sum(axis=0) / n
-        self.offset = self.prior - self.base
-        self.strength = np.maximum((self.p * (1.0 - self.p)).mean(axis=0), 1.0 / n) / self.prior_sd**2
-        rng = np.random.default_rng(seed)
-        self._pseudo = self.prior_sd * (rng.standard_normal((n_draws, m)) @ _agreement_root(self.pred, self.n_classes).T)
-        self._rng = rng
-        self._g_rows = np.zeros((n_draws, 0))
-        self.rows: list[int] = []
-        self.q_selected: list[float] = []
+        if "p0" not in cache:
+            pi = vote_share(self.pred, c) if row_correct is None else np.asarray(row_correct, dtype=np.float64)
+            z = logit(np.clip(pi, eps, 1.0 - eps))
+            cache["p0"] = np.where(self.can, expit(z + _calibrate(z, self.can, self.prior)), 0.0)
+        self.p0 = cache["p0"]
+        self.cache = cache
+        o = self.others
+        self.offset[o] = self.prior[o] - self.p0[:, o].mean(axis=0)
+        rows_in = np.asarray(onehot.T @ self.can[:, o].astype(np.float64))  # (strata, others)
+        p0_in = np.asarray(onehot.T @ self.p0[:, o])
+        mu = np.divide(p0_in, rows_in, out=np.full(rows_in.shape, 0.5), where=rows_in > 0)
+        self.mu0 = np.clip(mu, eps, 1.0 - eps)
+        nu_rate = np.maximum((self.p0[:, o] * (1.0 - self.p0[:, o])).mean(axis=0), 1.0 / n) / tau2[o] / n
+        strength = np.maximum(rows_in * nu_rate[None, :], 1e-9)
+        self.a_o, self.b_o = self.mu0 * strength, (1.0 - self.mu0) * strength
+
         self.labeled = np.zeros(n, dtype=bool)
         self.labels = np.full(n, -1, dtype=np.int64)
-        self._residuals = np.zeros((0, m))
+        self.correct = np.zeros(m)
+        self.open_size = size.copy()  # unlabeled rows per stratum
+        self.open_rows_o = rows_in.copy()  # unlabeled rows each other model predicts, per stratum
+        self.open_p0 = p0_in  # Σ p⁰ over unlabeled rows, per stratum
+        self.open_var0 = np.asarray(onehot.T @ (self.p0[:, o] * (1.0 - self.p0[:, o])))
         self._refresh()
-
-    def _calibrate(self, z: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Shift per model with ``mean_i σ(z_i + shift) = target`` (bisection on [-30, 30])."""
-        lo = np.full(self.n_models, -30.0)
-        hi = np.full(self.n_models, 30.0)
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            above = np.where(self.can, expit(z + mid), 0.0).sum(axis=0) / self.n_rows > target
-            hi = np.where(above, mid, hi)
-            lo = np.where(above, lo, mid)
-        return (lo + hi) / 2
 
     @property
     def n_labeled(self) -> int:
-        return len(self.rows)
+        return int(self.labeled.sum())
 
-    def observe(self, row: int, label: int, q_selected: float) -> None:
-        """Record the true `label` of `row`, drawn with probability `q_selected` by the proposal of that step."""
-        self.labeled[row] = True
-        self.labels[row] = int(label)
-        self.rows.append(int(row))
-        self.q_selected.append(float(q_selected))
-        residual = (self.pred[row] == label).astype(np.float64) - self.p[row]
-        self._residuals = np.vstack([self._residuals, residual[None, :]])
-        g = -np.log(1.0 - self._rng.random((self._g_rows.shape[0], 1)))  # Gamma(1) bootstrap weight of the row
-        self._g_rows = np.hstack([self._g_rows, g])
-        self._refresh()
+    def _leader_hits(self, f: np.ndarray) -> np.ndarray:
+        """``(..., strata, leaders)`` probability each leader is right in each stratum under label distribution f."""
+        pat = self.pattern
+        idx = np.where(pat >= 0, pat, 0)
+        out = np.take_along_axis(f, np.broadcast_to(idx, f.shape[:-1] + (pat.shape[1],)), axis=-1)
+        return np.where(pat >= 0, out, 0.0)
+
+    # -- moments ---------------------------------------------------------------------------------------------------
+    def stratum_moments(self, alpha: np.ndarray, open_size: np.ndarray, pattern: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """One stratum's share of the leaders' accuracy mean ``(..., K)`` and covariance ``(..., K, K)``.
+
+        Args:
+            alpha (`np.ndarray`): ``(..., C)`` the stratum's Dirichlet parameters.
+            open_size (`np.ndarray`): ``(...)`` its unlabeled rows.
+            pattern (`np.ndarray`): ``(..., K)`` the leaders' predictions in it.
+
+        The covariance adds the Dirichlet's (how often each label occurs there) and the multinomial spread of the
+        unlabeled rows themselves; two leaders predicting the same label are right together.
+        """
+        n = self.n_rows
+        a0 = alpha.sum(axis=-1, keepdims=True)
+        f = alpha / a0
+        hit = np.where(pattern >= 0, np.take_along_axis(f, np.where(pattern >= 0, pattern, 0), axis=-1), 0.0)
+        w = open_size / n
+        same = (pattern[..., :, None] == pattern[..., None, :]) & (pattern[..., :, None] >= 0)
+        joint = np.where(same, hit[..., :, None], 0.0)
+        single = joint - hit[..., :, None] * hit[..., None, :]
+        cov = ((w**2)[..., None, None] / (a0[..., None] + 1.0) + (open_size / n**2)[..., None, None]) * single
+        return w[..., None] * hit, cov
+
+    def leader_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean ``(K,)`` and covariance ``(K, K)`` of the leaders' accuracies (Gaussian summary of the strata)."""
+        n = self.n_rows
+        mean_s, cov_s = self.stratum_moments(self.alpha, self.open_size, self.pattern)
+        n_u = self.open_size.sum()
+        mean = self.correct[self.leaders] / n + mean_s.sum(axis=0) + self.offset[self.leaders] * n_u / n
+        return mean, cov_s.sum(axis=0)
 
     def _refresh(self) -> None:
-        n, k = self.n_rows, self.n_labeled
-        unlabeled = (n - k) / n
-        nu = self.strength * unlabeled  # the prior speaks for the unlabeled rows only
-        v = lure_weights(np.array(self.q_selected), n) if k else np.zeros(0)
-        weighted = v[:, None] * self._residuals  # (M, models)
-        self.residual = weighted.sum(axis=0) / (nu + k) if k else np.zeros(self.n_models)
-        point = self.base + self.residual + self.offset * unlabeled
-        correct = (self._residuals + self.p[self.rows]).sum(axis=0) if k else np.zeros(self.n_models)
-        upper = (correct + self.can[~self.labeled].sum(axis=0)) / n
-        self.mean = np.clip(point, correct / n, upper)
-        g0 = np.maximum(nu, 1e-12)[None, :]  # the prior's weight: its mean (a Gamma(ν) draw adds little)
-        num = g0 * self._pseudo + self._g_rows @ weighted
-        den = g0 + self._g_rows.sum(axis=1, keepdims=True)
-        spread = num / den - self.residual[None, :]
-        self.draws = self.mean[None, :] + np.sqrt(unlabeled) * spread
-        self.sd = self.draws.std(axis=0)
+        n = self.n_rows
+        n_u = float(n - self.n_labeled)
+        mean = np.zeros(self.n_models)
+        var = np.zeros(self.n_models)
+        lm, lc = self.leader_moments()
+        mean[self.leaders], var[self.leaders] = lm, np.diag(lc)
+        o = self.others
+        if len(o):
+            theta = self.a_o / (self.a_o + self.b_o)
+            shift = theta - self.mu0
+            open_o = (self.open_p0 + self.open_rows_o * shift).sum(axis=0)
+            mean[o] = (self.correct[o] + open_o) / n + self.offset[o] * n_u / n
+            beta_var = theta * (1.0 - theta) / (self.a_o + self.b_o + 1.0)
+            var[o] = ((self.open_rows_o / n) ** 2 * beta_var).sum(axis=0) + self.open_var0.sum(axis=0) / n**2
+        upper = (self.correct + self.can[~self.labeled].sum(axis=0)) / n
+        self.mean = np.clip(mean, self.correct / n, upper)
+        self.sd = np.sqrt(np.maximum(var, 0.0))
+        rng = np.random.default_rng([self.seed, self.n_labeled])
+        draws = self.mean[None, :] + self.sd[None, :] * rng.standard_normal((self.n_draws, self.n_models))
+        # Leaders: joint draws from the Dirichlets (exact pairing on the rows where they agree or differ).
+        g = rng.gamma(np.broadcast_to(np.maximum(self.alpha, 1e-12), (self.n_draws,) + self.alpha.shape))
+        total = g.sum(axis=-1, keepdims=True)
+        mean_f = np.broadcast_to(self.alpha / self.alpha.sum(axis=-1, keepdims=True), g.shape)
+        f = np.divide(g, total, out=mean_f.copy(), where=total > 0)  # all-underflow draws: the Dirichlet mean
+        hit = self._leader_hits(f)  # (D, S, K)
+        lead = self.correct[self.leaders] / n + (self.open_size[None, :, None] / n * hit).sum(axis=1)
+        lead += self.offset[self.leaders] * n_u / n
+        draws[:, self.leaders] = lead
+        self.draws = draws
+
+    # -- updates ---------------------------------------------------------------------------------------------------
+    def observe(self, row: int, label: int, *, refresh: bool = True) -> None:
+        """Record the true `label` of `row` (any row; the loop draws it at random inside a stratum)."""
+        s = self.stratum[row]
+        self.labeled[row] = True
+        self.labels[row] = int(label)
+        c = (self.pred[row] == label).astype(np.float64)
+        self.correct += c
+        self.alpha[s, label] += 1.0
+        self.open_size[s] -= 1.0
+        o = self.others
+        has = self.can[row, o]
+        self.a_o[s] += np.where(has, c[o], 0.0)
+        self.b_o[s] += np.where(has, 1.0 - c[o], 0.0)
+        self.open_rows_o[s] -= has
+        self.open_p0[s] -= self.p0[row, o]
+        self.open_var0[s] -= self.p0[row, o] * (1.0 - self.p0[row, o])
+        if refresh:
+            self._refresh()
+
+    def with_leaders(self, leaders: np.ndarray, prior_sd: np.ndarray) -> AccuracyBelief:
+        """The same belief (same labels) with the row groups redrawn around other `leaders`."""
+        other = AccuracyBelief(self.pred, self.prior, prior_sd, leaders, n_classes=self.n_classes,
+                               n_draws=self.n_draws, seed=self.seed, _cache=self.cache)
+        for row in np.flatnonzero(self.labeled):  # labels replayed in row order: the belief does not depend on order
+            other.observe(int(row), int(self.labels[row]), refresh=False)
+        other._refresh()
+        return other

@@ -7,11 +7,11 @@ or a bias:
 
 - the belief is `belief.AccuracyBelief`: it starts exactly at a given label-free estimate (not uniform) and needs
   no grid-searched noise level ε;
-- the expected information gain (EIG) on P(best) is scored for the rows where the leading models (P(best) > 0, at
-  most `max_leaders`) disagree, with a one-label Gaussian what-if of the belief;
-- the row is *drawn* with probability ``q = (1 − explore)·EIG/ΣEIG + explore/|open rows|`` rather than taken by
-  argmax: the weights that keep the accuracy estimates unbiased (Active Testing) need every row to have a chance.
-  In practice the draw lands on the few rows where the leaders disagree.
+- rows are grouped by the leading models' prediction pattern; the expected information gain (EIG) on P(best) among
+  the leaders is computed per group (exactly, from the group's Dirichlet predictive, with a Gaussian summary of the
+  leaders' accuracies), and the row is drawn uniformly inside the group with the highest gain — all rows of a group
+  are exchangeable under the belief, so this is the argmax with ties broken at random, and it keeps the labels of
+  each group a random sample of it (no selection bias in what is learned).
 
 >>> loop = LabelLoop(pred, prior_accuracy, budget=20)
 >>> i = loop.next_row(); loop.observe(i, y_i)      # or loop.skip(i); stop any time
@@ -77,9 +77,9 @@ class LabelLoop:
         level (`float`, *optional*, defaults to 0.9): coverage of the intervals.
         prior_sd (`float`, *optional*, defaults to 0.05): sd of a label-free estimate when no interval is given — an
             a-priori assumption (a few points is the error label-free estimators typically make), not a tuned value.
-        explore (`float`, *optional*, defaults to 0.1): share of the proposal spread uniformly over the open rows.
-        n_draws (`int`, *optional*, defaults to 512): Monte-Carlo draws behind P(best) and the intervals.
-        max_leaders (`int`, *optional*, defaults to 8): models considered when scoring rows.
+        n_draws (`int`, *optional*, defaults to 256): Monte-Carlo draws behind P(best) and the intervals.
+        max_leaders (`int`, *optional*, defaults to 8): how many of the models most likely to be best (P(best),
+            re-picked after every label) the loop tries to tell apart; their prediction patterns define the row groups.
         n_classes (`int`, *optional*): number of classes (default: inferred).
         seed (`int`, *optional*, defaults to 0): seeds the draws, the uniform strategy and tie-breaks.
     """
@@ -96,8 +96,7 @@ class LabelLoop:
         recommendable: np.ndarray | None = None,
         level: float = 0.9,
         prior_sd: float = 0.05,
-        explore: float = 0.1,
-        n_draws: int = 512,
+        n_draws: int = 256,
         max_leaders: int = 8,
         n_classes: int | None = None,
         seed: int = 0,
@@ -115,19 +114,20 @@ class LabelLoop:
             sd = (self.prior_interval[:, 1] - self.prior_interval[:, 0]) / (2 * self.z_level)
         else:
             sd = np.full(m, float(prior_sd))
-        self.belief = AccuracyBelief(self.pred, self.prior, np.maximum(sd, 1e-6), row_correct=row_correct,
-                                     n_classes=n_classes, n_draws=n_draws, seed=seed)
+        self.recommendable = np.ones(m, bool) if recommendable is None else np.asarray(recommendable, bool)
+        candidates = np.flatnonzero(self.recommendable) if self.recommendable.any() else np.arange(m)
+        self.max_leaders = max(int(max_leaders), 1)
+        self.prior_sd = np.maximum(sd, 1e-6)
+        leaders = candidates[np.argsort(-self.prior[candidates], kind="stable")[: self.max_leaders]]
+        self.belief = AccuracyBelief(self.pred, self.prior, self.prior_sd, np.sort(leaders),
+                                     row_correct=row_correct, n_classes=n_classes, n_draws=n_draws, seed=seed)
         self.n_classes = self.belief.n_classes
         self.budget = int(budget)
         self.strategy = strategy
-        self.recommendable = np.ones(m, bool) if recommendable is None else np.asarray(recommendable, bool)
-        self.max_leaders = int(max_leaders)
-        self.explore = float(explore)
         self.level = float(level)
-        self.rng = np.random.default_rng(seed + 1)
-        self.draws = self.rng.standard_normal((int(n_draws), m))
+        self.rng = np.random.default_rng([seed, 1])
+        self.normal = self.rng.standard_normal((256, len(leaders)))  # common random numbers for the EIG
         self.skipped = np.zeros(n, dtype=bool)
-        self._proposal: dict[int, float] = {}
         self.history: list[tuple[int, int]] = []
 
     # -- state -------------------------------------------------------------------------------------------------------
@@ -180,19 +180,16 @@ class LabelLoop:
         rows = self._open_rows()
         if len(rows) == 0:
             return None
-        q = np.full(len(rows), 1.0 / len(rows))
         if self.strategy == "informative":
-            gain = self._gains(rows)
-            if gain.sum() > 0:
-                q = (1.0 - self.explore) * gain / gain.sum() + self.explore / len(rows)
-        pick = int(self.rng.choice(len(rows), p=q / q.sum()))
-        self._proposal = {int(rows[pick]): float(q[pick] / q.sum())}
-        return int(rows[pick])
+            group = self._best_group(rows)
+            if group is not None:
+                rows = rows[self.belief.stratum[rows] == group]
+        return int(self.rng.choice(rows))
 
     def observe(self, row: int, label: int) -> None:
         """Record the true `label` of `row` (counts against the budget).
 
-        A row other than the one `next_row` proposed is treated as drawn uniformly from the open rows.
+        Any row may be labeled; rows the loop did not propose are treated as a random pick within their group.
         """
         row, label = int(row), int(label)
         if self.remaining == 0:
@@ -201,71 +198,74 @@ class LabelLoop:
             raise ValueError(f"row {row} is out of range or already labeled")
         if not 0 <= label < self.n_classes:
             raise ValueError(f"label {label} is not a class id in [0, {self.n_classes})")
-        open_rows = max(int((~self.belief.labeled & ~self.skipped).sum()), 1)
-        q = self._proposal.get(row, 1.0 / open_rows)
-        self._proposal = {}
-        self.belief.observe(row, label, q)
+        self.belief.observe(row, label)
         self.skipped[row] = False
         self.history.append((row, label))
+        self._update_leaders()
+
+    def _update_leaders(self) -> None:
+        """Re-pick the leaders (the `max_leaders` models most likely to be best) and regroup the rows if they changed."""
+        pb = self.p_best()
+        b = self.belief
+        current = np.isin(np.arange(b.n_models), b.leaders)
+        # P(best) first; among models never drawn best, current leaders stay (no churn), then the higher accuracy.
+        candidates = np.flatnonzero(self.recommendable) if self.recommendable.any() else np.arange(b.n_models)
+        key = (pb + 1e-6 * current + 1e-9 * b.mean)[candidates]
+        leaders = np.sort(candidates[np.argsort(-key, kind="stable")[: len(b.leaders)]])
+        if not np.array_equal(leaders, b.leaders):
+            self.belief = b.with_leaders(leaders, self.prior_sd)
 
     def skip(self, row: int) -> None:
         """Never ask for `row` again (the labeler could not answer); does not count against the budget."""
         self.skipped[int(row)] = True
 
-    def _gains(self, rows: np.ndarray) -> np.ndarray:
-        """Expected information gain on P(best) of each open row (0 where the leading models agree)."""
+    def _best_group(self, rows: np.ndarray) -> int | None:
+        """The row group (stratum) with the largest expected information gain on P(best) among the leaders."""
         b = self.belief
-        pb = self.p_best()
-        order = np.argsort(-pb, kind="stable")[: self.max_leaders]
-        leaders = order[pb[order] > 0]
-        if len(leaders) < 2:
-            masked = np.where(self.recommendable, b.mean, -np.inf)
-            leaders = np.argsort(-masked, kind="stable")[:2]
-        preds = self.pred[np.ix_(rows, leaders)]
-        contested = np.flatnonzero((preds != preds[:, :1]).any(axis=1))
-        gain = np.zeros(len(rows))
-        for chunk in np.array_split(contested, max(1, len(contested) // 256)):
-            if len(chunk):
-                gain[chunk] = self._gain(rows[chunk], leaders, pb)
-        return np.maximum(gain, 0.0)
+        open_groups = np.unique(b.stratum[rows])
+        pattern = b.pattern[open_groups]
+        contested = open_groups[(pattern != pattern[:, :1]).any(axis=1)]
+        if len(contested) == 0 or len(b.leaders) < 2:
+            return None
+        pat = b.pattern[contested]  # (G, K)
+        # Hypotheses per group: each label a leader predicts there, plus "another label" (all leaders wrong).
+        labels = np.where(pat >= 0, pat, -1)
+        missing = np.array([next((k for k in range(self.n_classes) if k not in set(row)), -1) for row in labels])
+        hyp = np.concatenate([labels, missing[:, None]], axis=1)  # (G, K+1); -1 = impossible
+        first = np.array([[j == list(row).index(v) if v >= 0 else False for j, v in enumerate(row)] for row in hyp])
+        alpha = b.alpha[contested]  # (G, C)
+        f = alpha / alpha.sum(axis=1, keepdims=True)
+        prob = np.where(first, np.take_along_axis(f, np.maximum(hyp, 0), axis=1), 0.0)  # each distinct label once
+        prob[:, -1] = np.where(hyp[:, -1] >= 0, np.clip(1.0 - prob[:, :-1].sum(axis=1), 0.0, 1.0), 0.0)  # the rest
+        mean, cov = b.leader_moments()
+        m_old, c_old = b.stratum_moments(alpha, b.open_size[contested], pat)
+        g, h = hyp.shape
+        alpha_new = np.repeat(alpha[:, None, :], h, axis=1)
+        gi, hi = np.nonzero(hyp >= 0)
+        alpha_new[gi, hi, hyp[gi, hi]] += 1.0
+        open_new = np.repeat(b.open_size[contested][:, None] - 1.0, h, axis=1)
+        m_new, c_new = b.stratum_moments(alpha_new, open_new, np.repeat(pat[:, None, :], h, axis=1))
+        right = (pat[:, None, :] == hyp[:, :, None]) & (hyp[:, :, None] >= 0)  # (G, H, K) leader right under hyp
+        n = b.n_rows
+        mean_new = (mean + (m_new - m_old[:, None, :]) + right / n - b.offset[b.leaders] / n)
+        cov_new = cov + (c_new - c_old[:, None, :, :])
+        h_now = self._entropy(mean[None, :], cov[None, :, :])[0]
+        h_new = self._entropy(mean_new.reshape(g * h, -1), cov_new.reshape(g * h, *cov.shape)).reshape(g, h)
+        gain = h_now - (prob * h_new).sum(axis=1) / np.maximum(prob.sum(axis=1), 1e-12)
+        if gain.max() <= 1e-12:
+            return None
+        best = np.flatnonzero(gain >= gain.max() - 1e-12)
+        return int(contested[self.rng.choice(best)])
 
-    def _gain(self, rows: np.ndarray, leaders: np.ndarray, pb: np.ndarray) -> np.ndarray:
-        """Expected reduction of the entropy of P(best) among `leaders` from labeling each of `rows`."""
-        b, c = self.belief, self.n_classes
-        k = len(leaders)
-        w = pb[leaders] / pb[leaders].sum() if pb[leaders].sum() > 0 else np.full(k, 1.0 / k)
-        preds = self.pred[np.ix_(rows, leaders)]  # (R, K)
-        p = b.p[np.ix_(rows, leaders)]
-        # P(y = label predicted by leader h): mixture over leaders, each right with its own P(correct) on the row.
-        same = preds[:, :, None] == preds[:, None, :]  # (R, K, K): leader j predicts what leader h predicts
-        wrong_share = np.where(preds >= 0, (1.0 - p) / max(c - 1, 1), 1.0 / c)
-        py = np.einsum("j,rjh->rh", w, np.where(same, p[:, :, None], wrong_share[:, :, None]))
-        py = np.where(preds >= 0, py, 0.0)
-        dup = same.sum(axis=1)
-        hyp_weight = py / dup  # the same label predicted by several leaders is counted once
-        other = np.clip(1.0 - hyp_weight.sum(axis=1), 0.0, 1.0)  # y is none of the leaders' labels
-        weights = np.concatenate([hyp_weight, other[:, None]], axis=1)  # (R, K+1)
-        correct = np.concatenate([same.transpose(0, 2, 1), np.zeros((len(rows), 1, k), bool)], axis=1)
-        correct &= (preds >= 0)[:, None, :]
-        mean, sd = self._what_if(rows, correct.astype(np.float64), leaders)  # (R, K+1, K)
-        draws = self.draws[:256, leaders]  # (S, K): 256 draws score rows well enough, at half the cost
-        sample = mean[:, :, None, :] + sd[:, :, None, :] * draws[None, None, :, :]  # (R, H, S, K)
-        winners = sample.argmax(axis=3)
-        freq = np.stack([(winners == j).mean(axis=2) for j in range(k)], axis=2)  # (R, H, K)
-        ent = -(freq * np.log(np.where(freq > 0, freq, 1.0))).sum(axis=2)
-        now = b.mean[leaders] + b.sd[leaders] * draws
-        f0 = np.bincount(now.argmax(axis=1), minlength=k) / len(draws)
-        h0 = float(-(f0 * np.log(np.where(f0 > 0, f0, 1.0))).sum())
-        return h0 - (weights * ent).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-12)
-
-    def _what_if(self, rows: np.ndarray, correct: np.ndarray, models: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Gaussian what-if of one more label: ``(R, H, K)`` means and sds of `models` (the row weighs one label)."""
-        b = self.belief
-        weight = b.strength[models] * (b.n_rows - b.n_labeled) / b.n_rows + b.n_labeled  # labels' worth so far
-        residual = correct - b.p[np.ix_(rows, models)][:, None, :]
-        mean = b.mean[models] + (residual - b.residual[models]) / (weight + 1.0)
-        sd = b.sd[models] * np.sqrt(weight / (weight + 1.0))
-        return mean, np.broadcast_to(sd, mean.shape)
+    def _entropy(self, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+        """Entropy of P(best) among the leaders for Gaussian beliefs ``(P, K)``, ``(P, K, K)`` (fixed draws)."""
+        k = mean.shape[1]
+        vals, vecs = np.linalg.eigh(cov)
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]
+        sample = mean[:, None, :] + np.matmul(self.normal[None, :, :], root.transpose(0, 2, 1))  # (P, S, K)
+        winners = sample.argmax(axis=2) + k * np.arange(len(mean))[:, None]
+        freq = np.bincount(winners.ravel(), minlength=len(mean) * k).reshape(len(mean), k) / sample.shape[1]
+        return -(freq * np.log(np.where(freq > 0, freq, 1.0))).sum(axis=1)
 
 
 @dataclass
