@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .consensus import ConsensusUnavailable, dawid_skene, detect_permutations, expected_metric
+from .consensus import ConsensusUnavailable, dawid_skene, detect_permutations
 from .consensus.selection import LabelLoop
 from .errors import HFSearchError
 
@@ -166,12 +166,16 @@ def load_pool(path: str | Path, *, n_classes: int | None = None) -> Pool:
     name = path.name
     if not path.is_file():
         raise PoolFileError(f"{path}: no such predictions file")
+    hint = "write it with numpy.savez(path, predictions=..., labels=..., models=...)"
+    if not zipfile.is_zipfile(path):
+        raise PoolFileError(f"{name}: is not a readable .npz archive; {hint}")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        kind = "holds object arrays (save plain numeric/str arrays)" if "pickle" in str(e) else "is not a readable .npz archive"
-        raise PoolFileError(f"{name}: {kind}; write it with numpy.savez(path, predictions=..., labels=..., models=...)") from None
+    except ValueError as e:  # object arrays need pickle, which is never enabled
+        raise PoolFileError(f"{name}: holds object arrays ({e}); save plain numeric/str arrays") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise PoolFileError(f"{name}: is not a readable .npz archive ({e}); {hint}") from None
     if not isinstance(arrays, dict) or "predictions" not in arrays:
         found = ", ".join(sorted(arrays)) or "nothing"
         raise PoolFileError(f"{name}: missing array 'predictions' (found: {found})")
@@ -322,7 +326,7 @@ def rank_outputs(
         reference = ds.q
         checks = detect_permutations(p, reference)
         remapped = np.array([
-            expected_metric(ds.loo_posterior(j), _remap(p[:, j], ch.mapping)) if ch.flagged else np.nan for j, ch in enumerate(checks)
+            ds.estimate_accuracy(_remap(p[:, j], ch.mapping), model=j) if ch.flagged else np.nan for j, ch in enumerate(checks)
         ])
     except ConsensusUnavailable as e:
         warnings.append(f"no consensus ({e.reason}); ranked by agreement with the majority vote")

@@ -105,6 +105,17 @@ class DawidSkeneResult:
         return out
 
 
+    def estimate_accuracy(self, pred: np.ndarray, model: int | None = None) -> float:
+        """Accuracy estimate of any prediction vector (e.g. a model's ids once remapped), like `model_accuracy`.
+
+        Args:
+            pred (`np.ndarray`): ``(rows,)`` class ids, ``-1`` = no prediction.
+            model (`int`, *optional*): leave this model's group out of the posterior (its own predictions' source).
+        """
+        q = self.q if model is None else self.loo_posterior(model)
+        return float(_own_vote_posterior(q, np.asarray(pred).astype(np.int64), self.model_type)[0].mean())
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
