@@ -12,11 +12,15 @@ from .clones import find_clone_groups, group_votes
 from .dawid_skene import ConsensusUnavailable, DawidSkeneResult, dawid_skene
 from .metric import expected_metric, metric_interval
 from .permutation import PermutationCheck, check_permutation, detect_permutations
+from .selection import LabelLoop, LoopRanking, SimulationResult, simulate
 
 __all__ = [
     "ConsensusUnavailable",
     "DawidSkeneResult",
+    "LabelLoop",
+    "LoopRanking",
     "PermutationCheck",
+    "SimulationResult",
     "check_permutation",
     "dawid_skene",
     "detect_permutations",
@@ -24,4 +28,5 @@ __all__ = [
     "find_clone_groups",
     "group_votes",
     "metric_interval",
+    "simulate",
 ]
