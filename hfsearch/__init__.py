@@ -24,6 +24,7 @@ _LAZY = {
     "SearchConfig": ("config", "SearchConfig"),
     "DEFAULT_SCORES": ("config", "DEFAULT_SCORES"),
     "SearchResult": ("rank.result", "SearchResult"),
+    "rank_outputs": ("pools", "rank_outputs"),
 }
 
 if TYPE_CHECKING:
@@ -50,4 +51,4 @@ def list_scorers(pattern: str | None = None) -> list[str]:
     return SCORERS.names(pattern)
 
 
-__all__ = ["find", "Search", "SearchConfig", "SearchResult", "HFSearchError", "DEFAULT_SCORES", "list_scorers", "__version__"]
+__all__ = ["find", "Search", "SearchConfig", "SearchResult", "HFSearchError", "DEFAULT_SCORES", "list_scorers", "rank_outputs", "__version__"]

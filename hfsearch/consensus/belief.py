@@ -1,0 +1,284 @@
+"""The label loop's belief about each model's accuracy on the sample, and which model is best.
+
+The quantity is the accuracy on the ``N`` rows at hand (a finite population). The loop asks for rows where the leading
+models disagree, so labeled rows are not a random sample of all rows: averaging over them would call every model
+worse than it is. The belief is built so that this choice does not bias it:
+
+- **Strata.** Rows are grouped by the pattern of the leading models' predictions (the `leaders`, fixed at the start:
+  the best label-free estimates). Within a stratum the belief treats rows as exchangeable, and the loop picks a row
+  *uniformly at random inside* the stratum it chooses, so within every stratum the labels are a random sample: what
+  is learned in a stratum is extrapolated only to the rest of that stratum.
+- **Leaders** share one Dirichlet per stratum over the true label (their correctness is a function of the label), so
+  P(best) among them moves exactly with the rows where they differ. Prior mean: the pool's vote-share label
+  distribution, averaged over the stratum.
+- **Other models** get a Beta per stratum on their rate of being right, around the row-level label-free probability
+  ``p⁰_mi`` (the share of the other distinct voters that agree with them, calibrated per model so that its mean is the
+  given estimate), shifted by what the stratum's labels show.
+- **Prior strength.** The label-free estimate counts as ``ν = mean p(1 − p) / τ²`` labels (τ: its sd), spread over the
+  strata in proportion to their sizes, as a uniform sample would be: a small contested stratum learns from a few
+  labels, the large stratum where everybody agrees does not swing on one.
+- **Exact ends.** A per-model offset keeps 0 labels at the given estimate; it shrinks with the unlabeled fraction, so
+  with every row labeled the accuracy is the measured ``k_m / N``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.special import expit, logit
+
+from .clones import find_clone_groups, group_votes
+
+def vote_share(predictions: np.ndarray, n_classes: int) -> np.ndarray:
+    """``(rows, models)`` share of the other distinct voters that predict what each model predicts.
+
+    Clone groups (see `find_clone_groups`) count once and a model's own group is left out; ``1/C`` where no other
+    voter predicts, 0 where the model itself does not predict.
+
+    Args:
+        predictions (`np.ndarray`): ``(rows, models)`` class ids, ``-1`` = no prediction.
+        n_classes (`int`): number of classes.
+
+    Returns:
+        `np.ndarray`: values in ``[0, 1]``.
+
+    Example:
+
+    ```python
+    >>> vote_share(np.array([[0, 0, 1], [1, 1, 1]]), 2)   # models 0 and 1 are clones: each sees only model 2
+    array([[0., 0., 0.],
+           [1., 1., 1.]])
+    ```
+    """
+    p = np.asarray(predictions).astype(np.int64)
+    n, m = p.shape
+    groups = find_clone_groups(p, n_classes)
+    votes, _ = group_votes(p, groups, n_classes)
+    counts = np.stack([(votes == k).sum(axis=1) for k in range(n_classes)], axis=1).astype(np.float64)
+    voters = (votes >= 0).sum(axis=1).astype(np.float64)
+    out = np.zeros((n, m))
+    rows = np.arange(n)
+    for g, members in enumerate(groups):
+        own = votes[:, g]
+        others = voters - (own >= 0)
+        for j in members:
+            has = p[:, j] >= 0
+            agree = counts[rows, np.where(has, p[:, j], 0)] - ((own == p[:, j]) & has)
+            share = np.divide(agree, others, out=np.full(n, 1.0 / n_classes), where=others > 0)
+            out[:, j] = np.where(has, share, 0.0)
+    return out
+
+
+def _label_share(predictions: np.ndarray, n_classes: int) -> np.ndarray:
+    """``(rows, C)`` label distribution of the pool's distinct voters per row (Jeffreys ``½`` pseudo-votes)."""
+    p = np.asarray(predictions).astype(np.int64)
+    votes, _ = group_votes(p, find_clone_groups(p, n_classes), n_classes)
+    counts = np.stack([(votes == k).sum(axis=1) for k in range(n_classes)], axis=1) + 0.5
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def _calibrate(z: np.ndarray, can: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Shift per model with ``mean_i σ(z_i + shift) = target`` over all rows (bisection on [-30, 30])."""
+    lo = np.full(z.shape[1], -30.0)
+    hi = np.full(z.shape[1], 30.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        above = np.where(can, expit(z + mid), 0.0).mean(axis=0) > target
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    return (lo + hi) / 2
+
+
+class AccuracyBelief:
+    """Per-model accuracy on a sample of ``N`` rows, from a label-free estimate updated by revealed labels.
+
+    Args:
+        predictions (`np.ndarray`): ``(rows, models)`` class ids, ``-1`` = no prediction (always wrong).
+        prior_accuracy (`np.ndarray`): ``(models,)`` label-free accuracy estimates.
+        prior_sd (`np.ndarray`): ``(models,)`` their standard deviations.
+        leaders (`np.ndarray`): indices of the models whose prediction patterns define the strata.
+        row_correct (`np.ndarray`, *optional*): ``(rows, models)`` label-free P(correct) per row (default:
+            `vote_share`).
+        n_classes (`int`, *optional*): number of classes (default: inferred).
+        n_draws (`int`, *optional*, defaults to 256): Monte-Carlo draws for P(best) and intervals.
+        seed (`int`, *optional*, defaults to 0): seed of the draws.
+
+    Attributes:
+        mean, sd (`np.ndarray`): ``(models,)`` current accuracy belief; draws (`np.ndarray`): ``(n_draws, models)``.
+        stratum (`np.ndarray`): ``(rows,)`` stratum of every row.
+    """
+
+    def __init__(
+        self,
+        predictions: np.ndarray,
+        prior_accuracy: np.ndarray,
+        prior_sd: np.ndarray,
+        leaders: np.ndarray,
+        *,
+        row_correct: np.ndarray | None = None,
+        n_classes: int | None = None,
+        n_draws: int = 256,
+        seed: int = 0,
+        _cache: dict | None = None,
+    ) -> None:
+        self.pred = np.asarray(predictions).astype(np.int64)
+        n, m = self.pred.shape
+        self.n_rows, self.n_models = n, m
+        self.n_classes = c = int(n_classes) if n_classes is not None else max(int(self.pred.max()) + 1, 2)
+        self.prior = np.asarray(prior_accuracy, dtype=np.float64)
+        tau2 = np.maximum(np.asarray(prior_sd, dtype=np.float64), 1e-6) ** 2
+        self.leaders = np.asarray(leaders, dtype=np.int64)
+        self.others = np.setdiff1d(np.arange(m), self.leaders)
+        self.can = self.pred >= 0
+        self.n_draws, self.seed = int(n_draws), int(seed)
+
+        patterns, self.stratum = np.unique(self.pred[:, self.leaders], axis=0, return_inverse=True)
+        self.stratum = self.stratum.reshape(-1)
+        self.pattern = patterns  # (strata, leaders) the leaders' predictions in each stratum
+        n_s = len(patterns)
+        onehot = csr_matrix((np.ones(n), (np.arange(n), self.stratum)), shape=(n, n_s))  # rows -> strata
+        size = np.bincount(self.stratum, minlength=n_s).astype(np.float64)
+
+        # Leaders: one Dirichlet over the label per stratum, prior mean = the pool's label share averaged over it.
+        cache = {} if _cache is None else _cache
+        if "share" not in cache:
+            cache["share"] = _label_share(self.pred, c)
+        share = cache["share"]
+        f0 = np.asarray(onehot.T @ share) / size[:, None]  # (strata, C)
+        hit = self._leader_hits(f0)  # (strata, leaders) P(leader right) under f0
+        base = (size[:, None] * hit).sum(axis=0) / n
+        spread = ((size[:, None] * hit * (1.0 - hit)).sum(axis=0) / n).mean()
+        rate = spread / tau2[self.leaders].mean() / n  # prior labels per row (a uniform sample's spread)
+        self.alpha = f0 * np.maximum(rate * size, 1e-9)[:, None]
+        self.offset = np.zeros(m)
+        self.offset[self.leaders] = self.prior[self.leaders] - base
+
+        # Other models: a Beta per stratum around the calibrated row-level probability.
+        eps = 0.5 / (n + 1)
+        if "p0" not in cache:
+            pi = vote_share(self.pred, c) if row_correct is None else np.asarray(row_correct, dtype=np.float64)
+            z = logit(np.clip(pi, eps, 1.0 - eps))
+            cache["p0"] = np.where(self.can, expit(z + _calibrate(z, self.can, self.prior)), 0.0)
+        self.p0 = cache["p0"]
+        self.cache = cache
+        o = self.others
+        self.offset[o] = self.prior[o] - self.p0[:, o].mean(axis=0)
+        rows_in = np.asarray(onehot.T @ self.can[:, o].astype(np.float64))  # (strata, others)
+        p0_in = np.asarray(onehot.T @ self.p0[:, o])
+        mu = np.divide(p0_in, rows_in, out=np.full(rows_in.shape, 0.5), where=rows_in > 0)
+        self.mu0 = np.clip(mu, eps, 1.0 - eps)
+        nu_rate = np.maximum((self.p0[:, o] * (1.0 - self.p0[:, o])).mean(axis=0), 1.0 / n) / tau2[o] / n
+        strength = np.maximum(rows_in * nu_rate[None, :], 1e-9)
+        self.a_o, self.b_o = self.mu0 * strength, (1.0 - self.mu0) * strength
+
+        self.labeled = np.zeros(n, dtype=bool)
+        self.labels = np.full(n, -1, dtype=np.int64)
+        self.correct = np.zeros(m)
+        self.open_size = size.copy()  # unlabeled rows per stratum
+        self.open_rows_o = rows_in.copy()  # unlabeled rows each other model predicts, per stratum
+        self.open_p0 = p0_in  # Σ p⁰ over unlabeled rows, per stratum
+        self.open_var0 = np.asarray(onehot.T @ (self.p0[:, o] * (1.0 - self.p0[:, o])))
+        self._refresh()
+
+    @property
+    def n_labeled(self) -> int:
+        return int(self.labeled.sum())
+
+    def _leader_hits(self, f: np.ndarray) -> np.ndarray:
+        """``(..., strata, leaders)`` probability each leader is right in each stratum under label distribution f."""
+        pat = self.pattern
+        idx = np.where(pat >= 0, pat, 0)
+        out = np.take_along_axis(f, np.broadcast_to(idx, f.shape[:-1] + (pat.shape[1],)), axis=-1)
+        return np.where(pat >= 0, out, 0.0)
+
+    # -- moments ---------------------------------------------------------------------------------------------------
+    def stratum_moments(self, alpha: np.ndarray, open_size: np.ndarray, pattern: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """One stratum's share of the leaders' accuracy mean ``(..., K)`` and covariance ``(..., K, K)``.
+
+        Args:
+            alpha (`np.ndarray`): ``(..., C)`` the stratum's Dirichlet parameters.
+            open_size (`np.ndarray`): ``(...)`` its unlabeled rows.
+            pattern (`np.ndarray`): ``(..., K)`` the leaders' predictions in it.
+
+        The covariance adds the Dirichlet's (how often each label occurs there) and the multinomial spread of the
+        unlabeled rows themselves; two leaders predicting the same label are right together.
+        """
+        n = self.n_rows
+        a0 = alpha.sum(axis=-1, keepdims=True)
+        f = alpha / a0
+        hit = np.where(pattern >= 0, np.take_along_axis(f, np.where(pattern >= 0, pattern, 0), axis=-1), 0.0)
+        w = open_size / n
+        same = (pattern[..., :, None] == pattern[..., None, :]) & (pattern[..., :, None] >= 0)
+        joint = np.where(same, hit[..., :, None], 0.0)
+        single = joint - hit[..., :, None] * hit[..., None, :]
+        cov = ((w**2)[..., None, None] / (a0[..., None] + 1.0) + (open_size / n**2)[..., None, None]) * single
+        return w[..., None] * hit, cov
+
+    def leader_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean ``(K,)`` and covariance ``(K, K)`` of the leaders' accuracies (Gaussian summary of the strata)."""
+        n = self.n_rows
+        mean_s, cov_s = self.stratum_moments(self.alpha, self.open_size, self.pattern)
+        n_u = self.open_size.sum()
+        mean = self.correct[self.leaders] / n + mean_s.sum(axis=0) + self.offset[self.leaders] * n_u / n
+        return mean, cov_s.sum(axis=0)
+
+    def _refresh(self) -> None:
+        n = self.n_rows
+        n_u = float(n - self.n_labeled)
+        mean = np.zeros(self.n_models)
+        var = np.zeros(self.n_models)
+        lm, lc = self.leader_moments()
+        mean[self.leaders], var[self.leaders] = lm, np.diag(lc)
+        o = self.others
+        if len(o):
+            theta = self.a_o / (self.a_o + self.b_o)
+            shift = theta - self.mu0
+            open_o = (self.open_p0 + self.open_rows_o * shift).sum(axis=0)
+            mean[o] = (self.correct[o] + open_o) / n + self.offset[o] * n_u / n
+            beta_var = theta * (1.0 - theta) / (self.a_o + self.b_o + 1.0)
+            var[o] = ((self.open_rows_o / n) ** 2 * beta_var).sum(axis=0) + self.open_var0.sum(axis=0) / n**2
+        upper = (self.correct + self.can[~self.labeled].sum(axis=0)) / n
+        self.mean = np.clip(mean, self.correct / n, upper)
+        self.sd = np.sqrt(np.maximum(var, 0.0))
+        rng = np.random.default_rng([self.seed, self.n_labeled])
+        draws = self.mean[None, :] + self.sd[None, :] * rng.standard_normal((self.n_draws, self.n_models))
+        # Leaders: joint draws from the Dirichlets (exact pairing on the rows where they agree or differ).
+        g = rng.gamma(np.broadcast_to(np.maximum(self.alpha, 1e-12), (self.n_draws,) + self.alpha.shape))
+        total = g.sum(axis=-1, keepdims=True)
+        mean_f = np.broadcast_to(self.alpha / self.alpha.sum(axis=-1, keepdims=True), g.shape)
+        f = np.divide(g, total, out=mean_f.copy(), where=total > 0)  # all-underflow draws: the Dirichlet mean
+        hit = self._leader_hits(f)  # (D, S, K)
+        lead = self.correct[self.leaders] / n + (self.open_size[None, :, None] / n * hit).sum(axis=1)
+        lead += self.offset[self.leaders] * n_u / n
+        draws[:, self.leaders] = lead
+        self.draws = draws
+
+    # -- updates ---------------------------------------------------------------------------------------------------
+    def observe(self, row: int, label: int, *, refresh: bool = True) -> None:
+        """Record the true `label` of `row` (any row; the loop draws it at random inside a stratum)."""
+        s = self.stratum[row]
+        self.labeled[row] = True
+        self.labels[row] = int(label)
+        c = (self.pred[row] == label).astype(np.float64)
+        self.correct += c
+        self.alpha[s, label] += 1.0
+        self.open_size[s] -= 1.0
+        o = self.others
+        has = self.can[row, o]
+        self.a_o[s] += np.where(has, c[o], 0.0)
+        self.b_o[s] += np.where(has, 1.0 - c[o], 0.0)
+        self.open_rows_o[s] -= has
+        self.open_p0[s] -= self.p0[row, o]
+        self.open_var0[s] -= self.p0[row, o] * (1.0 - self.p0[row, o])
+        if refresh:
+            self._refresh()
+
+    def with_leaders(self, leaders: np.ndarray, prior_sd: np.ndarray) -> AccuracyBelief:
+        """The same belief (same labels) with the row groups redrawn around other `leaders`."""
+        other = AccuracyBelief(self.pred, self.prior, prior_sd, leaders, n_classes=self.n_classes,
+                               n_draws=self.n_draws, seed=self.seed, _cache=self.cache)
+        for row in np.flatnonzero(self.labeled):  # labels replayed in row order: the belief does not depend on order
+            other.observe(int(row), int(self.labels[row]), refresh=False)
+        other._refresh()
+        return other

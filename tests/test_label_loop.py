@@ -1,0 +1,127 @@
+"""The label loop: budget, exact ends, direction of the update, informative vs uniform rows, LURE weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hfsearch.consensus.selection import LabelLoop, simulate
+
+
+def pool(seed: int, n: int = 400, accs=(0.85, 0.8, 0.75, 0.7, 0.65)):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    P = np.stack([np.where(rng.random(n) < a, y, 1 - y) for a in accs], axis=1)
+    return P, y
+
+
+def leaders_split_on_few_rows(seed: int):
+    """Two leaders identical except on 30 of 1,000 rows, where A is always right and B always wrong; the other
+    models split evenly there, so neither the pool nor the prior can tell A from B (B is listed first)."""
+    rng = np.random.default_rng(seed)
+    n = 1000
+    y = rng.integers(0, 2, n)
+    base = np.where(rng.random(n) < 0.85, y, 1 - y)
+    a, b = base.copy(), base.copy()
+    sep = rng.choice(n, 30, replace=False)
+    a[sep], b[sep] = y[sep], 1 - y[sep]
+    others = np.stack([np.where(rng.random(n) < p, y, 1 - y) for p in (0.6, 0.65, 0.7, 0.7, 0.65, 0.6)], axis=1)
+    others[sep] = np.where(np.arange(6)[None, :] < 3, y[sep, None], 1 - y[sep, None])
+    P = np.column_stack([b, a, others])
+    prior = np.array([0.8, 0.8, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65])
+    return P, y, prior
+
+
+def test_the_budget_is_never_exceeded_and_skips_are_free():
+    P, y = pool(0)
+    loop = LabelLoop(P, np.full(5, 0.75), budget=4, seed=1)
+    asked = []
+    first = loop.next_row()
+    loop.skip(first)
+    while (row := loop.next_row()) is not None:
+        assert row != first and row not in asked
+        asked.append(row)
+        loop.observe(row, int(y[row]))
+    assert len(asked) == 4 and loop.n_labeled == 4 and loop.remaining == 0
+    assert loop.next_row() is None
+    with pytest.raises(RuntimeError):
+        loop.observe(first, int(y[first]))
+    assert len(simulate(P, y, np.full(5, 0.75), 7, "uniform", 0).rows) == 7
+
+
+def test_zero_labels_give_the_prior_exactly():
+    P, y = pool(1)
+    prior = np.array([0.71, 0.83, 0.64, 0.79, 0.7])
+    interval = np.stack([prior - 0.04, prior + 0.05], axis=1)
+    r = LabelLoop(P, prior, interval, budget=10).ranking()
+    assert np.array_equal(r.accuracy, prior)
+    assert np.array_equal(r.low, interval[:, 0]) and np.array_equal(r.high, interval[:, 1])
+    assert r.best == 1 and np.argmax(r.p_best) == 1
+    assert list(r.to_frame()["model"]) == [str(j) for j in np.argsort(-prior)]
+
+
+def test_every_row_labeled_gives_the_measured_accuracies_exactly():
+    P, y = pool(2, n=40)
+    for strategy in ("informative", "uniform"):
+        sim = simulate(P, y, np.array([0.6, 0.9, 0.7, 0.8, 0.75]), 40, strategy, 0)
+        assert sorted(sim.rows) == list(range(40))
+        assert np.allclose(sim.accuracy[-1], (P == y[:, None]).mean(axis=0), atol=1e-12)
+    loop = LabelLoop(P, np.full(5, 0.7), budget=40, seed=0)
+    while (row := loop.next_row()) is not None:
+        loop.observe(row, int(y[row]))
+    r = loop.ranking()
+    assert np.allclose(r.low, r.high, atol=1e-12)
+
+
+def test_the_belief_moves_to_the_model_the_labels_agree_with():
+    P, y, prior = leaders_split_on_few_rows(3)
+    prior = prior.copy()
+    prior[0] += 0.01  # the prior slightly prefers B (model 0), which is wrong on every separating row
+    loop = LabelLoop(P, prior, budget=12, seed=0)
+    before = loop.ranking()
+    sep = np.flatnonzero(P[:, 0] != P[:, 1])
+    for row in sep[:12]:
+        loop.observe(row, int(y[row]))
+    after = loop.ranking()
+    assert before.best == 0 and after.best == 1
+    assert after.p_best[1] > before.p_best[1] + 0.3
+    assert after.accuracy[1] - after.accuracy[0] > before.accuracy[1] - before.accuracy[0]
+
+
+def test_informative_rows_beat_uniform_rows_when_few_rows_separate_the_leaders():
+    top1 = {"informative": [], "uniform": []}
+    asked_sep = {"informative": [], "uniform": []}
+    for seed in range(6):
+        P, y, prior = leaders_split_on_few_rows(seed)
+        sep = set(np.flatnonzero(P[:, 0] != P[:, 1]).tolist())
+        for strategy in top1:
+            sim = simulate(P, y, prior, 15, strategy, seed)
+            top1[strategy].append(sim.best[-1] == 1)
+            asked_sep[strategy].append(len(sep & set(sim.rows)))
+    assert np.mean(top1["informative"]) >= np.mean(top1["uniform"]) + 0.3
+    assert np.mean(asked_sep["informative"]) > 5 * max(np.mean(asked_sep["uniform"]), 0.5)
+
+
+def test_the_loop_is_deterministic_given_a_seed():
+    P, y = pool(4)
+    a = simulate(P, y, np.full(5, 0.75), 10, "informative", 7)
+    b = simulate(P, y, np.full(5, 0.75), 10, "informative", 7)
+    assert a.rows == b.rows and np.array_equal(a.accuracy, b.accuracy)
+
+
+def test_models_that_may_not_be_recommended_never_are():
+    P, y = pool(5)
+    ok = np.array([False, True, True, True, True])
+    sim = simulate(P, y, np.array([0.9, 0.6, 0.6, 0.6, 0.6]), 20, "informative", 0, recommendable=ok)
+    assert 0 not in sim.best and np.all(sim.p_best[:, 0] == 0)
+
+
+def test_bad_inputs_are_rejected():
+    P, y = pool(6)
+    with pytest.raises(ValueError):
+        LabelLoop(P, np.full(4, 0.7))
+    with pytest.raises(ValueError):
+        LabelLoop(P, np.full(5, 0.7), strategy="greedy")  # type: ignore[arg-type]
+    loop = LabelLoop(P, np.full(5, 0.7), budget=3)
+    with pytest.raises(ValueError):
+        loop.observe(0, 5)
