@@ -57,6 +57,13 @@ def _per_row(conf_t: np.ndarray, value: float, gap: float) -> tuple[np.ndarray, 
     return np.clip(conf_t - delta, 0.0, 1.0), float(delta)
 
 
+def confidence_at_mean(conf: np.ndarray, value: float) -> np.ndarray:
+    """Per-row probabilities of being right whose mean is `value`: the confidences `conf` shifted by one constant and
+    clipped to [0, 1] (as DoC's `per_row`). Turns an accuracy estimate into the per-row belief an F1 needs."""
+    conf = np.asarray(conf, dtype=np.float64)
+    return _per_row(conf, float(value), float(conf.mean() - value))[0]
+
+
 def doc(
     zs: Any,
     ys: Any,

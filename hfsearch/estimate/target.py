@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..consensus.metric import expected_metric
+
 
 def target_probabilities(probs: np.ndarray, label_map: dict[int, int] | None, n_target: int) -> np.ndarray:
     """Model-space probabilities `(n, K)` summed onto the target's classes `(n, n_target)` through `label_map`
@@ -65,36 +67,14 @@ def correctness_posterior(correct: np.ndarray, pred: np.ndarray, probs: np.ndarr
 
 
 def expected_accuracy(q: np.ndarray, pred: np.ndarray) -> float:
-    """Expected accuracy of `pred` under the posterior `q`: mean_i q[i, pred_i] (0 where ``pred_i = -1``)."""
-    pred = np.asarray(pred, dtype=np.int64)
-    if len(pred) == 0:
-        return float("nan")
-    hit = np.where(pred >= 0, q[np.arange(len(pred)), np.maximum(pred, 0)], 0.0)
-    return float(hit.mean())
+    """Expected accuracy of `pred` under the posterior `q` (see `hfsearch.consensus.metric.expected_metric`)."""
+    return expected_metric(q, pred, "accuracy") if len(pred) else float("nan")
 
 
-def expected_f1(q: np.ndarray, pred: np.ndarray, positive: int | None = None) -> float:
-    """F1 of expected counts under the posterior `q`.
-
-    For class c: E[TP_c] = Σ_{i: pred_i = c} q[i, c], E[FP_c] = Σ_{i: pred_i = c} (1 − q[i, c]), E[FN_c] =
-    Σ_{i: pred_i ≠ c} q[i, c]; F1_c = 2 E[TP_c] / (2 E[TP_c] + E[FP_c] + E[FN_c]). Two classes: the F1 of the
-    `positive` class (default 1, as the ground truth of entity matching); more: the macro mean over the classes
-    expected to occur (E[count] ≥ 0.5), as the ground truth's macro F1 over the classes present.
-    """
-    pred = np.asarray(pred, dtype=np.int64)
-    n, c = q.shape
-    onehot = np.zeros((n, c))
-    has = pred >= 0
-    onehot[np.arange(n)[has], pred[has]] = 1.0
-    tp = (onehot * q).sum(axis=0)
-    fp = (onehot * (1.0 - q)).sum(axis=0)
-    fn = ((1.0 - onehot) * q).sum(axis=0)
-    denom = 2 * tp + fp + fn
-    f1 = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1.0), 0.0)
-    if c == 2:
-        return float(f1[1 if positive is None else positive])
-    present = q.sum(axis=0) >= 0.5
-    return float(f1[present].mean()) if present.any() else 0.0
+def expected_f1(q: np.ndarray, pred: np.ndarray, positive: int = 1) -> float:
+    """F1 of expected counts under the posterior `q`: of the `positive` class for two classes (as the ground truth of
+    entity matching), macro over the classes otherwise (see `hfsearch.consensus.metric.expected_metric`)."""
+    return expected_metric(q, pred, "f1", positive=positive)
 
 
 @dataclass

@@ -96,8 +96,13 @@ def make_peer(search: Search, r: CandidateRun) -> Peer | None:
     n_target = len(search.state.label_names or []) or max((cand.label_map or {0: 0}).values()) + 1
     logits = adapter.score_logits(out.logits)
     probs = target_probabilities(softmax(np.nan_to_num(logits.astype(np.float64))), cand.label_map, n_target)
-    pred = adapter.predictions(out.logits, cand.label_map)
-    peer = Peer(repo_id=cand.repo_id, sha=cand.sha, pred=pred, probs=probs)
+    fill = adapter.unmapped_label(search.state.label_names)
+
+    def mapped(logits: np.ndarray) -> np.ndarray:
+        pred = adapter.predictions(logits, cand.label_map)
+        return pred if fill is None else np.where(pred < 0, fill, pred)
+
+    peer = Peer(repo_id=cand.repo_id, sha=cand.sha, pred=mapped(out.logits), probs=probs)
     held = r.outputs.get("heldout")
     if r.heldout is not None and held is not None and held.logits is not None:
         lut = np.full(max(len(cand.id2label or {}), 1), -1, dtype=np.int64)
@@ -106,7 +111,7 @@ def make_peer(search: Search, r: CandidateRun) -> Peer | None:
                 lut[m] = t
         labels = np.asarray(r.heldout.labels, dtype=np.int64)
         peer.heldout = r.heldout.name
-        peer.heldout_pred = adapter.predictions(held.logits, cand.label_map)
+        peer.heldout_pred = mapped(held.logits)
         peer.heldout_labels = np.where((labels >= 0) & (labels < len(lut)), lut[np.clip(labels, 0, len(lut) - 1)], -1)
     return peer
 

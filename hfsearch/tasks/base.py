@@ -235,6 +235,11 @@ class TaskAdapter(ABC):
                 lut[m] = t
         return lut[pred]
 
+    def unmapped_label(self, label_names: list[str] | None) -> int | None:
+        """The target class a prediction without a target counterpart stands for (``None``: it is simply wrong, as
+        for classification; token classification reads it as ``O``)."""
+        return None
+
     def expected_metric(self, metric: str, q: np.ndarray, pred: np.ndarray, target: Any) -> float:
         """`metric` of the predictions `pred` (target class ids, ``-1``: none) if the true classes follow the posterior
         `q` `(predictions, classes)`: how the accuracy estimators turn their belief into a predicted metric (see

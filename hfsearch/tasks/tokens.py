@@ -232,6 +232,10 @@ class TokenClassification(TaskAdapter):
         result = load("seqeval").compute(predictions=pred, references=gold)  # entity F1 and per-word accuracy
         return float(result["overall_f1" if metric == "f1" else "overall_accuracy"])
 
+    def unmapped_label(self, label_names: list[str] | None) -> int | None:
+        """A tag of a type the target does not annotate is read as ``O``."""
+        return next((i for i, n in enumerate(label_names or []) if split_tag(n)[0] == "O"), None)
+
     def expected_metric(self, metric: str, q: np.ndarray, pred: np.ndarray, target: Any) -> float:
         """Word accuracy, or entity F1 under the posterior `q` over each word's tag.
 
