@@ -36,7 +36,7 @@ def score(search: Search) -> None:
     peers = {r.repo_id: peer for r in state.runs.values() if (peer := make_peer(search, r)) is not None}
     metric = search.metric
     raw_sources: dict[str, Any] = {}
-    results = []
+    inputs = []
     for r in state.runs.values():
         tgt = r.outputs.get("target")
         target_view = View(raw=raw_target, logits=adapter.score_logits(tgt.logits) if tgt is not None else None,
@@ -59,13 +59,17 @@ def score(search: Search) -> None:
         if r.heldout is not None and held is not None and held.logits is not None:
             heldout_view = View(logits=adapter.score_logits(held.logits), labels=r.heldout.labels)
         peer = peers.get(r.repo_id)
-        inp = ScoreInput(
+        inputs.append((r, ScoreInput(
             candidate=r.candidate, target=target_view, source=source_view, source_reason=r.source_reason, pool=pool,
             heldout=heldout_view, heldout_reason=r.heldout_reason or "the model was not run on held-out data",
             metric=TargetMetric(metric, peer.pred, peer.probs,
                                 lambda q, p: adapter.expected_metric(metric, q, p, target)) if peer else None,
             peers=peers,
-        )
+        )))
+    sources = {r.repo_id: inp.source for r, inp in inputs if inp.source is not None}
+    results = []
+    for r, inp in inputs:
+        inp.sources = sources
         scores: dict[str, float | None] = {}
         unavailable: dict[str, str] = {}
         for spec in search.specs:

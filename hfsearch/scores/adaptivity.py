@@ -21,6 +21,7 @@ data". `knn_coverage` does (row by row), and is the measure to use for that ques
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from .histograms import (
     array_key,
     auto_partition_size,
     cached,
+    data_key,
     feature_matrices,
     jsd_below,
     jsd_matrix,
@@ -40,7 +42,7 @@ from .histograms import (
 SIMILARITY_SPACES = ("raw", "reference", "model")
 _DEFAULTS: dict[str, Any] = dict(
     partition_size="auto", bins=100, tau="auto", tau_quantile=0.95, seed=0, method="exact", top_words=300,
-    projections=10, r=1.3, K=11, L=46,
+    projections=10, r=1.3, K=11, L=46, pool_quantile=0.1,
 )
 
 
@@ -69,6 +71,16 @@ def auto_tau(target_histograms: np.ndarray, quantile: float = 0.95) -> float:
     return float(np.quantile(d, quantile)) + 1e-12  # "no larger than": ties at the quantile count
 
 
+def pool_tau(pool: Sequence[Any], target: Any, quantile: float, *, size: int, **hist: Any) -> float:
+    """The `quantile` of the JSDs between every source partition of every candidate in `pool` and every target
+    partition: a threshold relative to the pool being ranked, so that the candidates whose sources are closest to the
+    target count close pairs and the others do not (the same tau for every candidate of one search)."""
+    if not pool:
+        raise ScoreUnavailable("tau='pool' needs the candidates' source data")
+    d = np.concatenate([jsd_matrix(*partition_histograms(s, target, size=size, **hist)).ravel() for s in pool])
+    return float(np.quantile(d, quantile)) + 1e-12
+
+
 def _check(method: str, quantile: float) -> None:
     if method not in ("exact", "lsh"):
         raise ScorerError(f"adaptivity method must be 'exact' or 'lsh', not {method!r}")
@@ -91,9 +103,15 @@ def adaptivity_counts(
     r: float = 1.3,
     K: int = 11,
     L: int = 46,
+    pool: Sequence[Any] | None = None,
+    pool_quantile: float = 0.1,
 ) -> tuple[int, int, int, float]:
-    """``(close_pairs, k_source, k_target, tau)`` for two datasets in one space (`RawData` or feature arrays)."""
+    """``(close_pairs, k_source, k_target, tau)`` for two datasets in one space (`RawData` or feature arrays).
+
+    `pool` (the sources of every candidate of the search, this one included) is what ``tau="pool"`` is relative to.
+    """
     _check(method, tau_quantile)
+    _check(method, pool_quantile)
     if partition_size == "auto":
         size = auto_partition_size(len(source), len(target))
     else:
@@ -104,7 +122,18 @@ def adaptivity_counts(
         source, target, size=size, bins=int(bins), seed=int(seed), top_words=int(top_words),
         projections=int(projections),
     )
-    t = auto_tau(ht, tau_quantile) if tau == "auto" else float(tau)
+    hist = dict(bins=int(bins), seed=int(seed), top_words=int(top_words), projections=int(projections))
+    if tau == "auto":
+        t = auto_tau(ht, tau_quantile)
+    elif tau == "pool":
+        t = cached(("pool-tau", tuple(data_key(p) for p in pool or ()), data_key(target), size, float(pool_quantile),
+                    tuple(sorted(hist.items()))),
+                   lambda: pool_tau(pool or [], target, float(pool_quantile), size=size, **hist))
+    else:
+        try:
+            t = float(tau)
+        except (TypeError, ValueError):
+            raise ScorerError(f"adaptivity tau must be a number, 'auto' or 'pool', not {tau!r}") from None
     if method == "exact":
         count = int(jsd_below(hs, ht, t).sum())
     else:
@@ -148,7 +177,7 @@ def adaptivity(inp: ScoreInput, space: str | None, **params: Any) -> float:
     """
     s = inp.require_source().space(space or "raw")
     t = inp.target.space(space or "raw")
-    count, _, kt, _ = adaptivity_counts(s, t, **params)
+    count, _, kt, _ = adaptivity_counts(s, t, pool=_pool(inp, space), **params)
     return count / kt
 
 
@@ -164,8 +193,19 @@ def adaptivity_norm(inp: ScoreInput, space: str | None, **params: Any) -> float:
     """
     s = inp.require_source().space(space or "raw")
     t = inp.target.space(space or "raw")
-    count, ks, kt, _ = adaptivity_counts(s, t, **params)
+    count, ks, kt, _ = adaptivity_counts(s, t, pool=_pool(inp, space), **params)
     return count / (ks * kt)
+
+
+def _pool(inp: ScoreInput, space: str | None) -> list[Any]:
+    """Every candidate's source data in `space` (the pool a ``tau="pool"`` threshold is relative to)."""
+    out = []
+    for name in sorted(inp.sources):
+        try:
+            out.append(inp.sources[name].space(space or "raw"))
+        except ScoreUnavailable:
+            continue
+    return out
 
 
 def knn_coverage_value(xs: np.ndarray, xt: np.ndarray, k: int = 5) -> float:

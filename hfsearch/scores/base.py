@@ -105,6 +105,7 @@ class ScoreInput:
             the predicted metric of this candidate on the target.
         peers (`dict[str, hfsearch.pipeline.state.Peer]`): every scored candidate's outputs as the pool-based
             estimators need them (``consensus``, ``aline``).
+        sources (`dict[str, View]`): every candidate's source view (what a pool-relative threshold compares with).
     """
 
     candidate: Candidate
@@ -116,6 +117,7 @@ class ScoreInput:
     heldout_reason: str | None = None
     metric: Any = None
     peers: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, View] = field(default_factory=dict)
 
     def require_source(self) -> View:
         if self.source is None:
