@@ -72,9 +72,26 @@ def expected_accuracy(q: np.ndarray, pred: np.ndarray) -> float:
 
 
 def expected_f1(q: np.ndarray, pred: np.ndarray, positive: int = 1) -> float:
-    """F1 of expected counts under the posterior `q`: of the `positive` class for two classes (as the ground truth of
-    entity matching), macro over the classes otherwise (see `hfsearch.consensus.metric.expected_metric`)."""
-    return expected_metric(q, pred, "f1", positive=positive)
+    """F1 of expected counts under the posterior `q`, defined as the ground truth defines F1.
+
+    For class c: E[TP_c] = Σ_{i: pred_i = c} q[i, c], E[FP_c] = Σ_{i: pred_i = c} (1 − q[i, c]), E[FN_c] =
+    Σ_{i: pred_i ≠ c} q[i, c]; F1_c = 2 E[TP_c] / (2 E[TP_c] + E[FP_c] + E[FN_c]). Two classes: the F1 of the
+    `positive` class (as the ground truth of entity matching); more: the macro mean over the classes expected to
+    occur (expected support ≥ ½), as the ground truth's macro F1 over the classes present. With a one-hot `q` this
+    is exactly the ground truth (`TaskAdapter.evaluate`).
+    """
+    pred = np.asarray(pred, dtype=np.int64)
+    n, c = q.shape
+    onehot = np.zeros((n, c))
+    has = pred >= 0
+    onehot[np.arange(n)[has], pred[has]] = 1.0
+    tp = (onehot * q).sum(axis=0)
+    denom = 2 * tp + (onehot * (1.0 - q)).sum(axis=0) + ((1.0 - onehot) * q).sum(axis=0)
+    f1 = np.divide(2 * tp, denom, out=np.zeros(c), where=denom > 0)
+    if c == 2:
+        return float(f1[positive])
+    present = q.sum(axis=0) >= 0.5
+    return float(f1[present].mean()) if present.any() else 0.0
 
 
 @dataclass

@@ -277,8 +277,8 @@ class TaskAdapter(ABC):
     def evaluate(self, metric: str, labels: Any, predictions: np.ndarray, label_names: list[str] | None) -> float:
         """Ground truth (benchmark mode only): `metric` of `predictions` (from `predictions`) against `labels`.
 
-        ``accuracy``; ``f1``: binary F1 of the positive class for 0/1 labels (entity matching), else macro F1 over
-        the classes present in `labels`. Predictions of model labels with no target counterpart (``-1``) count as
+        ``accuracy``; ``f1``: binary F1 of the positive class (id 1) for a two-class label space (entity matching),
+        else macro F1 over the classes present in `labels`. Predictions of model labels with no target counterpart (``-1``) count as
         wrong. Computed by the `evaluate` modules shipped in `hfsearch.evaluate_modules` (loaded by path, offline).
         """
         from ..evaluate_modules import load
@@ -289,7 +289,8 @@ class TaskAdapter(ABC):
             return float(load("accuracy").compute(predictions=predictions, references=labels)["accuracy"])
         if metric == "f1":
             classes = [int(c) for c in np.unique(labels)]
-            scored = [1] if set(classes) <= {0, 1} else classes  # -1 predictions count as misses
+            binary = len(label_names) == 2 if label_names else set(classes) <= {0, 1}
+            scored = [1] if binary else classes  # -1 predictions count as misses
             result = load("f1").compute(
                 predictions=predictions, references=labels, labels=scored, average="macro", zero_division=0
             )

@@ -239,8 +239,11 @@ class TokenClassification(TaskAdapter):
     def expected_metric(self, metric: str, q: np.ndarray, pred: np.ndarray, target: Any) -> float:
         """Word accuracy, or entity F1 under the posterior `q` over each word's tag.
 
-        A predicted entity is right with the probability that all its words' tags are (the product of q over the
-        span); the number of gold entities is that of the most probable tag sequence. F1 = 2 E[TP] / (predicted +
+        A predicted entity (type, start, end) is right with the probability that a gold chunk of its type starts at its
+        first word (a ``B-`` tag there, or an ``I-`` tag after a word of another type), continues over its other words
+        (``I-`` tags) and ends with it (the next word is not ``I-`` of its type), words taken independently under q;
+        the number of gold entities is that of the most probable tag sequence. With a one-hot q this is seqeval's F1
+        for BIO tags. F1 = 2 E[TP] / (predicted +
         gold entities). Predictions of a type the target does not annotate count as ``O``, as in `evaluate`.
         """
         from ..estimate.target import expected_accuracy
@@ -257,14 +260,31 @@ class TokenClassification(TaskAdapter):
         sizes = [len(words) for words in target.rows[target.columns[0]]]
         if sum(sizes) != len(pred):
             raise ValueError(f"{len(pred)} word predictions for {sum(sizes)} words")
-        right = q[np.arange(len(pred)), np.maximum(pred, 0)] * (pred >= 0)
+        from ..candidates.labels import entity_type_key
+
+        by_key: dict[tuple[str, str], list[int]] = {}  # (BIO prefix, entity type key) -> tag indices
+        for i, n in enumerate(names):
+            prefix, etype = split_tag(n)
+            if prefix != "O":
+                by_key.setdefault(("B" if prefix in "BSU" else "I", entity_type_key(etype)), []).append(i)
+
+        def mass(row: int, key: str, prefixes: str) -> float:
+            return float(sum(q[row, i] for p in prefixes for i in by_key.get((p, key), [])))
+
         likely = q.argmax(axis=1)
         tp = n_pred = n_gold = 0.0
         start = 0
         for size in sizes:
             stop = start + size
-            for _, b, e in get_entities([names[p] if p >= 0 else "O" for p in pred[start:stop]]):
-                tp += float(np.prod(right[start + b : start + e + 1]))
+            for key, b, e in get_entities([names[p] if p >= 0 else "O" for p in pred[start:stop]]):
+                b, e = start + b, start + e
+                # the gold chunk starts at b (a B- tag, or an I- tag after a word of another type)…
+                exact = mass(b, key, "B") + mass(b, key, "I") * (1.0 - mass(b - 1, key, "BI") if b > start else 1.0)
+                for i in range(b + 1, e + 1):  # …goes on over the span…
+                    exact *= mass(i, key, "I")
+                if e + 1 < stop:  # …and ends with it
+                    exact *= 1.0 - mass(e + 1, key, "I")
+                tp += exact
                 n_pred += 1
             n_gold += len(get_entities([names[p] for p in likely[start:stop]]))
             start = stop
