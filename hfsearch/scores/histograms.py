@@ -24,8 +24,6 @@ a shorter remainder; spreading the remainder avoids a tiny, noisy last partition
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -34,6 +32,15 @@ from typing import Any
 import numpy as np
 
 from .base import RawData, ScoreUnavailable
+from .memo import (  # noqa: F401  (re-exported: the scorers import them from here)
+    CACHE_MAX_BYTES,
+    CACHE_MAX_ENTRIES,
+    array_key,
+    cached,
+    clear_cache,
+    data_key,
+    texts_key,
+)
 
 LN2 = float(np.log(2.0))
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -45,92 +52,6 @@ def stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return frozenset(ENGLISH_STOP_WORDS)
-
-
-# --------------------------------------------------------------------------------------------- caching
-_CACHE: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-_CACHE_BYTES = [0]
-#: Limits of the intermediate-result cache (entries, bytes).
-CACHE_MAX_ENTRIES = 256
-CACHE_MAX_BYTES = 256 * 2**20
-
-
-def _nbytes(value: Any) -> int:
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    if isinstance(value, (tuple, list)) and len(value) < 64:
-        return sum(_nbytes(v) for v in value) + 64
-    if hasattr(value, "__dataclass_fields__"):
-        return sum(_nbytes(getattr(value, f)) for f in value.__dataclass_fields__) + 64
-    return 1024
-
-
-def _freeze(value: Any) -> None:
-    """Make cached arrays read-only, so that no caller can change a cached result in place."""
-    if isinstance(value, np.ndarray):
-        value.flags.writeable = False
-    elif isinstance(value, tuple) and len(value) < 64:
-        for v in value:
-            _freeze(v)
-    elif hasattr(value, "__dataclass_fields__"):
-        for f in value.__dataclass_fields__:
-            _freeze(getattr(value, f))
-
-
-def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
-    """A small LRU cache keyed by *content* (never by object identity), so every function stays pure: the same
-    inputs give the same result whether or not it was cached. Bounded by `CACHE_MAX_ENTRIES` and
-    `CACHE_MAX_BYTES`."""
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit[0]
-    value = compute()
-    _freeze(value)
-    size = _nbytes(value)
-    _CACHE[key] = (value, size)
-    _CACHE_BYTES[0] += size
-    while len(_CACHE) > 1 and (len(_CACHE) > CACHE_MAX_ENTRIES or _CACHE_BYTES[0] > CACHE_MAX_BYTES):
-        _, (_, old) = _CACHE.popitem(last=False)
-        _CACHE_BYTES[0] -= old
-    return value
-
-
-def clear_cache() -> None:
-    """Forget every cached intermediate result."""
-    _CACHE.clear()
-    _CACHE_BYTES[0] = 0
-
-
-try:  # xxh3 hashes ~5 GB/s; blake2b is the standard-library fallback
-    import xxhash as _xxhash
-
-    def _digest(buf: Any) -> str:
-        return _xxhash.xxh3_128_hexdigest(buf)
-
-except ImportError:  # pragma: no cover
-    import hashlib
-
-    def _digest(buf: Any) -> str:
-        return hashlib.blake2b(buf, digest_size=16).hexdigest()
-
-
-def array_key(a: np.ndarray) -> tuple:
-    """A content key for an array: shape, dtype and a hash of its bytes."""
-    a = np.ascontiguousarray(a)
-    return ("array", a.shape, a.dtype.str, _digest(a.data))
-
-
-def texts_key(texts: list[str]) -> tuple:
-    """A content key for a list of strings (Python caches string hashes, so this is cheap)."""
-    return ("texts", tuple(texts))
-
-
-def data_key(x: Any) -> tuple:
-    """A content key for `RawData` or a feature array."""
-    if isinstance(x, RawData):
-        return texts_key(x.texts or []) if x.kind == "text" else array_key(np.asarray(x.values))
-    return array_key(np.asarray(x))
 
 
 # --------------------------------------------------------------------------------------------- divergences
