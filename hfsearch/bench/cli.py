@@ -83,6 +83,11 @@ def bench_command(args: argparse.Namespace) -> int:
         for result in results:  # leave-one-workload-out grades of auto with the new selector
             grade(result, selector.without(result.workload.name))
             write_report(result, Path(args.output) / result.workload.name, plots=not args.no_plots)
+        from ..select.report import lowo_table
+
+        table = Path(args.output) / "selector.md"
+        table.write_text("## The default pick, leave-one-workload-out\n\n" + lowo_table(results), encoding="utf-8")
+        err(f"leave-one-workload-out table: {table}")
     if args.push_to_hub:
         import sys
 

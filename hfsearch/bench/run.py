@@ -441,8 +441,9 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
     for t in bench.targets:
         auto: dict[str, float | None] = {}
         interval: dict[str, tuple[float, float]] = {}
-        for model in t.truth.get(wl.metric, {}):
-            p = selector.predict({k: v.get(model) for k, v in t.scores.items()})
+        models = list(t.truth.get(wl.metric, {}))
+        pool = [{k: v.get(model) for k, v in t.scores.items()} for model in models]
+        for model, p in zip(models, selector.predict(pool)):
             auto[model] = p.value if p is not None else None
             if p is not None:
                 interval[model] = (p.low, p.high)

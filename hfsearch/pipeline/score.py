@@ -26,6 +26,32 @@ if TYPE_CHECKING:
 
 def score(search: Search) -> None:
     """Fill ``search.results`` with one `CandidateResult` per candidate still in the search."""
+    results = []
+    for r, inp in score_inputs(search):
+        scores: dict[str, float | None] = {}
+        unavailable: dict[str, str] = {}
+        for spec in search.specs:
+            try:
+                value = spec(inp)
+            except ScoreUnavailable as exc:
+                scores[spec.column], unavailable[spec.column] = None, str(exc)
+                continue
+            finite = bool(np.isfinite(value))
+            scores[spec.column] = float(value) if finite else None
+            if not finite:
+                unavailable[spec.column] = "not finite"
+        cand = r.candidate
+        results.append(CandidateResult(
+            repo_id=cand.repo_id, sha=cand.sha, scores=scores, unavailable=unavailable,
+            source=r.source.name if r.source is not None else None, declared_datasets=cand.datasets,
+            downloads=cand.downloads, likes=cand.likes, num_params=cand.num_params, label_map=cand.label_map,
+        ))
+    search.results = results
+
+
+def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
+    """What every scorer sees for every candidate still in the search (its views of the target, its source and
+    held-out samples, the pool): one `ScoreInput` per candidate."""
     state = search.state
     target = state.target
     assert target is not None
@@ -67,28 +93,9 @@ def score(search: Search) -> None:
             peers=peers,
         )))
     sources = {r.repo_id: inp.source for r, inp in inputs if inp.source is not None}
-    results = []
-    for r, inp in inputs:
+    for _, inp in inputs:
         inp.sources = sources
-        scores: dict[str, float | None] = {}
-        unavailable: dict[str, str] = {}
-        for spec in search.specs:
-            try:
-                value = spec(inp)
-            except ScoreUnavailable as exc:
-                scores[spec.column], unavailable[spec.column] = None, str(exc)
-                continue
-            finite = bool(np.isfinite(value))
-            scores[spec.column] = float(value) if finite else None
-            if not finite:
-                unavailable[spec.column] = "not finite"
-        cand = r.candidate
-        results.append(CandidateResult(
-            repo_id=cand.repo_id, sha=cand.sha, scores=scores, unavailable=unavailable,
-            source=r.source.name if r.source is not None else None, declared_datasets=cand.datasets,
-            downloads=cand.downloads, likes=cand.likes, num_params=cand.num_params, label_map=cand.label_map,
-        ))
-    search.results = results
+    return inputs
 
 
 def make_peer(search: Search, r: CandidateRun) -> Peer | None:

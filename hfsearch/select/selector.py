@@ -1,15 +1,20 @@
 """The default pick (``--rank-by auto``): the available accuracy estimators combined into one predicted metric with a
 90 % interval, learnt from benchmark results and always graded on workloads it was not fitted on.
 
-**Model.** For the estimators available for a candidate (a subset A of `INPUTS`), the prediction is a non-negative
+**Model.** Two kinds of features: the estimators (`ESTIMATORS`: each predicts the metric) and pool-relative signals
+(`RELATIVE`: a similarity of the candidate's training data to the target, the prediction matrix's nuclear norm),
+each entered as its z-score among the candidates of the same search (`relative_features`), oriented so that higher
+means "better". For the features available for a candidate (a subset A), the prediction is a non-negative
 combination with an intercept,
 
-    ŷ = c_A + Σ_{k ∈ A} w_{A,k} · e_k,     w ≥ 0,
+    ŷ = c_A + Σ_{k ∈ A} w_{A,k} · x_k,     w ≥ 0,
 
-fitted by least squares (`scipy.optimize.nnls` on workload-centred data) on the benchmark rows where every estimator
+fitted by least squares (`scipy.optimize.nnls` on workload-centred data) on the benchmark rows where every feature
 of A is available, each workload weighing the same whatever its number of candidates. Non-negative weights keep
-the combination a (shrunk) vote of estimators that each predict the metric, so no estimator can enter with a sign
-that merely fits the training workloads. Candidates without any estimator get no prediction (and the reason).
+the combination a (shrunk) vote of signals that each say "better" in the same direction, so none can enter with a
+sign that merely fits the training workloads; a similarity signal can move a candidate above or below the pool's
+level, where the confidence-based estimators are fooled by a shift they cannot see. Candidates without any
+estimator get no prediction (and the reason).
 
 **Interval.** The residuals are normalised by a per-candidate scale s = √(s₀² + d²), where d is the spread of the
 available estimators around ŷ (they disagree: less certainty) and s₀ a floor; the interval is ŷ ± q·s, where q is
@@ -34,9 +39,15 @@ from typing import Any
 import numpy as np
 
 #: Version of the selector file format.
-SELECTOR_VERSION = 1
+SELECTOR_VERSION = 2
 #: The estimators the selector may combine (scorers of kind ``estimate``, and reported accuracies).
-INPUTS = ("atc", "atc_ne", "doc", "consensus", "aline", "source_accuracy")
+ESTIMATORS = ("atc", "atc_ne", "doc", "consensus", "aline", "source_accuracy")
+#: Pool-relative signals, with the sign that makes higher mean better; each enters as a z-score within the pool.
+RELATIVE: tuple[tuple[str, int], ...] = (("adaptivity", 1), ("knn_coverage", 1), ("nuclear_norm", 1))
+#: Every score the selector reads.
+INPUTS = ESTIMATORS + tuple(name for name, _ in RELATIVE)
+#: Prefix of a relative feature's name.
+Z = "z:"
 #: Coverage of the interval.
 LEVEL = 0.9
 #: Floor of the per-candidate scale (metric units): disagreement below this says nothing more.
@@ -78,13 +89,32 @@ class Combination:
         return self.intercept + sum(w * values[k] for k, w in zip(self.inputs, self.weights))
 
 
-def _usable(values: Mapping[str, Any], inputs: Iterable[str]) -> dict[str, float]:
-    out = {}
-    for k in inputs:
-        v = values.get(k)
-        if v is not None and isinstance(v, (int, float)) and math.isfinite(float(v)):
-            out[k] = float(v)
+def _finite(v: Any) -> bool:
+    return v is not None and isinstance(v, (int, float)) and math.isfinite(float(v))
+
+
+def relative_features(pool: Sequence[Mapping[str, Any]], relative: Sequence[tuple[str, int]] = RELATIVE
+                      ) -> list[dict[str, float]]:
+    """Each candidate's pool-relative features: for every signal in `relative`, the z-score of its (oriented)
+    value among the candidates of `pool` that have one (0 when fewer than two have, or all are equal)."""
+    out: list[dict[str, float]] = [{} for _ in pool]
+    for name, sign in relative:
+        have = [i for i, v in enumerate(pool) if _finite(v.get(name))]
+        if len(have) < 2:
+            continue
+        x = np.array([sign * float(pool[i][name]) for i in have])
+        sd = float(x.std())
+        for i, z in zip(have, (x - x.mean()) / sd if sd > 1e-12 else np.zeros(len(x))):
+            out[i][Z + name] = float(z)
     return out
+
+
+def features(pool: Sequence[Mapping[str, Any]], estimators: Sequence[str] = ESTIMATORS,
+             relative: Sequence[tuple[str, int]] = RELATIVE) -> list[dict[str, float]]:
+    """The selector's features of every candidate of one search: its finite estimator values and its
+    pool-relative features."""
+    rel = relative_features(pool, relative)
+    return [{**{k: float(v[k]) for k in estimators if _finite(v.get(k))}, **r} for v, r in zip(pool, rel)]
 
 
 def fit_combination(rows: Sequence[Row], inputs: tuple[str, ...]) -> Combination | None:
@@ -119,7 +149,8 @@ class Selector:
     """
 
     rows: list[Row]
-    inputs: tuple[str, ...] = INPUTS
+    estimators: tuple[str, ...] = ESTIMATORS
+    relative: tuple[tuple[str, int], ...] = RELATIVE
     level: float = LEVEL
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -127,26 +158,48 @@ class Selector:
         self._combos: dict[tuple[str, ...], Combination | None] = {}
 
     @property
+    def inputs(self) -> tuple[str, ...]:
+        """Every score this selector reads."""
+        return self.estimators + tuple(name for name, _ in self.relative)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.estimators + tuple(Z + name for name, _ in self.relative)
+
+    @cached_property
+    def training(self) -> list[Row]:
+        """The rows with their features (estimator values, and z-scores within each workload's target pool)."""
+        groups: dict[tuple[str, str], list[Row]] = {}
+        for r in self.rows:
+            groups.setdefault((r.workload, r.target), []).append(r)
+        out = []
+        for rows in groups.values():
+            feats = features([r.values for r in rows], self.estimators, self.relative)
+            out += [Row(r.workload, r.target, r.model, f, r.truth) for r, f in zip(rows, feats)]
+        return out
+
+    @property
     def workloads(self) -> list[str]:
         return sorted({r.workload for r in self.rows})
 
     # ---- fitting -----------------------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, rows: Iterable[Row], inputs: tuple[str, ...] = INPUTS, **metadata: Any) -> Selector:
-        return cls(rows=[r for r in rows if r.values], inputs=inputs, metadata=dict(metadata))
+    def fit(cls, rows: Iterable[Row], **metadata: Any) -> Selector:
+        return cls(rows=list(rows), metadata=dict(metadata))
 
     def without(self, workload: str) -> Selector:
         """The selector fitted on every workload but `workload` (what grades it on `workload`)."""
-        return Selector([r for r in self.rows if r.workload != workload], self.inputs, self.level, dict(self.metadata))
+        return Selector([r for r in self.rows if r.workload != workload], self.estimators, self.relative, self.level,
+                        dict(self.metadata))
 
     def combination(self, available: tuple[str, ...]) -> Combination | None:
         """The combination for candidates whose available estimators are `available` (fitted once, then kept).
 
         Fitted on the rows having all of them; if none has, the largest subset that some rows have is used.
         """
-        key = tuple(k for k in self.inputs if k in available)
+        key = tuple(k for k in self.feature_names if k in available)
         if key not in self._combos:
-            combo = fit_combination(self.rows, key) if key else None
+            combo = fit_combination(self.training, key) if any(k in self.estimators for k in key) else None
             if combo is None and len(key) > 1:
                 subsets = [tuple(k for k in key if k != drop) for drop in reversed(key)]
                 combo = next((c for s in subsets if (c := self.combination(s)) is not None), None)
@@ -154,14 +207,14 @@ class Selector:
         return self._combos[key]
 
     # ---- predicting --------------------------------------------------------------------------------------------
-    def point(self, values: Mapping[str, Any]) -> tuple[float, float, tuple[str, ...]] | None:
-        """``(ŷ, scale, inputs used)`` for one candidate's estimator values, or ``None`` without any."""
-        usable = _usable(values, self.inputs)
-        combo = self.combination(tuple(usable))
+    def point(self, feats: Mapping[str, float]) -> tuple[float, float, tuple[str, ...]] | None:
+        """``(ŷ, scale, features used)`` for one candidate's features (see `features`), or ``None`` without an
+        estimator. The scale grows with the disagreement of the estimators around ŷ."""
+        combo = self.combination(tuple(feats))
         if combo is None:
             return None
-        y = combo(usable)
-        spread = [usable[k] - y for k in combo.inputs]
+        y = combo(feats)
+        spread = [feats[k] - y for k in combo.inputs if k in self.estimators]
         d = math.sqrt(sum(v * v for v in spread) / len(spread)) if spread else 0.0
         return y, math.sqrt(SCALE_FLOOR**2 + d**2), combo.inputs
 
@@ -172,7 +225,7 @@ class Selector:
         ratios, weights = [], []
         for wl in self.workloads:
             other = self.without(wl)
-            mine = [r for r in self.rows if r.workload == wl]
+            mine = [r for r in self.training if r.workload == wl]
             got = [(r, p) for r in mine if (p := other.point(r.values)) is not None]
             for r, (y, s, _) in got:
                 ratios.append(abs(r.truth - y) / s)
@@ -183,21 +236,27 @@ class Selector:
         cum = np.cumsum(np.asarray(weights)[order]) / np.sum(weights)
         return float(np.asarray(ratios)[order][min(int(np.searchsorted(cum, self.level)), len(order) - 1)])
 
-    def predict(self, values: Mapping[str, Any]) -> Prediction | None:
-        """The predicted metric and its interval for one candidate (``None``: no estimator available)."""
-        got = self.point(values)
-        if got is None:
-            return None
-        y, s, used = got
+    def predict(self, pool: Sequence[Mapping[str, Any]]) -> list[Prediction | None]:
+        """The predicted metric and its interval for every candidate of one search, from their scores (``None``:
+        no estimator available for that candidate). The pool matters: relative features compare candidates."""
         q = self.quantile
-        return Prediction(value=float(np.clip(y, 0.0, 1.0)), low=float(np.clip(y - q * s, 0.0, 1.0)),
-                          high=float(np.clip(y + q * s, 0.0, 1.0)), inputs=used)
+        out: list[Prediction | None] = []
+        for feats in features(pool, self.estimators, self.relative):
+            got = self.point(feats)
+            if got is None:
+                out.append(None)
+                continue
+            y, s, used = got
+            out.append(Prediction(value=float(np.clip(y, 0.0, 1.0)), low=float(np.clip(y - q * s, 0.0, 1.0)),
+                                  high=float(np.clip(y + q * s, 0.0, 1.0)), inputs=used))
+        return out
 
     # ---- the file ----------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": SELECTOR_VERSION, "inputs": list(self.inputs), "level": self.level, "metadata": self.metadata,
-            "workloads": self.workloads,
+            "version": SELECTOR_VERSION, "estimators": list(self.estimators),
+            "relative": [[name, sign] for name, sign in self.relative], "level": self.level,
+            "metadata": self.metadata, "workloads": self.workloads,
             "rows": [[r.workload, r.target, r.model, {k: round(v, 5) for k, v in r.values.items()}, round(r.truth, 5)]
                      for r in self.rows],
         }
@@ -215,4 +274,6 @@ class Selector:
         if data.get("version") != SELECTOR_VERSION:
             raise ValueError(f"selector file version {data.get('version')!r}, expected {SELECTOR_VERSION}")
         rows = [Row(w, t, m, {k: float(v) for k, v in vals.items()}, float(y)) for w, t, m, vals, y in data["rows"]]
-        return cls(rows=rows, inputs=tuple(data["inputs"]), level=float(data["level"]), metadata=data.get("metadata", {}))
+        return cls(rows=rows, estimators=tuple(data["estimators"]),
+                   relative=tuple((str(n), int(sign)) for n, sign in data["relative"]), level=float(data["level"]),
+                   metadata=data.get("metadata", {}))

@@ -1,0 +1,103 @@
+"""The default pick (`hfsearch.select.Selector`): the combination, its interval, leave-one-workload-out, the file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import hfsearch
+from hfsearch.select import Row, Selector, features, fit_combination, relative_features
+from hfsearch.select.selector import DEFAULT_PATH, SELECTOR_VERSION
+
+TARGET = "test-org/uci_yelp"
+LABELS = "negative,positive"
+
+
+def _rows(workloads: int = 4, targets: int = 3, models: int = 8, seed: int = 0) -> list[Row]:
+    """Synthetic benchmark rows: atc is unbiased with noise 0.03, doc biased by +0.05 with noise 0.08."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for w in range(workloads):
+        for t in range(targets):
+            for m in range(models):
+                y = rng.uniform(0.5, 0.95)
+                rows.append(Row(f"w{w}", f"t{t}", f"m{m}", {"atc": y + rng.normal(0, 0.03),
+                                                               "doc": y + 0.05 + rng.normal(0, 0.08)}, y))
+    return rows
+
+
+def test_the_combination_weighs_the_sharper_estimator_more():
+    combo = fit_combination(_rows(), ("atc", "doc"))
+    w = dict(zip(combo.inputs, combo.weights))
+    assert w["atc"] > 2 * w["doc"] >= 0 and 0.8 < w["atc"] + w["doc"] < 1.1
+
+
+def test_relative_features_are_oriented_z_scores_within_the_pool():
+    pool = [{"adaptivity": 1.0, "atc": 0.7}, {"adaptivity": 3.0}, {"adaptivity": None}]
+    rel = relative_features(pool, (("adaptivity", 1),))
+    assert rel[0]["z:adaptivity"] == pytest.approx(-1.0) and rel[1]["z:adaptivity"] == pytest.approx(1.0)
+    assert rel[2] == {}
+    assert relative_features(pool, (("adaptivity", -1),))[0]["z:adaptivity"] == pytest.approx(1.0)
+    assert features(pool, ("atc",), (("adaptivity", 1),))[0] == {"atc": 0.7, "z:adaptivity": pytest.approx(-1.0)}
+
+
+def test_leave_one_workload_out_never_sees_the_workload():
+    sel = Selector.fit(_rows())
+    assert set(sel.without("w1").workloads) == {"w0", "w2", "w3"}
+    assert all(r.workload != "w1" for r in sel.without("w1").training)
+
+
+def test_the_interval_covers_about_ninety_percent_of_an_unseen_workload():
+    sel = Selector.fit(_rows(workloads=6, seed=1))
+    unseen = _rows(workloads=1, targets=20, seed=2)
+    preds = sel.predict([r.values for r in unseen])
+    inside = [p.low <= r.truth <= p.high for r, p in zip(unseen, preds)]
+    errors = [abs(p.value - r.truth) for r, p in zip(unseen, preds)]
+    assert 0.8 <= np.mean(inside) <= 1.0 and np.mean(errors) < 0.04
+
+
+def test_no_estimator_no_prediction():
+    sel = Selector.fit(_rows())
+    assert sel.predict([{"adaptivity": 3.0}, {}]) == [None, None]
+
+
+def test_the_file_round_trips_and_refitting_reproduces_it(tmp_path):
+    sel = Selector.fit(_rows(), command="test")
+    path = sel.save(tmp_path / "selector.json")
+    again = Selector.fit(Selector.load(path).rows, command="test").save(tmp_path / "again.json")
+    assert path.read_text() == again.read_text()
+    loaded = Selector.load(path)
+    pool = [r.values for r in _rows(workloads=1)]
+    assert [p.value for p in loaded.predict(pool)] == pytest.approx([p.value for p in sel.predict(pool)], abs=1e-4)
+
+
+def test_the_shipped_selector_loads_and_says_what_it_was_fitted_on():
+    data = json.loads(DEFAULT_PATH.read_text())
+    assert data["version"] == SELECTOR_VERSION
+    sel = Selector.load()
+    assert sel.workloads == sorted(data["workloads"]) and sel.rows
+    assert set(data["metadata"].get("workloads", {})) == set(sel.workloads)
+
+
+def test_a_search_with_one_candidate_predicts_or_says_why(registry, tmp_path):
+    res = hfsearch.find("text-classification", TARGET, models="test-org/bert-yelp", labels=LABELS, samples=48,
+                        cache_dir=str(tmp_path), progress=False)
+    (cand,) = res.candidates
+    if cand.predicted is None:
+        assert cand.unavailable["auto"].startswith("no accuracy estimator available")
+    else:
+        value, low, high = cand.predicted
+        assert 0.0 <= low <= value <= high <= 1.0
+        assert "predicted accuracy" in res.recommendation()
+
+
+def test_a_candidate_without_source_data_gets_a_stated_reason(registry, tmp_path):
+    res = hfsearch.find("text-classification", TARGET, models="other-org/bert-nosource", labels=LABELS, samples=32,
+                        cache_dir=str(tmp_path), progress=False)
+    (cand,) = res.candidates
+    assert "test-org/missing-data" in cand.unavailable["atc"] and "test-org/missing-data" in cand.unavailable["doc"]
+    # what is left: the accuracy its card reports on its own data, with a wider interval
+    assert cand.predicted_from == ["source_accuracy"]
+    assert cand.predicted[2] - cand.predicted[1] > 0.2
