@@ -40,8 +40,9 @@ from .errors import ConfigError
 Via = Literal["flag", "keyword", "field"]
 Kind = Literal["str", "int", "bool", "list", "params", "token"]
 
-#: Scorers computed when none are chosen.
-DEFAULT_SCORES = ("adaptivity", "jsd", "l2d", "confidence", "entropy", "popularity")
+#: Scorers shown when none are chosen, besides the accuracy estimators that ``--rank-by auto`` (the default) combines:
+#: the paper's asymmetric measure, a symmetric divergence, two label-free baselines and the popularity prior.
+DEFAULT_SCORES = ("adaptivity", "jsd", "confidence", "agreement", "popularity")
 #: The option groups, in the order the CLI help and the Space form show them.
 GROUPS = ("target data", "candidates", "scoring", "inference")
 
