@@ -42,10 +42,14 @@ import numpy as np
 SELECTOR_VERSION = 2
 #: The estimators the selector may combine (scorers of kind ``estimate``, and reported accuracies).
 ESTIMATORS = ("atc", "atc_ne", "doc", "consensus", "aline", "source_accuracy")
+#: Signals in [0, 1] used as they are, comparable across searches (the share of target rows the candidate's training
+#: data covers): they can move a whole pool up or down, where a shift fools every confidence.
+ABSOLUTE: tuple[str, ...] = ("knn_coverage",)
 #: Pool-relative signals, with the sign that makes higher mean better; each enters as a z-score within the pool.
 RELATIVE: tuple[tuple[str, int], ...] = (("adaptivity", 1), ("knn_coverage", 1), ("nuclear_norm", 1))
 #: Every score the selector reads.
-INPUTS = ESTIMATORS + tuple(name for name, _ in RELATIVE)
+INPUTS = ESTIMATORS + tuple(n for n in ABSOLUTE if n not in ESTIMATORS) + tuple(
+    n for n, _ in RELATIVE if n not in ESTIMATORS + ABSOLUTE)
 #: Prefix of a relative feature's name.
 Z = "z:"
 #: Coverage of the interval.
@@ -110,11 +114,13 @@ def relative_features(pool: Sequence[Mapping[str, Any]], relative: Sequence[tupl
 
 
 def features(pool: Sequence[Mapping[str, Any]], estimators: Sequence[str] = ESTIMATORS,
-             relative: Sequence[tuple[str, int]] = RELATIVE) -> list[dict[str, float]]:
-    """The selector's features of every candidate of one search: its finite estimator values and its
+             relative: Sequence[tuple[str, int]] = RELATIVE, absolute: Sequence[str] = ABSOLUTE
+             ) -> list[dict[str, float]]:
+    """The selector's features of every candidate of one search: its finite estimator and absolute values, and its
     pool-relative features."""
     rel = relative_features(pool, relative)
-    return [{**{k: float(v[k]) for k in estimators if _finite(v.get(k))}, **r} for v, r in zip(pool, rel)]
+    raw = list(estimators) + [a for a in absolute if a not in estimators]
+    return [{**{k: float(v[k]) for k in raw if _finite(v.get(k))}, **r} for v, r in zip(pool, rel)]
 
 
 def fit_combination(rows: Sequence[Row], inputs: tuple[str, ...]) -> Combination | None:
@@ -151,6 +157,7 @@ class Selector:
     rows: list[Row]
     estimators: tuple[str, ...] = ESTIMATORS
     relative: tuple[tuple[str, int], ...] = RELATIVE
+    absolute: tuple[str, ...] = ABSOLUTE
     level: float = LEVEL
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -160,11 +167,12 @@ class Selector:
     @property
     def inputs(self) -> tuple[str, ...]:
         """Every score this selector reads."""
-        return self.estimators + tuple(name for name, _ in self.relative)
+        names = list(self.estimators) + list(self.absolute) + [n for n, _ in self.relative]
+        return tuple(dict.fromkeys(names))
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        return self.estimators + tuple(Z + name for name, _ in self.relative)
+        return tuple(dict.fromkeys([*self.estimators, *self.absolute, *(Z + n for n, _ in self.relative)]))
 
     @cached_property
     def training(self) -> list[Row]:
@@ -174,7 +182,7 @@ class Selector:
             groups.setdefault((r.workload, r.target), []).append(r)
         out = []
         for rows in groups.values():
-            feats = features([r.values for r in rows], self.estimators, self.relative)
+            feats = features([r.values for r in rows], self.estimators, self.relative, self.absolute)
             out += [Row(r.workload, r.target, r.model, f, r.truth) for r, f in zip(rows, feats)]
         return out
 
@@ -184,13 +192,16 @@ class Selector:
 
     # ---- fitting -----------------------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, rows: Iterable[Row], **metadata: Any) -> Selector:
-        return cls(rows=list(rows), metadata=dict(metadata))
+    def fit(cls, rows: Iterable[Row], *, estimators: tuple[str, ...] = ESTIMATORS,
+            relative: tuple[tuple[str, int], ...] = RELATIVE, absolute: tuple[str, ...] = ABSOLUTE,
+            **metadata: Any) -> Selector:
+        return cls(rows=list(rows), estimators=estimators, relative=relative, absolute=absolute,
+                   metadata=dict(metadata))
 
     def without(self, workload: str) -> Selector:
         """The selector fitted on every workload but `workload` (what grades it on `workload`)."""
-        return Selector([r for r in self.rows if r.workload != workload], self.estimators, self.relative, self.level,
-                        dict(self.metadata))
+        return Selector([r for r in self.rows if r.workload != workload], self.estimators, self.relative,
+                        self.absolute, self.level, dict(self.metadata))
 
     def combination(self, available: tuple[str, ...]) -> Combination | None:
         """The combination for candidates whose available estimators are `available` (fitted once, then kept).
@@ -241,7 +252,7 @@ class Selector:
         no estimator available for that candidate). The pool matters: relative features compare candidates."""
         q = self.quantile
         out: list[Prediction | None] = []
-        for feats in features(pool, self.estimators, self.relative):
+        for feats in features(pool, self.estimators, self.relative, self.absolute):
             got = self.point(feats)
             if got is None:
                 out.append(None)
@@ -255,7 +266,8 @@ class Selector:
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": SELECTOR_VERSION, "estimators": list(self.estimators),
-            "relative": [[name, sign] for name, sign in self.relative], "level": self.level,
+            "relative": [[name, sign] for name, sign in self.relative], "absolute": list(self.absolute),
+            "level": self.level,
             "metadata": self.metadata, "workloads": self.workloads,
             "rows": [[r.workload, r.target, r.model, {k: round(v, 5) for k, v in r.values.items()}, round(r.truth, 5)]
                      for r in self.rows],
@@ -275,5 +287,6 @@ class Selector:
             raise ValueError(f"selector file version {data.get('version')!r}, expected {SELECTOR_VERSION}")
         rows = [Row(w, t, m, {k: float(v) for k, v in vals.items()}, float(y)) for w, t, m, vals, y in data["rows"]]
         return cls(rows=rows, estimators=tuple(data["estimators"]),
-                   relative=tuple((str(n), int(sign)) for n, sign in data["relative"]), level=float(data["level"]),
+                   relative=tuple((str(n), int(sign)) for n, sign in data["relative"]),
+                   absolute=tuple(data.get("absolute", ())), level=float(data["level"]),
                    metadata=data.get("metadata", {}))
