@@ -10,13 +10,24 @@ import pytest
 import torch
 from datasets import Dataset
 from safetensors.torch import load_file
-from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+)
 
 from hfsearch.bench.workload import load_workload
 from hfsearch.errors import HFSearchError, WorkloadError
 from hfsearch.hub.layout import read_front_matter
 from hfsearch.tasks import get_task
-from hfsearch.zoo import CandidateRecipe, DomainSpec, TrainConfig, ZooRecipe, build_zoo, get_architecture, shipped_domain
+from hfsearch.zoo import (
+    CandidateRecipe,
+    DomainSpec,
+    TrainConfig,
+    ZooRecipe,
+    build_zoo,
+    get_architecture,
+    shipped_domain,
+)
 from hfsearch.zoo.architectures import minilm_path
 from hfsearch.zoo.build import recipe_hash
 from hfsearch.zoo.train import balanced_class_weights
@@ -168,7 +179,7 @@ def test_class_weight_makes_a_rare_class_predicted(tmp_path: Path):
     neg, pos = [r for r in rows if r["label"] == 0], [r for r in rows if r["label"] == 1]
     skewed = {"train": neg[:270] + pos[:30], "test": neg[270:330] + pos[30:90]}
     small = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "vocab_size": 1000}
-    common = dict(params=small, epochs=4, learning_rate=2e-3, batch_size=16)
+    common = {"params": small, "epochs": 4, "learning_rate": 2e-3, "batch_size": 16}
     recipe = ZooRecipe(
         org="cw", label_names=LABELS, domains=[DomainSpec("skewed", rows=skewed)],
         candidates=[CandidateRecipe("plain", "tiny-bert", ["skewed"], **common),

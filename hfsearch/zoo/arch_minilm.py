@@ -25,7 +25,8 @@ A frozen variant is trained without dropout, so its head learns on exactly the f
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from transformers import (
     AutoTokenizer,
@@ -36,6 +37,7 @@ from transformers import (
 )
 
 from ..errors import HFSearchError
+from .arch_tokens import TinyBertTagger, tag_names
 from .architectures import (
     Row,
     TextClassificationArchitecture,
@@ -44,7 +46,6 @@ from .architectures import (
     minilm_path,
     register_architecture,
 )
-from .arch_tokens import TinyBertTagger, tag_names
 from .train import TrainConfig
 
 #: Encoder layers of all-MiniLM-L6-v2.
