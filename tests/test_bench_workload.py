@@ -107,7 +107,13 @@ def test_shipped_workloads_are_valid():
     assert em.is_pair and em.metric == "f1"
     sentiment = load_workload(BENCHMARKS / "sentiment.yaml")
     archs = {c.architecture for c in sentiment.candidates}
-    assert archs == {"tiny-bert", "minilm"} and any(c.is_mixture for c in sentiment.candidates)
+    assert archs == {"tiny-bert", "minilm", "minilm-l3", "minilm-probe"} and any(c.is_mixture for c in sentiment.candidates)
+    # hub-like pools: at least 20 candidates, several runs of one family on one domain (seeds, epochs, noise)
+    for wl in (sentiment, em):
+        assert len(wl.candidates) >= 20
+        runs = [(c.architecture, tuple(c.sources)) for c in wl.candidates]
+        assert max(runs.count(r) for r in runs) >= 3
+    assert any(c.train.get("class_weight") == "balanced" for c in em.candidates)
 
 
 def test_synthetic_downloads_are_deterministic(two_domains: Path):

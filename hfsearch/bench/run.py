@@ -210,7 +210,8 @@ def zoo_recipe(wl: Workload) -> Any:
             sources=[wl.mixture_domain(c.sources)] if c.is_mixture else list(c.sources),
             task=wl.task, seed=c.seed, epochs=t.get("epochs"), learning_rate=t.get("learning_rate"),
             batch_size=t.get("batch_size"), label_noise=float(t.get("label_noise", 0.0)),
-            max_train_rows=t.get("max_train_rows", wl.max_train_rows), label_names=list(wl.label_names),
+            max_train_rows=t.get("max_train_rows", wl.max_train_rows), class_weight=t.get("class_weight"),
+            label_names=list(wl.label_names),
             params=dict(t.get("params") or {}), downloads=downloads, likes=c.likes,
         ))
     return ZooRecipe(org=wl.org, domains=domains, candidates=candidates, task=wl.task, label_names=list(wl.label_names),

@@ -64,7 +64,7 @@ _TOP_KEYS = {
 _DOMAIN_KEYS = {"path", "dataset", "config", "splits", "columns", "labels", "license", "source"}
 _CANDIDATE_KEYS = {
     "sources", "mixture", "architectures", "architecture", "seeds", "seed", "epochs", "learning_rate", "batch_size",
-    "label_noise", "max_train_rows", "params", "downloads", "likes", "name",
+    "label_noise", "max_train_rows", "class_weight", "params", "downloads", "likes", "name",
 }
 _ZOO_KEYS = {"org", "max_train_rows", "license"}
 _INFERENCE_KEYS = {"batch_size", "max_length"}
@@ -144,7 +144,8 @@ class CandidateSpec:
         architecture (`str`): zoo architecture (``tiny-bert``, ``minilm``).
         sources (`list[str]`): training domains (several = trained on their mixture).
         seed (`int`): training seed.
-        train (`dict`): training overrides (epochs, learning_rate, batch_size, label_noise, max_train_rows, params).
+        train (`dict`): training overrides (epochs, learning_rate, batch_size, label_noise, max_train_rows,
+            class_weight, params).
         downloads, likes (`int`, *optional*): popularity metadata (synthetic when not given, see ``popularity``).
     """
 
@@ -424,14 +425,16 @@ def _parse_candidates(where: str, raw: Any, domains: Mapping[str, Domain], task:
         archs = _as_list(f"{at}.architectures", entry.get("architectures", entry.get("architecture")))
         if not archs:
             raise _fail(at, "missing 'architectures'.")
-        train = {k: entry[k] for k in ("epochs", "learning_rate", "batch_size", "label_noise", "max_train_rows", "params")
-                 if entry.get(k) is not None}
+        train = {k: entry[k] for k in ("epochs", "learning_rate", "batch_size", "label_noise", "max_train_rows",
+                                       "class_weight", "params") if entry.get(k) is not None}
         for arch in archs:
             try:
                 get_architecture(task, arch, train.get("params"))
             except HFSearchError as exc:
                 raise _fail(f"{at}.architectures", str(exc)) from None
         seeds = _as_list(f"{at}.seeds", entry.get("seeds", entry.get("seed", 0)), int)
+        if train.get("class_weight", "balanced") != "balanced":
+            raise _fail(f"{at}.class_weight", f"expected 'balanced', got {train['class_weight']!r}.")
         if "label_noise" in train and not 0.0 <= float(train["label_noise"]) <= 1.0:
             raise _fail(f"{at}.label_noise", "must lie in [0, 1].")
         for key in ("epochs", "batch_size", "max_train_rows"):

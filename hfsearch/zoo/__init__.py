@@ -5,7 +5,7 @@ the benchmark workloads. See `hfsearch.zoo.build` for recipes and `hfsearch.zoo.
 """
 
 # Modules that register more architectures when imported.
-from . import arch_image, arch_timeseries, arch_tokens  # noqa: F401
+from . import arch_image, arch_minilm, arch_timeseries, arch_tokens  # noqa: F401
 from .architectures import Architecture, get_architecture, list_architectures, register_architecture
 from .build import BuiltModel, CandidateRecipe, DomainSpec, ZooRecipe, build_zoo, demo_recipe, shipped_domain
 from .train import TrainConfig

@@ -44,6 +44,8 @@ logger = get_logger(__name__)
 CODE_VERSION = "1"
 #: File in each model folder recording the recipe hash and the evaluation.
 RECIPE_FILE = "hfsearch_recipe.json"
+#: TrainConfig fields hashed only when not None (added later; see `recipe_hash`).
+_HASHED_WHEN_SET = ("class_weight",)
 #: Folder under the registry root where models are trained before they replace the old folder.
 _TMP_DIR = ".zoo-tmp"
 
@@ -106,6 +108,8 @@ class CandidateRecipe:
         label_noise (`float`, *optional*): fraction of training labels replaced by another label (a deliberately
             worse candidate).
         max_train_rows (`int`, *optional*): train on a seeded random subset of at most this many rows.
+        class_weight (`str`, *optional*): ``"balanced"`` weighs the loss of each class inversely to its frequency
+            (see [`TrainConfig`]); for imbalanced tasks such as entity matching.
         label_names (`list[str]`, *optional*): class names in id order (default: the recipe's).
         params (`dict`, *optional*): overrides of the architecture's size parameters (``{"hidden_size": 32}``).
         downloads, likes (`int`, *optional*): popularity written to ``hub.json`` (no effect on training).
@@ -121,6 +125,7 @@ class CandidateRecipe:
     batch_size: int | None = None
     label_noise: float = 0.0
     max_train_rows: int | None = None
+    class_weight: str | None = None
     label_names: list[str] | None = None
     params: dict[str, Any] = field(default_factory=dict)
     downloads: int | None = None
@@ -239,7 +244,8 @@ def _build_candidate(
     folder = repo_dir(root, repo_id, MODELS)
     arch = get_architecture(candidate.task or recipe.task, candidate.arch, candidate.params)
     config = arch.train_defaults.override(
-        epochs=candidate.epochs, learning_rate=candidate.learning_rate, batch_size=candidate.batch_size
+        epochs=candidate.epochs, learning_rate=candidate.learning_rate, batch_size=candidate.batch_size,
+        class_weight=candidate.class_weight,
     )
     label_names = _label_names(recipe, candidate, arch, data)
     key = recipe_hash(candidate, arch, config, label_names, {s: fingerprints[s] for s in candidate.sources})
@@ -269,13 +275,18 @@ def recipe_hash(
     label_names: list[str],
     data_fingerprints: dict[str, str],
 ) -> str:
-    """Hash of everything that determines a candidate's weights and evaluation (not its name or popularity)."""
+    """Hash of everything that determines a candidate's weights and evaluation (not its name or popularity).
+
+    Training settings added after a release enter the hash only when set (``class_weight``), so the models built
+    before keep their hash and are not retrained.
+    """
+    train = {k: v for k, v in asdict(config).items() if not (k in _HASHED_WHEN_SET and v is None)}
     payload = {
         "code": CODE_VERSION,
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "arch": arch.spec(),
-        "train": asdict(config),
+        "train": train,
         "sources": candidate.sources,
         "seed": candidate.seed,
         "label_noise": candidate.label_noise,
@@ -399,6 +410,7 @@ def _write_metadata(
         "max_length": config["max_length"],
         "seed": candidate.seed,
         "label_noise": _describe_noise(candidate.label_noise),
+        **({"class_weight": config["class_weight"]} if config.get("class_weight") else {}),
         "training_seconds": record["train_seconds"],
     }
     if arch.params:

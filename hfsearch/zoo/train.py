@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
+from ..errors import HFSearchError
 from ..utils.logging import get_logger, progress_bar
 
 logger = get_logger(__name__)
@@ -25,6 +26,11 @@ logger = get_logger(__name__)
 Features = dict[str, Any]
 #: Turns a list of encoded examples into a batch of tensors.
 Collate = Callable[[list[Features]], dict[str, torch.Tensor]]
+
+#: Accepted values of `TrainConfig.class_weight`.
+CLASS_WEIGHTS = (None, "balanced")
+#: Label id that the losses ignore (sub-tokens after a word's first, special tokens, padding).
+IGNORE_INDEX = -100
 
 #: How many batches of similar length are formed from one shuffled chunk (bucketing window).
 _BUCKET_BATCHES = 50
@@ -42,6 +48,9 @@ class TrainConfig:
         weight_decay (`float`, *optional*): AdamW weight decay (not applied to biases and LayerNorm weights).
         max_length (`int`, *optional*): truncation length of token sequences.
         eval_batch_size (`int`, *optional*): batch size for prediction.
+        class_weight (`str`, *optional*): ``"balanced"`` weighs each class's loss by ``n / (k * n_c)`` (`n` labelled
+            positions, `k` classes present, `n_c` of class `c`), as scikit-learn's ``class_weight="balanced"``: a
+            rare class (matches in entity matching) counts as much as a frequent one. ``None``: plain cross-entropy.
     """
 
     epochs: int
@@ -51,6 +60,11 @@ class TrainConfig:
     weight_decay: float = 0.01
     max_length: int = 128
     eval_batch_size: int = 64
+    class_weight: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.class_weight not in CLASS_WEIGHTS:
+            raise HFSearchError(f"class_weight must be one of {CLASS_WEIGHTS}, got {self.class_weight!r}.")
 
     def override(self, **changes: Any) -> TrainConfig:
         """A copy with the given fields changed; ``None`` values keep the current setting."""
@@ -136,6 +150,45 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+def balanced_class_weights(features: Sequence[Features], num_classes: int) -> torch.Tensor:
+    """Per-class loss weights ``n / (k * n_c)`` from the ``labels`` of `features` (ints, or lists with -100 ignored).
+
+    Classes absent from the labels get weight 1 (they never enter the loss).
+
+    Example:
+
+    ```python
+    >>> balanced_class_weights([{"labels": 0}, {"labels": 0}, {"labels": 0}, {"labels": 1}], num_classes=2)
+    tensor([0.6667, 2.0000])
+    ```
+    """
+    labels = np.concatenate([np.ravel(np.asarray(f["labels"], dtype=np.int64)) for f in features])
+    labels = labels[labels != IGNORE_INDEX]
+    counts = np.bincount(labels, minlength=num_classes)[:num_classes].astype(np.float64)
+    present = counts > 0
+    weights = np.ones(num_classes)
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def _loss_fn(model: nn.Module, features: Sequence[Features], config: TrainConfig) -> Callable[[Any, dict], torch.Tensor]:
+    """The training loss: the model's own, or cross-entropy weighted by `config.class_weight`."""
+    if config.class_weight is None:
+        return lambda output, batch: output.loss
+    num_classes = getattr(getattr(model, "config", None), "num_labels", None)
+    if not features or "labels" not in features[0] or not num_classes:
+        raise HFSearchError("class_weight needs a classifier trained on `labels` (text or token classification).")
+    weights = balanced_class_weights(features, int(num_classes))
+
+    def weighted(output: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        logits = output_logits(output)
+        return nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), batch["labels"].reshape(-1), weight=weights, ignore_index=IGNORE_INDEX
+        )
+
+    return weighted
+
+
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     decay: list[nn.Parameter] = []
     no_decay: list[nn.Parameter] = []
@@ -172,6 +225,7 @@ def fit(
     rng = np.random.default_rng(seed)
     epochs = [bucketed_batches(lengths, config.batch_size, rng) for _ in range(config.epochs)]
     total = sum(len(batches) for batches in epochs)
+    loss_fn = _loss_fn(model, features, config)
     optimizer = _optimizer(model, config)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(config.warmup_ratio * total), total)
     model.train()
@@ -181,7 +235,8 @@ def fit(
         for batches in epochs:
             losses = []
             for idx in batches:
-                loss = model(**collate([features[i] for i in idx])).loss
+                batch = collate([features[i] for i in idx])
+                loss = loss_fn(model(**batch), batch)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
