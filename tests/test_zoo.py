@@ -200,7 +200,8 @@ def test_recipe_validation():
 
 def test_architecture_registry():
     assert {"text-classification/tiny-bert", "text-classification/minilm"} <= set(list_architectures())
-    text = ["text-classification/minilm", "text-classification/tiny-bert"]
+    text = ["text-classification/minilm", "text-classification/minilm-l3", "text-classification/minilm-probe",
+            "text-classification/tiny-bert"]
     assert list_architectures("text-classification/*") == text
     with pytest.raises(HFSearchError, match="Did you mean 'text-classification/tiny-bert'"):
         get_architecture("text-classification", "tiny-brt")
