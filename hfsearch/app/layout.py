@@ -162,7 +162,9 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
     task_names = TASKS.names()
     default_task = DEFAULT_TASK if DEFAULT_TASK in task_names else (task_names[0] if task_names else None)
     limits = (f"Limits of this app: at most {settings.max_candidates} candidates and {settings.max_samples} samples per "
-              f"search, {settings.timeout_s:.0f} s per search, one search at a time.")
+              f"search, {settings.timeout_s:.0f} s per search, uploads up to {settings.max_upload_mb:g} MB and "
+              f"{settings.max_upload_rows:,} rows. One search runs at a time and {settings.queue_size} more may wait; "
+              "when the queue is full a new search is refused at once (\"busy, try again\").")
 
     with gr.Blocks(title="hfsearch — find the best checkpoint for your data") as blocks:
         gr.Markdown(_INTRO)
