@@ -4,7 +4,6 @@ a token (``HF_TOKEN``) that never appears in anything the ``/search`` endpoint r
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -17,7 +17,7 @@ from .demo_registry import DemoRegistry
 from .form import build_config
 from .render import details_markdown, md_escape, ranking_html, scores_figure, summary_markdown, write_downloads
 from .settings import SpaceSettings
-from .worker import run_search
+from .worker import in_search_thread, run_search
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -106,10 +106,15 @@ def make_search_handler(settings: SpaceSettings, demo: DemoRegistry | None) -> C
         labels: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress tracker
     ) -> tuple:
+        values = dict(task=task, dataset=dataset, config=config, split=split, column=columns,
+                      max_models=candidates, samples=samples, scores=scorers, rank_by=rank_by, models=models,
+                      author=author, search=name_filter, endpoint=endpoint, hub_dir=hub_dir, labels=labels)
+        # Every search runs (and is rendered) in the app's one search thread, whichever of Gradio's worker threads
+        # took the request: the memory a search leaves in its thread is reused by the next one, not added up.
+        return in_search_thread(run, values, upload, progress)
+
+    def run(values: dict[str, Any], upload: Any, progress: gr.Progress) -> tuple:
         try:
-            values = dict(task=task, dataset=dataset, config=config, split=split, column=columns,
-                          max_models=candidates, samples=samples, scores=scorers, rank_by=rank_by, models=models,
-                          author=author, search=name_filter, endpoint=endpoint, hub_dir=hub_dir, labels=labels)
             cfg = build_config(settings, values, upload=upload, demo=demo)
             if demo is not None and demo.is_demo(cfg.hub_dir):
                 if demo.state != "ready":

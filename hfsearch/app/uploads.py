@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import DatasetError
 
+
 def count_rows(path: str | Path, stop_after: int | None = None) -> int | None:
     """The number of data rows in an uploaded file, or ``None`` when its format is not known or it cannot be parsed.
 
