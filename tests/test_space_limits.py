@@ -75,13 +75,13 @@ def test_upload_caps_from_the_environment(monkeypatch):
     assert app.SpaceSettings.from_env().max_upload_rows == app.SpaceSettings.max_upload_rows
 
 
-def test_launch_caps_uploads_while_they_arrive(monkeypatch):
+def test_launch_caps_uploads_while_they_arrive_and_the_sessions_kept(monkeypatch):
     import gradio as gr
 
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: seen.update(kwargs))
-    app.launch(settings=app.SpaceSettings(build_demo_registry=False, max_upload_mb=3))
-    assert seen["max_file_size"] == 3_000_000
+    app.launch(settings=app.SpaceSettings(build_demo_registry=False, max_upload_mb=3, max_sessions=50))
+    assert seen["max_file_size"] == 3_000_000 and seen["state_session_capacity"] == 50
 
 
 # ---- restricted mode: ids refused on their text alone --------------------------------------------------------------

@@ -23,6 +23,9 @@ class SpaceSettings:
             20).
         max_upload_rows (`int`): most data rows in an uploaded file (``HFSEARCH_SPACE_MAX_UPLOAD_ROWS``, default
             100000).
+        max_sessions (`int`): visitor sessions whose state Gradio keeps in memory, the oldest dropped first
+            (``HFSEARCH_SPACE_MAX_SESSIONS``, default 1000; Gradio's own default, 10000, lets a busy Space hold
+            gigabytes: a session of this app costs about 0.1–0.3 MB).
         restricted (`bool`): refuse server-side paths and custom endpoints (``HFSEARCH_SPACE_RESTRICTED``; default on
             when ``SPACE_ID`` is set, i.e. on a Hugging Face Space).
         build_demo_registry (`bool`): build the demo registry in a background thread when the app is built
@@ -40,6 +43,7 @@ class SpaceSettings:
     queue_size: int = 16
     max_upload_mb: float = 20.0
     max_upload_rows: int = 100_000
+    max_sessions: int = 1000
     restricted: bool = False
     build_demo_registry: bool = True
     bench_dir: str | None = None
@@ -61,6 +65,7 @@ class SpaceSettings:
             queue_size=max(1, c.env_int(c.ENV_SPACE_QUEUE_SIZE, cls.queue_size)),
             max_upload_mb=max(0.001, c.env_float(c.ENV_SPACE_MAX_UPLOAD_MB, cls.max_upload_mb)),
             max_upload_rows=max(1, c.env_int(c.ENV_SPACE_MAX_UPLOAD_ROWS, cls.max_upload_rows)),
+            max_sessions=max(1, c.env_int(c.ENV_SPACE_MAX_SESSIONS, cls.max_sessions)),
             restricted=c.env_flag(c.ENV_SPACE_RESTRICTED, c.on_a_space()),
             build_demo_registry=c.env_flag(c.ENV_SPACE_BUILD_DEMO, True),
             bench_dir=c.env_str(c.ENV_BENCH_DIR),
