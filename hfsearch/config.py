@@ -178,6 +178,11 @@ class SearchConfig:
                              minimum=1, help="truncation length of text, in tokens")
     device: str | None = option(kind="str", group="inference", flag="--device", choices=("auto", "cpu", "cuda"),
                                 help="where models run: auto (a GPU when present), cpu or cuda")
+    candidate_timeout: int | None = option(kind="int", group="inference", flag="--candidate-timeout", minimum=1,
+                                           metavar="SECONDS",
+                                           help="skip a candidate still running after this many seconds (download, "
+                                                "load and inference; checked between batches) and go on with the "
+                                                "others (default: no limit)")
     use_cache: bool = option(True, kind="bool", group="inference", flag="--no-cache", negate=True,
                              help="do not read or write the output cache")
     cache_dir: str | None = option(kind="str", group="inference", flag="--cache-dir",

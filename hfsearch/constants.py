@@ -95,6 +95,12 @@ ENV_SPACE_MAX_SAMPLES = "HFSEARCH_SPACE_MAX_SAMPLES"
 ENV_SPACE_TIMEOUT = "HFSEARCH_SPACE_TIMEOUT"
 #: Requests that may wait in the queue.
 ENV_SPACE_QUEUE_SIZE = "HFSEARCH_SPACE_QUEUE_SIZE"
+#: Largest file a visitor may upload, in MB (10^6 bytes).
+ENV_SPACE_MAX_UPLOAD_MB = "HFSEARCH_SPACE_MAX_UPLOAD_MB"
+#: Most data rows in an uploaded file.
+ENV_SPACE_MAX_UPLOAD_ROWS = "HFSEARCH_SPACE_MAX_UPLOAD_ROWS"
+#: Visitor sessions whose state Gradio keeps in memory (the oldest is dropped first).
+ENV_SPACE_MAX_SESSIONS = "HFSEARCH_SPACE_MAX_SESSIONS"
 #: Refuse server-side paths and custom endpoints (default: on when ``SPACE_ID`` is set, i.e. on a Hugging Face Space).
 ENV_SPACE_RESTRICTED = "HFSEARCH_SPACE_RESTRICTED"
 #: Build the demo registry in a background thread at start-up (default on).

@@ -31,7 +31,8 @@ def running_app(**overrides) -> Iterator[str]:
                                          "timeout_s": 120.0, "restricted": False, "bench_dir": None, **overrides})
     blocks = build_demo(settings)
     port = free_port()
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True,
+                  max_file_size=settings.max_upload_bytes)  # as `hfsearch.app.launch` does
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -197,3 +197,111 @@ def test_ctrl_c_exits_130_and_the_rerun_recomputes_nothing_finished(registry, en
     after = _entries(outputs)
     assert len(after) == 3
     assert {p: after[p] for p in finished} == finished  # finished outputs were read, not recomputed
+
+
+# ---- --candidate-timeout -------------------------------------------------------------------------------------------
+SLOW_MODEL = "test-org/bert-amazon-noisy"
+
+
+@pytest.fixture()
+def slow_forward(monkeypatch):
+    """Every forward pass of `SLOW_MODEL` starts `seconds[0]` late (the other candidates run at full speed)."""
+    from hfsearch.runner import runner
+
+    seconds = [0.0]
+    run, forward = runner.Runner.run, runner.Runner.forward_all
+
+    def tracking_run(self, cand, samples, **kwargs):
+        self._test_current = cand.repo_id
+        return run(self, cand, samples, **kwargs)
+
+    def slow(self, *args, **kwargs):
+        if getattr(self, "_test_current", None) == SLOW_MODEL:
+            time.sleep(seconds[0])
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(runner.Runner, "run", tracking_run)
+    monkeypatch.setattr(runner.Runner, "forward_all", slow)
+    return seconds
+
+
+def test_a_candidate_past_its_timeout_is_skipped_and_the_search_goes_on(registry, tmp_path, slow_forward):
+    slow_forward[0] = 3.5
+    cfg = dict(task="text-classification", dataset=TARGET, models=["test-org/bert-yelp", SLOW_MODEL,
+                                                                    "other-org/bert-nosource"],
+               samples=16, labels=["negative", "positive"], scores=["confidence"], rank_by="confidence",
+               cache_dir=str(tmp_path), progress=False)
+    search = Search(SearchConfig(**cfg, candidate_timeout=3))
+    result = search.execute()
+    assert sorted(result.ranking["model"]) == ["other-org/bert-nosource", "test-org/bert-yelp"]  # before and after
+    (skip,) = result.skipped
+    assert skip.repo_id == SLOW_MODEL and skip.stage == "timeout"
+    assert skip.reason.startswith("timed out: still running after ") and "candidate timeout 3 s" in skip.reason
+    assert len(_entries(tmp_path)) == 2  # the finished candidates' outputs are cached, the stopped one wrote none
+
+    slow_forward[0] = 0.0
+    rerun = Search(SearchConfig(**cfg))  # no timeout: only the stopped candidate is computed
+    assert len(rerun.execute().ranking) == 3 and rerun.runner.stats.models_loaded == 1
+
+
+def test_without_a_timeout_a_slow_candidate_is_waited_for(registry, tmp_path, slow_forward):
+    slow_forward[0] = 1.5
+    result = hfsearch.find("text-classification", TARGET, models=SLOW_MODEL, labels=LABELS, samples=16,
+                           scores="confidence", rank_by="confidence", cache_dir=str(tmp_path), progress=False)
+    assert list(result.ranking["model"]) == [SLOW_MODEL] and not result.skipped
+
+
+# ---- a cache folder that cannot be written, noticed before any model runs ------------------------------------------
+@pytest.mark.parametrize(("code", "why"), [(errno.EROFS, "read-only file system"), (errno.EACCES, "no permission")])
+def test_an_unwritable_cache_is_reported_before_the_first_candidate_runs(registry, tmp_path, monkeypatch, code, why):
+    from hfsearch.runner import cache as cache_module
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    started = []
+    search = Search(SearchConfig(task="text-classification", dataset=TARGET, models=["test-org/bert-yelp"], samples=16,
+                                 labels=["negative", "positive"], scores=["confidence"], rank_by="confidence",
+                                 cache_dir=str(tmp_path / "outputs"), progress=False),
+                    hooks=[lambda e: started.append(e) if type(e).__name__ == "CandidateStarted" else None])
+    with pytest.raises(CacheError) as info:
+        search.execute()
+    message = str(info.value)
+    assert why in message and str(tmp_path / "outputs") in message and "HFSEARCH_CACHE" in message
+    assert search.runner.stats.models_loaded == 0 and not started  # nothing ran (and nothing was downloaded)
+
+
+def test_a_full_disk_is_reported_before_the_first_candidate_runs(tmp_path, monkeypatch):
+    from hfsearch.runner import cache as cache_module
+
+    cache = OutputCache(tmp_path / "outputs")
+    cache.check_writable()  # a writable folder with free space passes (and is left empty)
+    assert not list((tmp_path / "outputs").iterdir())
+    real = os.statvfs
+
+    class Full:
+        def __init__(self, path):
+            self.f_frsize, self.f_bavail = real(path).f_frsize, 3
+
+    monkeypatch.setattr(cache_module.os, "statvfs", Full)
+    with pytest.raises(CacheError, match="the disk is full"):
+        cache.check_writable()
+    OutputCache(tmp_path / "off", enabled=False).check_writable()  # --no-cache: never checked
+
+
+def test_a_read_only_cache_that_holds_every_output_is_fine(registry, tmp_path, monkeypatch):
+    """Nothing to write, nothing to check: a shared read-only cache of finished outputs still serves searches."""
+    from hfsearch.runner import cache as cache_module
+
+    cfg = dict(task="text-classification", dataset=TARGET, models=["test-org/bert-yelp"], samples=16,
+               labels=["negative", "positive"], scores=["confidence"], rank_by="confidence", cache_dir=str(tmp_path),
+               progress=False)
+    first = Search(SearchConfig(**cfg)).execute()
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    again = Search(SearchConfig(**cfg))
+    assert again.execute().ranking.equals(first.ranking) and again.runner.stats.models_loaded == 0

@@ -51,7 +51,10 @@ def launch(
     from ..cli import quiet_third_party
 
     quiet_third_party()  # the app shows its own progress
+    settings = settings or SpaceSettings.from_env()
     blocks = build_demo(settings)
+    kwargs.setdefault("max_file_size", settings.max_upload_bytes)  # refused while uploading, before it fills the disk
+    kwargs.setdefault("state_session_capacity", settings.max_sessions)  # memory bounded however many visitors
     blocks.launch(server_name=host, server_port=port, share=share, show_error=True, **kwargs)
     return blocks
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import SearchConfig, options
 from ..errors import ConfigError
+from ..hub.ids import check_repo_id, repo_id_problem
+from .uploads import check_upload
 
 if TYPE_CHECKING:
     from .demo_registry import DemoRegistry
@@ -41,11 +43,15 @@ def build_config(settings: SpaceSettings, values: dict[str, Any], *, upload: Any
     Raises:
         `ConfigError`: a bad value (named by its form label), a value above this app's limits, or, in restricted mode,
             a server-side path or a custom endpoint.
+        `DatasetError`: an uploaded file above the app's byte or row cap.
+        `RepoIdError`: in restricted mode, a model or dataset id with ``..``, an absolute path or a URL scheme
+            (refused before any file or network access).
     """
     values = {k: v for k, v in values.items() if k in FORM_OPTIONS}
     label = {k: options()[k].name_for("field") for k in FORM_OPTIONS}
     uploaded = upload_path(upload)
     if uploaded:
+        check_upload(uploaded, max_bytes=settings.max_upload_bytes, max_rows=settings.max_upload_rows)
         values["dataset"] = uploaded
     local = True if uploaded else (False if settings.restricted else None)  # a typed id never reads the server's disk
     for name, default in (("max_models", settings.default_candidates), ("samples", settings.default_samples)):
@@ -59,12 +65,32 @@ def build_config(settings: SpaceSettings, values: dict[str, Any], *, upload: Any
         raise ConfigError(f"{label['models']}: this app scores at most {settings.max_candidates} candidates per search "
                           f"({len(cfg.models)} models listed).")
     if settings.restricted:
-        is_demo = demo is not None and demo.is_demo(cfg.hub_dir)
         if cfg.endpoint:
             raise ConfigError(f"{label['endpoint']}: this app does not accept a custom endpoint (restricted mode).")
+        if not uploaded:
+            check_dataset_id(cfg.dataset, label["dataset"])
+        is_demo = demo is not None and demo.is_demo(cfg.hub_dir)
+        for model in cfg.models or []:
+            if not (is_demo and any(ch in model for ch in "*?[")):  # wildcards select from the demo registry only
+                check_repo_id(model, "model")
         if cfg.hub_dir and not is_demo:
             raise ConfigError(f"{label['hub_dir']}: this app only accepts the demo registry (restricted mode).")
         if not uploaded and cfg.dataset and not cfg.hub_dir and looks_local(cfg.dataset):
             raise ConfigError(f"{label['dataset']}: this app does not read datasets from its own disk (restricted "
                               "mode): give a Hub id or upload a file.")
     return cfg
+
+
+def check_dataset_id(dataset: str, label: str = "Dataset") -> None:
+    """In restricted mode: the typed dataset must be a Hub id (checked on the text alone, before any access).
+
+    Raises:
+        `ConfigError`: a path (``/…``, ``~…``, ``./…``, ``../…``): the app does not read its own disk.
+        `RepoIdError`: anything else that is not a Hub id (a URL scheme, ``..``, a backslash…).
+    """
+    if repo_id_problem(dataset) is None:
+        return
+    if dataset.startswith(("/", "~", ".")) or os.path.isabs(dataset):
+        raise ConfigError(f"{label}: this app does not read datasets from its own disk (restricted mode): give a Hub "
+                          "id or upload a file.")
+    check_repo_id(dataset, "dataset")

@@ -17,7 +17,7 @@ from .demo_registry import DemoRegistry
 from .form import build_config
 from .render import details_markdown, md_escape, ranking_html, scores_figure, summary_markdown, write_downloads
 from .settings import SpaceSettings
-from .worker import run_search
+from .worker import in_search_thread, run_search
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -106,10 +106,15 @@ def make_search_handler(settings: SpaceSettings, demo: DemoRegistry | None) -> C
         labels: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress tracker
     ) -> tuple:
+        values = dict(task=task, dataset=dataset, config=config, split=split, column=columns,
+                      max_models=candidates, samples=samples, scores=scorers, rank_by=rank_by, models=models,
+                      author=author, search=name_filter, endpoint=endpoint, hub_dir=hub_dir, labels=labels)
+        # Every search runs (and is rendered) in the app's one search thread, whichever of Gradio's worker threads
+        # took the request: the memory a search leaves in its thread is reused by the next one, not added up.
+        return in_search_thread(run, values, upload, progress)
+
+    def run(values: dict[str, Any], upload: Any, progress: gr.Progress) -> tuple:
         try:
-            values = dict(task=task, dataset=dataset, config=config, split=split, column=columns,
-                          max_models=candidates, samples=samples, scores=scorers, rank_by=rank_by, models=models,
-                          author=author, search=name_filter, endpoint=endpoint, hub_dir=hub_dir, labels=labels)
             cfg = build_config(settings, values, upload=upload, demo=demo)
             if demo is not None and demo.is_demo(cfg.hub_dir):
                 if demo.state != "ready":
@@ -162,7 +167,9 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
     task_names = TASKS.names()
     default_task = DEFAULT_TASK if DEFAULT_TASK in task_names else (task_names[0] if task_names else None)
     limits = (f"Limits of this app: at most {settings.max_candidates} candidates and {settings.max_samples} samples per "
-              f"search, {settings.timeout_s:.0f} s per search, one search at a time.")
+              f"search, {settings.timeout_s:.0f} s per search, uploads up to {settings.max_upload_mb:g} MB and "
+              f"{settings.max_upload_rows:,} rows. One search runs at a time and {settings.queue_size} more may wait; "
+              "when the queue is full a new search is refused at once (\"busy, try again\").")
 
     with gr.Blocks(title="hfsearch — find the best checkpoint for your data") as blocks:
         gr.Markdown(_INTRO)

@@ -1,18 +1,22 @@
 """Running one search for the app: progress through the search's events, a time budget through cooperative
 cancellation (`Search.cancel`: the search stops at its next check, between batches at the latest; no exception is
-ever injected into a thread)."""
+ever injected into a thread), and one thread for every search (`in_search_thread`)."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..pipeline.events import CandidateStarted, Event, StageStarted
 
 if TYPE_CHECKING:
     from ..rank.result import SearchResult
     from ..search import Search
+
+T = TypeVar("T")
 
 #: Progress shown when each stage starts: (fraction of the bar, message).
 STAGE_PROGRESS = {
@@ -61,3 +65,25 @@ def run_search(search: Search, timeout_s: float, report: Callable[[float, str], 
         return search.execute()
     finally:
         timer.cancel()
+
+
+_SEARCH_THREAD: ThreadPoolExecutor | None = None
+_SEARCH_THREAD_LOCK = threading.Lock()
+
+
+def in_search_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Call ``fn(*args)`` in the app's one search thread (with the caller's context variables) and wait for it.
+
+    Gradio hands each request to one of its many worker threads. A search leaves memory behind in the thread that
+    ran it (allocator arenas, per-thread caches of torch and tokenizers), so searches spread over 40 threads grow
+    the server by up to 40 times that; run in one thread, each search reuses what the previous one left. Searches
+    run one at a time anyway (the ``/search`` event has ``concurrency_limit=1``).
+
+    Raises:
+        Whatever ``fn`` raises.
+    """
+    global _SEARCH_THREAD
+    with _SEARCH_THREAD_LOCK:
+        if _SEARCH_THREAD is None:
+            _SEARCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfsearch-search")
+    return _SEARCH_THREAD.submit(contextvars.copy_context().run, fn, *args).result()

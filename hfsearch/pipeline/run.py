@@ -8,6 +8,7 @@ runs its share, then the outputs are gathered with ``gather_object`` so that eve
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..candidates import Skipped
@@ -54,6 +55,8 @@ def run_candidates(search: Search, runs: list[CandidateRun]) -> None:
                 samples["heldout"] = r.heldout
         plans.append((r, samples))
     runner = search.runner
+    if need_model:
+        check_cache_writable(search, plans)
     try:
         for i, (r, samples) in enumerate(plans):
             search.hooks.check()
@@ -64,7 +67,7 @@ def run_candidates(search: Search, runs: list[CandidateRun]) -> None:
                 if i + 1 < len(plans):  # overlap the next download with this candidate's inference
                     runner.prefetch(plans[i + 1][0].candidate, plans[i + 1][1])
                 try:
-                    r.outputs = runner.run(r.candidate, samples, check=search.hooks.check)
+                    r.outputs = runner.run(r.candidate, samples, check=candidate_check(search, t0))
                 except CandidateError as exc:
                     search.skip(Skipped(r.repo_id, exc.stage, str(exc)))
                     continue
@@ -72,6 +75,37 @@ def run_candidates(search: Search, runs: list[CandidateRun]) -> None:
                                             from_cache=runner.stats.models_loaded == loaded))
     finally:
         runner.close()
+
+
+def candidate_check(search: Search, started: float) -> Callable[[], None]:
+    """The check called between a candidate's batches: the search's cancellation, then the candidate's deadline.
+
+    With ``candidate_timeout`` set, a candidate still running that many seconds after `started` (a
+    `time.perf_counter` value: download and load count too) raises `CandidateError` with ``stage="timeout"``: it is
+    skipped and the search goes on. Outputs of the samples it had finished stay cached.
+    """
+    timeout = search.cfg.candidate_timeout
+    if timeout is None:
+        return search.hooks.check
+    deadline = started + timeout
+
+    def check() -> None:
+        search.hooks.check()
+        now = time.perf_counter()
+        if now > deadline:
+            raise CandidateError(
+                f"timed out: still running after {now - started:.0f} s (candidate timeout {timeout} s); allow more "
+                "time, or use fewer samples or a GPU", stage="timeout",
+            )
+
+    return check
+
+
+def check_cache_writable(search: Search, plans: list[tuple[CandidateRun, dict[str, Sample]]]) -> None:
+    """Raise `CacheError` before the first candidate runs if outputs must be written and the cache folder cannot be."""
+    runner = search.runner
+    if any(not runner.cache.contains(runner.key(r.candidate, s)) for r, samples in plans for s in samples.values()):
+        runner.cache.check_writable()
 
 
 def gather(search: Search, runs: list[CandidateRun], mine: list[CandidateRun]) -> None:

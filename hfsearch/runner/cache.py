@@ -43,6 +43,8 @@ def cache_key(**parts: object) -> str:
     return hashlib.sha256(blob).hexdigest()[:40]
 
 
+#: Free space below which the cache folder counts as full (`OutputCache.check_writable`).
+MIN_FREE_BYTES = 1 << 20
 #: Version of the file layout; entries of another layout (or without a checksum) are discarded and recomputed.
 FORMAT = 2
 
@@ -122,6 +124,31 @@ class OutputCache:
             path.unlink()
         except OSError:  # read-only cache: the entry is recomputed in memory, and put() reports the folder
             pass
+
+    def check_writable(self) -> None:
+        """Check now that outputs can be written here (a search calls it before its first model runs).
+
+        Creates the folder, writes and deletes a small probe file, and checks that some free space is left.
+
+        Raises:
+            `CacheError`: the folder cannot be created or written, or its disk is full: one line naming the folder
+                and ``HFSEARCH_CACHE`` (as `put` does).
+        """
+        if not self.enabled:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-check-", suffix=".tmp")
+            try:
+                os.write(fd, b"hfsearch")
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+            stats = os.statvfs(self.root)
+            if stats.f_bavail * stats.f_frsize < MIN_FREE_BYTES:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as exc:
+            raise CacheError(cache_error_message(self.root, exc)) from None
 
     def put(self, key: str, out: Outputs) -> None:
         """Store `out` under `key` (atomically).
