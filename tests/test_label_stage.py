@@ -124,3 +124,30 @@ def test_without_a_label_column_no_source_reads_labels(label_free, cache):
     search = Search(_cfg(cache, label_budget=4), label_source=ArrayLabels(np.zeros(80, int)))
     search.run_stages("target")
     assert search.state.label_source is None  # only --label-column builds a column source
+
+
+def test_the_space_panel_drives_the_same_loop(label_free, cache):
+    """The Space's search asks nothing (DeferredLabels); its panel then answers, skips and stops, and the result
+    follows (no browser here: see test_space_browser.py for the page)."""
+    pytest.importorskip("gradio")
+    from hfsearch.app.labeling import MAX_CLASS_BUTTONS, LabelPanel, panel_updates
+    from hfsearch.labeling import DeferredLabels
+
+    search = Search(_cfg(cache, label_budget=3), label_source=DeferredLabels())
+    result = search.execute()
+    assert result.labels_used == 0 and search.state.labels is not None
+    panel = LabelPanel.start(search, {})
+    first = panel.row
+    assert first is not None and "Label 1 of 3" in panel.progress() and "data-row" in panel.question()
+    updates = panel_updates(panel)
+    buttons = updates[3:3 + MAX_CLASS_BUTTONS]
+    assert [b.value for b in buttons[:2]] == LABELS and [b.visible for b in buttons[:3]] == [True, True, False]
+    truth = search.target.labels
+    panel.answer(int(truth[first]))
+    assert result.labels_used == 1 and panel.row != first and "Label 2 of 3" in panel.progress()
+    panel.skip()
+    assert result.labels_used == 1 and "Label 2 of 3" in panel.progress()
+    panel.stop()
+    assert panel.done and "stopped" in panel.progress() and "after 1 label" in result.recommendation()
+    panel.answer(0)  # after stop: ignored
+    assert result.labels_used == 1

@@ -16,6 +16,7 @@ class SpaceSettings:
         max_candidates (`int`): most candidates one search may score (``HFSEARCH_SPACE_MAX_CANDIDATES``, default 10).
         max_samples (`int`): most target rows one search may sample (``HFSEARCH_SPACE_MAX_SAMPLES``, default 1000).
         default_candidates, default_samples (`int`): the form's initial values.
+        max_labels (`int`): most labels one visitor may be asked for (the label budget's cap, default 100).
         timeout_s (`float`): time budget of one search, in seconds (``HFSEARCH_SPACE_TIMEOUT``, default 600).
         queue_size (`int`): requests that may wait in the queue (``HFSEARCH_SPACE_QUEUE_SIZE``, default 16).
         restricted (`bool`): refuse server-side paths and custom endpoints (``HFSEARCH_SPACE_RESTRICTED``; default on
@@ -31,6 +32,7 @@ class SpaceSettings:
     max_samples: int = 1000
     default_candidates: int = 5
     default_samples: int = 256
+    max_labels: int = 100
     timeout_s: float = 600.0
     queue_size: int = 16
     restricted: bool = False
@@ -67,4 +69,4 @@ class SpaceSettings:
     @property
     def limits(self) -> dict[str, float]:
         """Upper bounds of this app on search options (`SearchConfig.create`'s ``limits``)."""
-        return {"max_models": self.max_candidates, "samples": self.max_samples}
+        return {"max_models": self.max_candidates, "samples": self.max_samples, "label_budget": self.max_labels}
