@@ -3,7 +3,9 @@ the labels given so far.
 
 The prior is each candidate's ``auto`` prediction with its calibrated 90 % interval (`CandidateResult.predicted`, from
 the selector): the loop (`hfsearch.consensus.selection.LabelLoop`) starts exactly there — 0 labels change nothing —
-and converges to the measured accuracy on the sample as labels come in. A `LabelSession` is driven by a label source
+and converges to the measured accuracy on the sample as labels come in. A candidate without a label-free prediction
+(no estimator could be computed for it) enters with the uninformative prior `uninformed_prior` — accuracy uniform on
+[0, 1] — so what is believed of it is what the labels say; it gets a predicted accuracy only once labels are given. A `LabelSession` is driven by a label source
 in the pipeline's ``label`` stage (`hfsearch.pipeline.label`), or step by step by the Space's labeling panel.
 
 ```python
@@ -32,13 +34,23 @@ if TYPE_CHECKING:
 AUTO = "auto"
 
 
+def uninformed_prior(level: float = 0.9) -> tuple[float, float, float]:
+    """``(mean, low, high)`` of an accuracy uniform on [0, 1] as the loop reads a prior: mean 0.5, standard deviation
+    1/√12, the central `level` interval of the normal with those moments."""
+    from scipy.stats import norm
+
+    half = float(norm.ppf(0.5 + level / 2.0)) / np.sqrt(12.0)
+    return 0.5, 0.5 - half, 0.5 + half
+
+
 class LabelSession:
     """The label loop over a search's candidates.
 
     Args:
-        models (`Sequence[str]`): the candidates in the loop (those with target predictions and a predicted accuracy).
+        models (`Sequence[str]`): the candidates in the loop (those with target predictions).
         predictions (`np.ndarray`): ``(rows, models)`` predicted target class per target row (``-1``: none).
-        prior (`np.ndarray`): ``(models, 3)`` label-free predicted accuracy, low and high of its interval.
+        prior (`np.ndarray`): ``(models, 3)`` label-free predicted accuracy, low and high of its interval (a row of NaN:
+            no label-free prediction, `uninformed_prior` is used).
         class_names (`Sequence[str]`): the target's classes (answers are indices into them).
         budget (`int`): most labels asked.
         rows (`datasets.Dataset`, *optional*): the target sample (its input columns), to show a row to a person.
@@ -67,7 +79,9 @@ class LabelSession:
     ) -> None:
         self.models = list(models)
         self.class_names = list(class_names)
-        self.prior = np.asarray(prior, dtype=np.float64)
+        self.prior = np.array(prior, dtype=np.float64)
+        self.uninformed = ~np.isfinite(self.prior).all(axis=1)
+        self.prior[self.uninformed] = uninformed_prior(level)
         self.rows, self.columns = rows, list(columns)
         self.indices = indices
         self.loop = LabelLoop(predictions, self.prior[:, 0], self.prior[:, 1:3], budget=budget, level=level,
@@ -75,7 +89,7 @@ class LabelSession:
 
     @classmethod
     def from_search(cls, search: Search, budget: int | None = None) -> LabelSession | None:
-        """The session of a search after its ``estimate`` stage (``None``: no candidate has a predicted accuracy).
+        """The session of a search after its ``estimate`` stage (``None``: no candidate has target predictions).
 
         Raises:
             `TaskError`: the task makes several predictions per row (token classification): not supported.
@@ -88,7 +102,7 @@ class LabelSession:
         models, preds, prior = [], [], []
         for run in state.runs.values():
             result = by_id.get(run.repo_id)
-            if result is None or result.predicted is None:
+            if result is None:
                 continue
             peer = make_peer(search, run)
             if peer is None:
@@ -98,7 +112,7 @@ class LabelSession:
                                 f"{len(peer.pred)} on {len(target)} rows (not supported yet).")
             models.append(run.repo_id)
             preds.append(peer.pred)
-            prior.append(result.predicted)
+            prior.append(result.predicted if result.predicted is not None else (np.nan,) * 3)
         if not models:
             return None
         names = list(state.label_names or [])
@@ -179,6 +193,9 @@ class LabelSession:
             if self.n_labeled:
                 result.predicted = (value, min(low, value), max(high, value))
                 result.scores[AUTO] = value
+                if self.uninformed[j]:
+                    result.predicted_from = ["labels"]
+                    result.unavailable.pop(AUTO, None)
             result.p_best = float(r.p_best[j])
 
     def summary(self) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def label(search: Search) -> None:
     assert target is not None
     session = LabelSession.from_search(search)
     if session is None:
-        state.warn("no labels were asked: no candidate has a predicted accuracy for them to update")
+        state.warn("no labels were asked: no candidate has target predictions for them to grade")
         return
     source = search.label_source or state.label_source
     if source is None:  # choose_source guarantees one; a Search built by hand may lack it
