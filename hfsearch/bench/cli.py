@@ -92,7 +92,7 @@ def bench_command(args: argparse.Namespace) -> int:
             write_report(result, Path(args.output) / result.workload.name, plots=not args.no_plots)
     pool_results = []
     for pw in pool_workloads:
-        pool_result = run_pools_benchmark(pw, log=err if human else None)
+        pool_result = run_pools_benchmark(pw, log=err if human else None, warn=err)
         pool_results.append(pool_result)
         write_pools_report(pool_result, Path(args.output) / pw.name if several else args.output,
                            plots=not args.no_plots)

@@ -159,7 +159,8 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
                       float(acc.max()))
 
 
-def run_pools_benchmark(wl: PoolsWorkload, log: Callable[[str], None] | None = None) -> PoolsBenchResult:
+def run_pools_benchmark(wl: PoolsWorkload, log: Callable[[str], None] | None = None,
+                        warn: Callable[[str], None] | None = None) -> PoolsBenchResult:
     """Grade every pool of `wl`; an absent file is skipped with a one-line message (all absent: the workload is
     skipped, its report says so).
 
@@ -169,13 +170,14 @@ def run_pools_benchmark(wl: PoolsWorkload, log: Callable[[str], None] | None = N
     from ..pipeline.estimate import shipped_selector
 
     say = log or (lambda _line: None)
+    tell = warn or say  # skipped pools are told even when progress lines are not
     t0 = time.perf_counter()
     results, skipped = [], {}
     for name, path in wl.pools.items():
         if not path.is_file():
             skipped[name] = f"{path} not found"
-            say(f"[{wl.name}] skipped pool {name}: {skipped[name]} (the dev pools live in ../shared/data/pools beside "
-                "the repository)")
+            tell(f"[{wl.name}] skipped pool {name}: {skipped[name]} (the dev pools live in ../shared/data/pools beside "
+                 "the repository)")
             continue
         try:
             result = grade_pool(name, path, wl, shipped_selector())
@@ -184,7 +186,7 @@ def run_pools_benchmark(wl: PoolsWorkload, log: Callable[[str], None] | None = N
         say(f"[{wl.name}] pool {name}: {result.n_models} models on {result.n_rows} rows graded")
         results.append(result)
     if not results:
-        say(f"[{wl.name}] skipped: none of its {len(skipped)} pool files exists")
+        tell(f"[{wl.name}] skipped: none of its {len(skipped)} pool files exists")
     return PoolsBenchResult(wl, results, skipped, time.perf_counter() - t0)
 
 
