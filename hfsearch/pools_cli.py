@@ -87,7 +87,9 @@ def rank_outputs_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        emit(json.dumps(ranking.to_dict(), indent=2, default=_jsonable), args.output)
+        data = ranking.to_dict()
+        data["ranking"] = data["ranking"][: args.top] if args.top else data["ranking"]
+        emit(json.dumps(data, indent=2, default=_jsonable), args.output)
     else:
         show_table(ranking_table(ranking, args.top), args.format, args.output)
     return 0

@@ -125,3 +125,17 @@ def test_bad_inputs_are_rejected():
     loop = LabelLoop(P, np.full(5, 0.7), budget=3)
     with pytest.raises(ValueError):
         loop.observe(0, 5)
+
+
+def test_an_overstated_prior_fades_as_labels_come_in():
+    """A leader whose label-free estimate is 8 points too high: once many of its rows are labeled, the belief is near
+    the measured accuracy (the offset that kept 0 labels at the prior fades with the labels), within its interval."""
+    P, y = pool(5, n=500)
+    truth = (P == y[:, None]).mean(axis=0)
+    prior = truth + np.array([0.08, 0.0, 0.0, 0.0, 0.0])
+    loop = LabelLoop(P, prior, np.stack([prior - 0.06, prior + 0.06], axis=1), budget=300, strategy="uniform", seed=0)
+    while (row := loop.next_row()) is not None:
+        loop.observe(row, int(y[row]))
+    r = loop.ranking()
+    assert abs(r.accuracy[0] - truth[0]) < 0.02, (r.accuracy[0], truth[0])
+    assert r.low[0] <= truth[0] <= r.high[0] and r.low[0] <= r.accuracy[0] <= r.high[0]

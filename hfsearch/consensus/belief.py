@@ -17,7 +17,10 @@ worse than it is. The belief is built so that this choice does not bias it:
 - **Prior strength.** The label-free estimate counts as ``ν = mean p(1 − p) / τ²`` labels (τ: its sd), spread over the
   strata in proportion to their sizes, as a uniform sample would be: a small contested stratum learns from a few
   labels, the large stratum where everybody agrees does not swing on one.
-- **Exact ends.** A per-model offset keeps 0 labels at the given estimate; it shrinks with the unlabeled fraction, so
+- **Exact ends.** A per-model offset keeps 0 labels at the given estimate. It corrects the *prior part* of each
+  stratum's belief only: on the unlabeled rows of a stratum it is weighted by the share of that stratum's Dirichlet mass
+  that is still prior (``α⁰_s / Σα_s``), so it fades where labels have been seen (else a leader whose label-free
+  estimate exceeds the structural prior would keep that excess on top of what its labels show, and overshoot) and
   with every row labeled the accuracy is the measured ``k_m / N``.
 """
 
@@ -150,6 +153,7 @@ class AccuracyBelief:
         spread = ((size[:, None] * hit * (1.0 - hit)).sum(axis=0) / n).mean()
         rate = spread / tau2[self.leaders].mean() / n  # prior labels per row (a uniform sample's spread)
         self.alpha = f0 * np.maximum(rate * size, 1e-9)[:, None]
+        self.alpha0 = self.alpha.sum(axis=1)  # prior mass per stratum (the offset's weight is its share)
         self.offset = np.zeros(m)
         self.offset[self.leaders] = self.prior[self.leaders] - base
 
@@ -215,12 +219,18 @@ class AccuracyBelief:
         cov = ((w**2)[..., None, None] / (a0[..., None] + 1.0) + (open_size / n**2)[..., None, None]) * single
         return w[..., None] * hit, cov
 
+    def prior_weight(self, open_size: np.ndarray, alpha_sum: np.ndarray, strata: np.ndarray | None = None) -> np.ndarray:
+        """The leaders' offset weight: ``Σ_s open_s · α⁰_s / Σα_s / N`` over the strata (1 with no label, 0 with every
+        row labeled). `strata` picks the strata of the last axis of `open_size` / `alpha_sum` (default: all)."""
+        a0 = self.alpha0 if strata is None else self.alpha0[strata]
+        return open_size * a0 / alpha_sum / self.n_rows
+
     def leader_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean ``(K,)`` and covariance ``(K, K)`` of the leaders' accuracies (Gaussian summary of the strata)."""
         n = self.n_rows
         mean_s, cov_s = self.stratum_moments(self.alpha, self.open_size, self.pattern)
-        n_u = self.open_size.sum()
-        mean = self.correct[self.leaders] / n + mean_s.sum(axis=0) + self.offset[self.leaders] * n_u / n
+        weight = self.prior_weight(self.open_size, self.alpha.sum(axis=1)).sum()
+        mean = self.correct[self.leaders] / n + mean_s.sum(axis=0) + self.offset[self.leaders] * weight
         return mean, cov_s.sum(axis=0)
 
     def _refresh(self) -> None:
@@ -250,7 +260,7 @@ class AccuracyBelief:
         f = np.divide(g, total, out=mean_f.copy(), where=total > 0)  # all-underflow draws: the Dirichlet mean
         hit = self._leader_hits(f)  # (D, S, K)
         lead = self.correct[self.leaders] / n + (self.open_size[None, :, None] / n * hit).sum(axis=1)
-        lead += self.offset[self.leaders] * n_u / n
+        lead += self.offset[self.leaders] * self.prior_weight(self.open_size, self.alpha.sum(axis=1)).sum()
         draws[:, self.leaders] = lead
         self.draws = draws
 

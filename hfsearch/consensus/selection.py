@@ -247,7 +247,10 @@ class LabelLoop:
         m_new, c_new = b.stratum_moments(alpha_new, open_new, np.repeat(pat[:, None, :], h, axis=1))
         right = (pat[:, None, :] == hyp[:, :, None]) & (hyp[:, :, None] >= 0)  # (G, H, K) leader right under hyp
         n = b.n_rows
-        mean_new = (mean + (m_new - m_old[:, None, :]) + right / n - b.offset[b.leaders] / n)
+        # the leaders' offset on the group's stratum: one open row less, one more label in its Dirichlet
+        w_old = b.prior_weight(b.open_size[contested], alpha.sum(axis=1), contested)
+        w_new = b.prior_weight(open_new, alpha_new.sum(axis=2), contested[:, None])
+        mean_new = (mean + (m_new - m_old[:, None, :]) + right / n + b.offset[b.leaders] * (w_new - w_old[:, None])[..., None])
         cov_new = cov + (c_new - c_old[:, None, :, :])
         h_now = self._entropy(mean[None, :], cov[None, :, :])[0]
         h_new = self._entropy(mean_new.reshape(g * h, -1), cov_new.reshape(g * h, *cov.shape)).reshape(g, h)

@@ -183,10 +183,14 @@ class SearchResult:
         if runner is None:
             return text
         assert runner.predicted is not None
+        if top.p_best is not None:  # the loop's joint belief says more than two marginal intervals
+            if top.p_best >= 0.9:
+                return f"{text}; ahead of the next ({runner.repo_id}: {runner.predicted[0]:.3f})"
+            return (f"{text}; not settled against {runner.repo_id} ({runner.predicted[0]:.3f}): label more rows to "
+                    "separate them")
         if runner.predicted[2] >= low:
-            hint = ("label more rows to separate them" if self.labels else
-                    "label a few rows to separate them (--label-budget 20)")
-            return f"{text}; the top two overlap ({runner.repo_id}: {runner.predicted[0]:.3f}): {hint}"
+            return (f"{text}; the top two overlap ({runner.repo_id}: {runner.predicted[0]:.3f}): label a few rows to "
+                    "separate them (--label-budget 20)")
         return f"{text}; clearly ahead of the next ({runner.repo_id}: {runner.predicted[0]:.3f})"
 
     @property
