@@ -20,8 +20,8 @@ LABELS = ["negative", "positive"]
 
 
 def _cfg(tmp, **kw):
-    base = dict(task="text-classification", dataset=TARGET, split="test", models=BOTH, samples=80, labels=LABELS,
-                scores=["confidence"], cache_dir=str(tmp), progress=False)
+    base = {"task": "text-classification", "dataset": TARGET, "split": "test", "models": BOTH, "samples": 80,
+            "labels": LABELS, "scores": ["confidence"], "cache_dir": str(tmp), "progress": False}
     base.update(kw)
     return SearchConfig.create("keyword", **base)
 

@@ -12,7 +12,13 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .render import details_markdown, ranking_html, scores_figure, summary_markdown, write_downloads
+from .render import (
+    details_markdown,
+    ranking_html,
+    scores_figure,
+    summary_markdown,
+    write_downloads,
+)
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -176,8 +182,8 @@ def wire_panel(components: PanelComponents, state: gr.State, result_outputs: lis
         return [*result_updates(panel), *panel_updates(panel), panel]
 
     outputs = [*result_outputs, *components.outputs(), state]
-    common = dict(outputs=outputs, show_progress="minimal", api_visibility="private", concurrency_limit=4,
-                  concurrency_id="label")
+    common = {"outputs": outputs, "show_progress": "minimal", "api_visibility": "private", "concurrency_limit": 4,
+              "concurrency_id": "label"}
     for k, button in enumerate(components.buttons):
         button.click(lambda panel, k=k: act(panel, "answer", k), inputs=state, **common)
     components.give.click(lambda panel, choice: act(panel, "answer", choice), inputs=[state, components.choice],

@@ -150,9 +150,9 @@ def mean_curves(per_target: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str
         top1 = np.array([r["top1"] for r in recs])
         regret = np.array([r["regret"] for r in recs])
         n = len(recs)
-        se = (lambda a: float(a.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0)
+        se = [float(a.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0 for a in (top1, regret)]
         out.append({"strategy": strategy, "budget": budget, "top1": float(top1.mean()), "regret": float(regret.mean()),
-                    "top1_se": se(top1), "regret_se": se(regret), "n_targets": n})
+                    "top1_se": se[0], "regret_se": se[1], "n_targets": n})
     return out
 
 

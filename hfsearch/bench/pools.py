@@ -30,7 +30,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import HFSearchError, WorkloadError
-from .curves import DEFAULT_BUDGETS, DEFAULT_REPEATS, budget_curve, curves_table, plot_budget_curves
+from .curves import (
+    DEFAULT_BUDGETS,
+    DEFAULT_REPEATS,
+    budget_curve,
+    curves_table,
+    plot_budget_curves,
+)
 from .metrics import evaluate_scorer, random_outcome
 
 _KEYS = {"name", "kind", "description", "pools", "budgets", "repeats", "seed"}

@@ -9,7 +9,16 @@
 
 from .prompt import AnswerStore, PromptLabels, parse_answer
 from .session import LabelSession
-from .sources import STOP, ArrayLabels, ColumnLabels, DeferredLabels, LabelSource, RowView, describe_value, row_view
+from .sources import (
+    STOP,
+    ArrayLabels,
+    ColumnLabels,
+    DeferredLabels,
+    LabelSource,
+    RowView,
+    describe_value,
+    row_view,
+)
 
 __all__ = [
     "STOP",

@@ -28,14 +28,7 @@ import numpy as np
 
 
 class _Stop:
-    """The answer "stop asking and rank with the labels given so far" (`STOP`)."""
-
-    _instance: _Stop | None = None
-
-    def __new__(cls) -> _Stop:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    """The answer "stop asking and rank with the labels given so far" (`STOP`, the one instance)."""
 
     def __repr__(self) -> str:
         return "STOP"

@@ -14,13 +14,20 @@ label budget is refused rather than mixing units.
 from __future__ import annotations
 
 import sys
-from numbers import Integral
 from collections.abc import Callable
+from numbers import Integral
 from typing import TYPE_CHECKING
 
 from .. import constants
 from ..errors import ConfigError
-from ..labeling import STOP, AnswerStore, ColumnLabels, LabelSession, LabelSource, PromptLabels
+from ..labeling import (
+    STOP,
+    AnswerStore,
+    ColumnLabels,
+    LabelSession,
+    LabelSource,
+    PromptLabels,
+)
 
 if TYPE_CHECKING:
     from ..search import Search
