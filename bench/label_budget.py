@@ -28,10 +28,10 @@ def _row(name: str, curves: list[dict], note: str = "") -> list[str]:
 def main(folders: list[str]) -> None:
     lines = [
         "## Label budgets: the label loop against uniform random rows (`hfsearch bench`, `bench/label_budget.py`)", "",
-        "Top-1 and regret (accuracy points) of the pick after 0, 10, 20 and 50 revealed labels: rows chosen by the label "
-        "loop of `--label-budget` (where the leading candidates disagree, weighted by P(best)) or uniformly random rows "
-        "at the same budget, each from the same label-free start; means over the targets of a zoo workload (each the "
-        "mean of 10 seeded repetitions per strategy) or over 10 repetitions on a pool.", "",
+        ("Top-1 and regret (accuracy points) of the pick after 0, 10, 20 and 50 revealed labels: rows chosen by the "
+         "label loop of `--label-budget` (where the leading candidates disagree, weighted by P(best)) or uniformly "
+         "random rows at the same budget, each from the same label-free start; means over the targets of a zoo workload "
+         "(each the mean of 10 seeded repetitions per strategy) or over 10 repetitions on a pool."), "",
         "| workload | rows | " + " | ".join(f"top-1 @{b}" for b in BUDGETS) + " | "
         + " | ".join(f"regret @{b}" for b in BUDGETS) + " | label-free start |",
         "|---|---|" + "---:|" * (2 * len(BUDGETS)) + "---|",
