@@ -1,8 +1,10 @@
 """Gather the label-budget curves of ``hfsearch bench`` output folders into one markdown section (stdout).
 
-    python bench/label_budget.py bench-out/ci bench-out/digits bench-out/sentiment bench-out/pools > bench/results/labels.md
+    python bench/label_budget.py bench-out/ci bench-out/digits bench-out/sentiment bench-out/pools \
+        --plot bench/results/plots/label_budgets.png > bench/results/labels.md
 
 Each folder is the ``--output`` of one workload (zoo or ``kind: pools``); its ``results.json`` holds the curves.
+``--plot`` also draws every workload's (and pool's) curves side by side.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _row(name: str, curves: list[dict], note: str = "") -> list[str]:
     return out
 
 
-def main(folders: list[str]) -> None:
+def main(folders: list[str], plot: str | None = None) -> None:
     lines = [
         "## Label budgets: the label loop against uniform random rows (`hfsearch bench`, `bench/label_budget.py`)", "",
         ("Top-1 and regret (accuracy points) of the pick after 0, 10, 20 and 50 revealed labels: rows chosen by the "
@@ -36,12 +38,14 @@ def main(folders: list[str]) -> None:
         + " | ".join(f"regret @{b}" for b in BUDGETS) + " | label-free start |",
         "|---|---|" + "---:|" * (2 * len(BUDGETS)) + "---|",
     ]
+    panels = []
     for folder in folders:
         res = json.loads((Path(folder) / "results.json").read_text())
         wl = res["workload"]
         if wl.get("kind") == "pools":
             for pool in res["pools"]:
                 lines += _row(f"{wl['name']}: {pool['name']} ({pool['n_models']} models)", pool["curves"], pool["prior"])
+                panels.append((f"pool {pool['name']}", pool["curves"]))
             lines += [f"| {wl['name']}: {name} | – | skipped: {why} |" for name, why in res.get("skipped", {}).items()]
             continue
         mean = res.get("budget_curves", {}).get("mean") or []
@@ -52,8 +56,20 @@ def main(folders: list[str]) -> None:
         targets = len([t for t in res["targets"] if t.get("budget_curves")])
         start = "auto of the selector fitted without this workload; uninformative where it has no prediction"
         lines += _row(f"{wl['name']} ({targets} targets)", mean, start)
+        panels.append((f"{wl['name']}: mean of {targets} targets", mean))
+    if plot and panels:
+        from hfsearch.bench.curves import plot_budget_curves
+
+        lines += ["", f"![label budget curves]({plot})"]
+        plot_budget_curves(panels, plot)
     print("\n".join(lines))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    target = None
+    if "--plot" in args:
+        i = args.index("--plot")
+        target = args[i + 1]
+        args = args[:i] + args[i + 2:]
+    main(args, target)
