@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["perf", "lsh", "load", "sentiment", "entity-matching", "digits", "ner", "activity"]
+ORDER = ["perf", "lsh", "load", "sentiment", "entity-matching", "digits", "ner", "activity", "labels", "pools"]
 TITLES = {"perf": "## Speed: search vs bare forward passes vs a naive pipeline loop (`bench/perf.py`)",
           "lsh": "## Scoring: LSH index vs exact JSD, and scoring cost (`bench/lsh.py`)"}
 

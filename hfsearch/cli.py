@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub)
 
+    from .pools_cli import add_rank_outputs_parser
+
+    add_rank_outputs_parser(sub)
+
     p = sub.add_parser("app", help="start the Gradio app (the Space) locally")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)

@@ -44,7 +44,7 @@ Kind = Literal["str", "int", "bool", "list", "params", "token"]
 #: the paper's asymmetric measure, a symmetric divergence, two label-free baselines and the popularity prior.
 DEFAULT_SCORES = ("adaptivity", "jsd", "confidence", "agreement", "popularity")
 #: The option groups, in the order the CLI help and the Space form show them.
-GROUPS = ("target data", "candidates", "scoring", "inference")
+GROUPS = ("target data", "candidates", "scoring", "labels", "inference")
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,14 @@ class SearchConfig:
     metric: str | None = option(kind="str", group="scoring", flag="--metric", choices=("accuracy", "f1"),
                                 help="what the estimators predict: accuracy, or F1 (binary: of the last class; "
                                      "token classification: entity F1) (default: the task's first metric)")
+    # ---- labels
+    label_budget: int = option(0, kind="int", group="labels", flag="--label-budget", label="Labels you can give",
+                               minimum=0, metavar="N",
+                               help="after the label-free ranking, ask for up to N labels of the most informative "
+                                    "target rows and update the ranking (0: label-free)")
+    label_column: str | None = option(kind="str", group="labels", flag="--label-column", metavar="COL",
+                                      help="with --label-budget: read the asked labels from this column of the data "
+                                           "(only the asked rows; without it, hfsearch asks you in the terminal)")
     # ---- inference
     batch_size: int = option(constants.DEFAULT_BATCH_SIZE, kind="int", group="inference", flag="--batch-size",
                              minimum=1, help="rows per forward pass")
@@ -261,6 +269,19 @@ class SearchConfig:
                               "ignored: give one or the other.")
         if self.stride is not None and self.window is None:
             raise ConfigError(f"{opts['stride'].name_for(via)} needs {opts['window'].name_for(via)}.")
+        if self.label_column is not None and not self.label_budget:
+            raise ConfigError(f"{opts['label_column'].name_for(via)} is only read with "
+                              f"{opts['label_budget'].name_for(via)} N (N labels at most): give both or neither.")
+        if self.label_column is not None and self.column and self.label_column in self.column:
+            raise ConfigError(f"{opts['label_column'].name_for(via)} {self.label_column!r} is also an input column "
+                              f"({opts['column'].name_for(via)}): the labels cannot be an input.")
+        if self.label_budget and self.rank_by not in (None, "auto"):
+            raise ConfigError(f"{opts['label_budget'].name_for(via)} updates the predicted accuracy, which orders the "
+                              f"ranking only with {opts['rank_by'].name_for(via)} auto (the default): drop "
+                              f"{opts['rank_by'].name_for(via)} {self.rank_by}.")
+        if self.label_budget and self.metric == "f1":
+            raise ConfigError(f"{opts['label_budget'].name_for(via)} updates the predicted accuracy only: use "
+                              f"{opts['metric'].name_for(via)} accuracy (or no labels).")
         if self.rank_by is not None and self.rank_by != "auto":
             from .scores import parse_scorers
 

@@ -1,6 +1,6 @@
 """The search: its stages run in order, with hooks, and `find`, the public entry point.
 
-    target -> discover -> align -> run -> score -> estimate -> rank
+    target -> discover -> align -> run -> score -> estimate -> label -> rank
 
 Each stage is a function of the `Search` in `hfsearch.pipeline` (one module per stage); `Search` runs them in order,
 times them, emits an event when each starts and ends, and checks between them whether it was asked to stop. The
@@ -22,6 +22,7 @@ from .data.sample import Sample
 from .pipeline import candidates as _candidates
 from .pipeline import data as _data
 from .pipeline import estimate as _estimate
+from .pipeline import label as _label
 from .pipeline import rank as _rank
 from .pipeline import run as _run
 from .pipeline import score as _score
@@ -43,6 +44,7 @@ STAGES: tuple[tuple[StageName, Callable[[Search], None]], ...] = (
     ("run", _run.run),
     ("score", _score.score),
     ("estimate", _estimate.estimate),
+    ("label", _label.label),
     ("rank", _rank.rank),
 )
 
@@ -57,6 +59,8 @@ class Search:
         hooks (`Iterable[Callable[[Event], None]]`, *optional*): subscribers to the search's events (see
             `hfsearch.pipeline.events`). With ``cfg.progress`` a progress bar over the candidates is added.
         accelerator (`accelerate.Accelerator`, *optional*): device and precision (default: from ``cfg.device``).
+        label_source (`hfsearch.labeling.LabelSource`, *optional*): where the label stage gets labels when
+            ``cfg.label_budget > 0`` (default: ``cfg.label_column``, else the terminal).
 
     Example:
 
@@ -67,7 +71,8 @@ class Search:
     ```
     """
 
-    def __init__(self, cfg: SearchConfig, *, hooks: Iterable[Hook] = (), accelerator: Any = None) -> None:
+    def __init__(self, cfg: SearchConfig, *, hooks: Iterable[Hook] = (), accelerator: Any = None,
+                 label_source: Any = None) -> None:
         self.cfg = cfg.validate("keyword")
         self.hooks = Hooks(hooks)
         if cfg.progress:
@@ -83,6 +88,7 @@ class Search:
             extra = [k for k in self.selector.inputs if k not in chosen and k in SCORERS]
             self.specs += parse_scorers(extra, cfg.score_params) if extra else []
         self.metric: str = cfg.metric or self.adapter.metrics[0]
+        self.label_source = _label.choose_source(self, label_source)  # fails now if labels cannot be had
         self.needs: set[str] = set().union(*(s.needs() for s in self.specs))
         self.cache = OutputCache(cfg.cache_dir, enabled=cfg.use_cache)
         if accelerator is None and cfg.device not in (None, "auto"):
@@ -168,7 +174,9 @@ def find(task: str, dataset: str, **options: Any) -> SearchResult:
     Args:
         task (`str`): ``text-classification``, ``time-series-classification``… (see ``hfsearch tasks``).
         dataset (`str`): Hub dataset id, local registry id (with `hub_dir`), data folder/file or ``save_to_disk`` folder.
-        **options: any option of `hfsearch.config.SearchConfig` (below); comma-separated text is accepted for lists.
+        **options: any option of `hfsearch.config.SearchConfig` (below); comma-separated text is accepted for lists;
+            also ``hooks`` (event subscribers) and ``label_source`` (a `hfsearch.labeling.LabelSource` answering the
+            label loop's questions when ``label_budget > 0``).
 {options}
 
     Returns:
@@ -187,8 +195,9 @@ def find(task: str, dataset: str, **options: Any) -> SearchResult:
     ```
     """
     hooks = options.pop("hooks", ())
+    label_source = options.pop("label_source", None)
     cfg = SearchConfig.create("keyword", task=task, dataset=dataset, **options)
-    return Search(cfg, hooks=hooks).execute()
+    return Search(cfg, hooks=hooks, label_source=label_source).execute()
 
 
 find.__doc__ = (find.__doc__ or "").replace("{options}", describe_options())

@@ -36,6 +36,21 @@ class Case:
     code: int = 2
 
 
+def _npz(**arrays) -> bytes:
+    """An .npz file's bytes (predictions files of ``hfsearch rank-outputs``)."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+PRED = [[0, 1, 1], [1, 1, 0], [0, 0, 0], [1, 0, 1]]
+RANK = ["rank-outputs", "{tmp}/p.npz"]
+
+
 def _mostly_bad() -> str:
     """10 rows of which 3 (rows 2, 5, 7 counting from 1) hold a null, a number and blank text."""
     rows = [{"text": f"review {i}", "label": 0} for i in range(10)]
@@ -132,6 +147,43 @@ CASES = [
     Case("dotdot-model-id", [*FIND, "--dataset", "{tmp}/d.jsonl", "--models", "org/../../x"],
          "refused model id 'org/../../x'", {"d.jsonl": GOOD}),
     Case("url-dataset", [*FIND, "--dataset", "s3://bucket/data"], "not a hub id (urls and url schemes"),
+    # label budgets: refused before anything runs when no labels can be had (stdin is not a terminal here)
+    Case("label-budget-without-a-source", [*FIND, "--dataset", "{tmp}/d.jsonl", "--label-budget", "5"],
+         "needs labels: give label_column (--label-column col)", {"d.jsonl": GOOD}),
+    Case("label-budget-negative", [*FIND, "--dataset", "{tmp}/d.jsonl", "--label-budget=-1"],
+         "--label-budget must be at least 0 (got -1)", {"d.jsonl": GOOD}),
+    Case("label-column-without-budget", [*FIND, "--dataset", "{tmp}/d.jsonl", "--label-column", "label"],
+         "--label-column is only read with --label-budget n", {"d.jsonl": GOOD}),
+    Case("label-column-missing", [*FIND, "--dataset", "{tmp}/d.jsonl", "--label-budget", "5", "--label-column", "gold"],
+         "column 'gold' not found", {"d.jsonl": GOOD}),
+    Case("label-column-is-the-input", [*FIND, "--dataset", "{tmp}/d.jsonl", "--column", "text", "--label-budget", "5",
+                                       "--label-column", "text"], "the labels cannot be an input", {"d.jsonl": GOOD}),
+    Case("label-budget-with-f1", [*FIND, "--dataset", "{tmp}/d.jsonl", "--label-budget", "5", "--label-column", "label",
+                                  "--metric", "f1"], "--label-budget updates the predicted accuracy only",
+         {"d.jsonl": GOOD}),
+    Case("label-budget-with-rank-by", [*FIND, "--dataset", "{tmp}/d.jsonl", "--label-budget", "5", "--label-column",
+                                       "label", "--scores", "confidence", "--rank-by", "confidence"],
+         "only with --rank-by auto", {"d.jsonl": GOOD}),
+    # hfsearch rank-outputs: malformed predictions files
+    Case("rank-outputs-missing-file", RANK, "no such predictions file"),
+    Case("rank-outputs-not-npz", RANK, "is not a readable .npz archive", {"p.npz": "predictions,labels\n0,1\n"}),
+    Case("rank-outputs-no-predictions", RANK, "missing array 'predictions' (found: labels)",
+         {"p.npz": _npz(labels=[0, 1])}),
+    Case("rank-outputs-nan", RANK, "'predictions' contains nan",
+         {"p.npz": _npz(predictions=[[0.0, 1.0], [float("nan"), 0.0]])}),
+    Case("rank-outputs-class-out-of-range", RANK, "class id -3 in 'predictions' is out of range",
+         {"p.npz": _npz(predictions=[[0, 1], [-3, 0]])}),
+    Case("rank-outputs-rows-vs-labels", RANK, "'labels' has shape (3,) but 'predictions' has 4 rows",
+         {"p.npz": _npz(predictions=PRED, labels=[0, 1, 1])}),
+    Case("rank-outputs-shape", RANK, "must be (rows, models) class ids or (rows, models, classes) probabilities",
+         {"p.npz": _npz(predictions=[0, 1, 1])}),
+    Case("rank-outputs-models-mismatch", RANK, "'models' has 2 names but 'predictions' has 3 models",
+         {"p.npz": _npz(predictions=PRED, models=["a", "b"])}),
+    Case("rank-outputs-budget-without-labels", [*RANK, "--label-budget", "3"],
+         "--label-budget 3 reveals labels from the file's 'labels' array, which it does not have",
+         {"p.npz": _npz(predictions=PRED)}),
+    Case("rank-outputs-budget-negative", [*RANK, "--label-budget", "-2"], "--label-budget must be at least 0",
+         {"p.npz": _npz(predictions=PRED, labels=[0, 1, 0, 1])}),
 ]
 
 
@@ -172,7 +224,7 @@ def test_bad_input(case: Case, tmp_path, capsys, hub_server):
     assert hub_server.requests == []  # refused or failed before any request
 
 
-SUBPROCESS = ["binary-garbage-jsonl", "jsonl-one-bad-line", "hub-dir-dotdot-dataset"]
+SUBPROCESS = ["binary-garbage-jsonl", "jsonl-one-bad-line", "hub-dir-dotdot-dataset", "rank-outputs-nan"]
 
 
 @pytest.mark.parametrize("case_id", SUBPROCESS)

@@ -39,6 +39,24 @@ def test_every_report_file_is_written(ci_run):
     assert (out / "plots" / "score_vs_truth.png").stat().st_size > 1000
     assert (out / "plots" / "scorers" / "adaptivity.png").is_file()
     assert "*random* (uniform pick)" in (out / "report.md").read_text()
+    assert (out / "plots" / "budget_curves.png").stat().st_size > 1000
+    assert "### Label budget: the label loop against uniform random rows" in (out / "report.md").read_text()
+
+
+def test_budget_curves_are_graded_per_target_and_averaged(ci_run):
+    res = ci_run["results"]
+    mean = res["budget_curves"]["mean"]
+    assert {(r["strategy"], r["budget"]) for r in mean} == {(s, b) for s in ("informative", "uniform")
+                                                            for b in (0, 10, 20, 50)}
+    for t in res["targets"]:
+        truth = t["truth"]["accuracy"]
+        spread = 100 * (max(truth.values()) - min(truth.values()))
+        curves = {(r["strategy"], r["budget"]): r for r in t["budget_curves"]}
+        assert curves[("informative", 0)]["regret"] == curves[("uniform", 0)]["regret"]  # the same label-free pick
+        for r in curves.values():
+            assert 0.0 <= r["top1"] <= 1.0 and 0.0 <= r["regret"] <= spread + 1e-9 and r["repeats"] == 10
+    # 50 labels on 120 rows separate a half-noisy model from the others: the loop's pick is then the best
+    assert next(r for r in mean if r["strategy"] == "informative" and r["budget"] == 50)["regret"] < 2.0
 
 
 def test_results_hold_every_number(ci_run):

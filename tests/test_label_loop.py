@@ -125,3 +125,34 @@ def test_bad_inputs_are_rejected():
     loop = LabelLoop(P, np.full(5, 0.7), budget=3)
     with pytest.raises(ValueError):
         loop.observe(0, 5)
+
+
+def test_an_overstated_prior_fades_as_labels_come_in():
+    """A leader whose label-free estimate is 8 points too high: once many of its rows are labeled, the belief is near
+    the measured accuracy (the offset that kept 0 labels at the prior fades with the labels), within its interval."""
+    P, y = pool(5, n=500)
+    truth = (P == y[:, None]).mean(axis=0)
+    prior = truth + np.array([0.08, 0.0, 0.0, 0.0, 0.0])
+    loop = LabelLoop(P, prior, np.stack([prior - 0.06, prior + 0.06], axis=1), budget=300, strategy="uniform", seed=0)
+    while (row := loop.next_row()) is not None:
+        loop.observe(row, int(y[row]))
+    r = loop.ranking()
+    assert abs(r.accuracy[0] - truth[0]) < 0.02, (r.accuracy[0], truth[0])
+    assert r.low[0] <= r.accuracy[0] <= r.high[0] and r.high[0] - r.low[0] < 0.05
+
+
+def test_labels_elsewhere_correct_a_leader_whose_prior_is_far_off():
+    """Labels in one group of rows say nothing about another through the groups, but a model whose label-free estimate
+    is far off is off everywhere: its residuals on the labeled rows move its whole belief (the calibration shift)."""
+    rng = np.random.default_rng(0)
+    n = 200
+    y = rng.integers(0, 10, n)
+    P = np.stack([np.where(rng.random(n) < a, y, rng.integers(0, 10, n)) for a in (0.3, 0.8, 0.5, 0.4)], axis=1)
+    prior = np.array([0.95, 0.7, 0.6, 0.5])  # model 0 is truly the worst
+    loop = LabelLoop(P, prior, np.stack([prior - 0.1, prior + 0.1], axis=1), budget=50, strategy="uniform", seed=1,
+                     n_classes=10)
+    while (row := loop.next_row()) is not None:
+        loop.observe(row, int(y[row]))
+    r = loop.ranking()
+    assert r.best == 1 and r.p_best[1] > 0.9
+    assert r.accuracy[0] < 0.6  # from 0.95, on 50 random labels of 200 rows (measured accuracy about 0.3)

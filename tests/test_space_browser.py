@@ -75,3 +75,56 @@ def test_search_in_the_browser(registry):
             assert "Traceback" not in page.content()
         finally:
             browser.close()
+
+
+def test_labeling_panel_in_the_browser(registry):
+    """A search with "Labels you can give" = 3: the panel shows a row and a button per class; each answer updates the
+    ranking (P(best) column, "after k labels"); "Stop and rank" ends it with the labels given."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_app() as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("#hfs-dataset", timeout=30_000)
+            _fill(page, "hfs-dataset", TARGET)
+            _fill(page, "hfs-split", "test")
+            _fill(page, "hfs-samples", "120")
+            _fill(page, "hfs-label-budget", "3")
+            page.get_by_text("Advanced", exact=True).click()
+            _fill(page, "hfs-author", "test-org")
+            _fill(page, "hfs-labels", LABELS)
+            page.locator("#hfs-run").click()
+
+            progress = page.locator("#hfs-label-progress")
+            try:
+                page.get_by_text("Label 1 of 3").wait_for(timeout=150_000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "space-labels-failure.png"), full_page=True)
+                raise
+            row = page.locator("#hfs-label-row")
+            assert row.inner_text().strip()  # the row's text is shown
+            first_row = row.get_attribute("data-row")
+            negative, positive = page.locator("#hfs-label-0"), page.locator("#hfs-label-1")
+            assert negative.inner_text().strip() == "negative" and positive.inner_text().strip() == "positive"
+            assert not page.locator("#hfs-label-2").is_visible()  # one button per class
+            assert "P(best)" in page.locator("#hfs-ranking").inner_text()
+
+            negative.click()
+            page.get_by_text("Label 2 of 3").wait_for(timeout=30_000)
+            assert page.locator("#hfs-label-row").get_attribute("data-row") != first_row
+            page.get_by_text("after 1 label").first.wait_for(timeout=30_000)  # the summary follows the answers
+            page.locator("#hfs-label-skip").click()  # free: still label 2
+            page.wait_for_function("document.querySelector('#hfs-label-progress').innerText.includes('Label 2 of 3')")
+            positive.click()
+            page.get_by_text("Label 3 of 3").wait_for(timeout=30_000)
+            page.locator("#hfs-label-stop").click()
+            page.get_by_text("Labeling done (stopped): 2 of 3 labels used").wait_for(timeout=30_000)
+            assert not negative.is_visible() and not page.locator("#hfs-label-stop").is_visible()
+            assert "after 2 labels" in page.locator("#hfs-summary").inner_text()
+            assert BEST in page.locator("#hfs-ranking tr.hfs-best").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "space-labels.png"), full_page=True)
+            assert "Traceback" not in page.content() and progress.is_visible()
+        finally:
+            browser.close()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 #: The search options the form edits, in the order of the ``/search`` endpoint's parameters (after the upload).
 FORM_OPTIONS = ("task", "dataset", "config", "split", "column", "max_models", "samples", "scores", "rank_by", "models",
-                "author", "search", "endpoint", "hub_dir", "labels")
+                "author", "search", "endpoint", "hub_dir", "labels", "label_budget")
 
 
 def upload_path(upload: Any) -> str | None:

@@ -15,6 +15,7 @@ from ..hub.links import hub_endpoint
 from .bench_view import load_bench
 from .demo_registry import DemoRegistry
 from .form import build_config
+from .labeling import LabelPanel, build_panel, panel_updates, wire_panel
 from .render import details_markdown, md_escape, ranking_html, scores_figure, summary_markdown, write_downloads
 from .settings import SpaceSettings
 from .worker import in_search_thread, run_search
@@ -104,11 +105,13 @@ def make_search_handler(settings: SpaceSettings, demo: DemoRegistry | None) -> C
         endpoint: str,
         hub_dir: str,
         labels: str,
+        label_budget: float | None = 0,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress tracker
     ) -> tuple:
         values = dict(task=task, dataset=dataset, config=config, split=split, column=columns,
                       max_models=candidates, samples=samples, scores=scorers, rank_by=rank_by, models=models,
-                      author=author, search=name_filter, endpoint=endpoint, hub_dir=hub_dir, labels=labels)
+                      author=author, search=name_filter, endpoint=endpoint, hub_dir=hub_dir, labels=labels,
+                      label_budget=label_budget)
         # Every search runs (and is rendered) in the app's one search thread, whichever of Gradio's worker threads
         # took the request: the memory a search leaves in its thread is reused by the next one, not added up.
         return in_search_thread(run, values, upload, progress)
@@ -120,9 +123,12 @@ def make_search_handler(settings: SpaceSettings, demo: DemoRegistry | None) -> C
                 if demo.state != "ready":
                     progress(0.0, desc="Preparing the demo registry (built once, about a minute)")
                 demo.ensure()
+            from ..labeling import DeferredLabels
             from ..search import Search
 
-            result = run_search(Search(cfg), settings.timeout_s, lambda f, msg: progress(f, desc=msg))
+            # With a label budget, the search asks nothing (DeferredLabels): the labeling panel continues its loop.
+            search = Search(cfg, label_source=DeferredLabels() if cfg.label_budget else None)
+            result = run_search(search, settings.timeout_s, lambda f, msg: progress(f, desc=msg))
             progress(1.0, desc="Rendering")
             link = {"endpoint": cfg.endpoint, "hub_dir": cfg.hub_dir}
             json_path, csv_path = write_downloads(result)
@@ -134,6 +140,7 @@ def make_search_handler(settings: SpaceSettings, demo: DemoRegistry | None) -> C
                 gr.DownloadButton(value=json_path, visible=True),
                 gr.DownloadButton(value=csv_path, visible=True),
                 result.to_dict(),
+                LabelPanel.start(search, link),
             )
         except gr.Error:
             raise
@@ -195,6 +202,9 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
                                                elem_id="hfs-candidates")
                         samples = gr.Number(value=settings.default_samples, precision=0, label="Samples",
                                             info=f"target rows, at most {settings.max_samples}", elem_id="hfs-samples")
+                        label_budget = gr.Number(value=0, precision=0, label="Labels you can give",
+                                                 info=f"0: label-free; N: answer up to N rows after the ranking (at "
+                                                      f"most {settings.max_labels})", elem_id="hfs-label-budget")
                     scorers = gr.CheckboxGroup(scorer_choices, value=default_scores, label="Scorers",
                                                info="The ranking follows the first selected scorer unless 'Rank by' "
                                                     "is set (↑ higher is better, ↓ lower is better).",
@@ -228,6 +238,8 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
                             example_labels=["demo zoo → hfsearch-demo/uci_yelp"],
                         )
                 with gr.Column(scale=3):
+                    panel = build_panel()
+                    label_state = gr.State(None)
                     summary = gr.Markdown("*Run a search to see the ranking.*", elem_id="hfs-summary")
                     ranking = gr.HTML(elem_id="hfs-ranking", label="Ranking")
                     with gr.Row():
@@ -245,12 +257,15 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
             event = run_btn.click(
                 handler,
                 inputs=[task, dataset, upload, config, split, columns, candidates, samples, scorers, rank_by, models,
-                        author, name_filter, endpoint, hub_dir, labels],
-                outputs=[summary, ranking, plot, details, json_btn, csv_btn, raw],
+                        author, name_filter, endpoint, hub_dir, labels, label_budget],
+                outputs=[summary, ranking, plot, details, json_btn, csv_btn, raw, label_state],
                 api_name="search",
                 concurrency_limit=1,
                 concurrency_id="search",
             )
+            event.then(panel_updates, inputs=label_state, outputs=panel.outputs(), queue=False, show_progress="hidden",
+                       api_visibility="private")
+            wire_panel(panel, label_state, [summary, ranking, plot, details, json_btn, csv_btn, raw])
             if demo_registry is not None and demo_registry.available:
                 # While the registry builds in the background, its status line refreshes every few seconds.
                 timer = gr.Timer(3.0, active=demo_registry.state == "building")

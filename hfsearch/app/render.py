@@ -58,8 +58,8 @@ def summary_markdown(result: SearchResult, *, endpoint: str | None = None, hub_d
     lines = []
     if best:
         lines.append(f"### Recommended: {md_link(best, repo_url(best, endpoint=endpoint, hub_dir=hub_dir))}")
-        lines.append(md_escape(result.recommendation().split(" — ", 1)[-1]).capitalize()
-                     if " — " in result.recommendation() else "")
+        tail = md_escape(result.recommendation().split(" — ", 1)[-1])
+        lines.append(tail[:1].upper() + tail[1:] if " — " in result.recommendation() else "")
     else:
         lines.append("### No recommendation: no candidate has a value for the ranking score")
     lines.append(

@@ -16,6 +16,7 @@ class SpaceSettings:
         max_candidates (`int`): most candidates one search may score (``HFSEARCH_SPACE_MAX_CANDIDATES``, default 10).
         max_samples (`int`): most target rows one search may sample (``HFSEARCH_SPACE_MAX_SAMPLES``, default 1000).
         default_candidates, default_samples (`int`): the form's initial values.
+        max_labels (`int`): most labels one visitor may be asked for (the label budget's cap, default 100).
         timeout_s (`float`): time budget of one search, in seconds (``HFSEARCH_SPACE_TIMEOUT``, default 600).
         queue_size (`int`): requests that may wait in the queue (``HFSEARCH_SPACE_QUEUE_SIZE``, default 16); one more
             runs, and a request that finds the queue full is refused at once.
@@ -39,6 +40,7 @@ class SpaceSettings:
     max_samples: int = 1000
     default_candidates: int = 5
     default_samples: int = 256
+    max_labels: int = 100
     timeout_s: float = 600.0
     queue_size: int = 16
     max_upload_mb: float = 20.0
@@ -86,4 +88,4 @@ class SpaceSettings:
     @property
     def limits(self) -> dict[str, float]:
         """Upper bounds of this app on search options (`SearchConfig.create`'s ``limits``)."""
-        return {"max_models": self.max_candidates, "samples": self.max_samples}
+        return {"max_models": self.max_candidates, "samples": self.max_samples, "label_budget": self.max_labels}

@@ -50,11 +50,18 @@ def bench_command(args: argparse.Namespace) -> int:
     from ..errors import HFSearchError
     from ..output import emit, err
     from .report import to_json, to_markdown, write_report
+    from .pools import load_pools_workload, pools_markdown, run_pools_benchmark, write_pools_report
     from .run import grade, run_benchmark
     from .workload import load_workload
 
-    workloads = [load_workload(w) for w in args.workload]  # every check before any training
-    several = len(workloads) > 1 or args.fit_selector
+    pool_workloads, workloads = [], []  # every check before any training
+    for w in args.workload:
+        pools = load_pools_workload(w)
+        if pools is not None:
+            pool_workloads.append(pools)
+        else:
+            workloads.append(load_workload(w))
+    several = len(workloads) + len(pool_workloads) > 1 or args.fit_selector
     if args.zoo_dir and len(workloads) > 1:
         raise HFSearchError("--zoo-dir names one zoo: with several workloads use --zoo-root.")
     quiet_third_party()  # per-file bars of saving/loading checkpoints are noise here
@@ -68,21 +75,33 @@ def bench_command(args: argparse.Namespace) -> int:
         )
         results.append(result)
         write_report(result, Path(args.output) / wl.name if several else args.output, plots=not args.no_plots)
+    selector = None
     if args.fit_selector:
         from ..select import Selector
         from ..select.fit import rows_from_targets
         from ..select.selector import DEFAULT_PATH
+        from .pools import pool_rows
 
         rows = [row for r in results for row in rows_from_targets(r.workload.name, r.workload.metric, r.targets)]
-        selector = Selector.fit(rows, workloads={r.workload.name: {"file": str(r.workload.file),
-                                                                   "fingerprint": r.workload.fingerprint()}
-                                                 for r in results},
-                                command="hfsearch bench --fit-selector " + " ".join(args.workload))
+        rows += [row for pw in pool_workloads for row in pool_rows(pw)]
+        selector = Selector.fit(rows, workloads={
+            **{r.workload.name: {"file": str(r.workload.file), "fingerprint": r.workload.fingerprint()}
+               for r in results},
+            **{name: {"file": str(path), "kind": "prediction pool"} for pw in pool_workloads
+               for name, path in pw.pools.items() if path.is_file()},
+        }, command="hfsearch bench --fit-selector " + " ".join(args.workload))
         path = selector.save(args.selector_out or DEFAULT_PATH)
         err(f"selector fitted on {len(selector.rows)} rows of {len(selector.workloads)} workloads: {path}")
         for result in results:  # leave-one-workload-out grades of auto with the new selector
             grade(result, selector.without(result.workload.name))
             write_report(result, Path(args.output) / result.workload.name, plots=not args.no_plots)
+    pool_results = []
+    for pw in pool_workloads:
+        pool_result = run_pools_benchmark(pw, log=err if human else None, warn=err, selector=selector)
+        pool_results.append(pool_result)
+        write_pools_report(pool_result, Path(args.output) / pw.name if several else args.output,
+                           plots=not args.no_plots)
+    if args.fit_selector:
         from ..select.report import lowo_table
 
         table = Path(args.output) / "selector.md"
@@ -99,13 +118,40 @@ def bench_command(args: argparse.Namespace) -> int:
             commit = push_bench(folder, repo, command=["hfsearch", *sys.argv[1:]])
             err(f"pushed to {commit.repo_url}")
     if args.format == "json":
-        emit(to_json(results[0]) if len(results) == 1 else "[" + ",\n".join(to_json(r) for r in results) + "]")
+        import json
+
+        texts = [to_json(r) for r in results] + [json.dumps(p.to_dict(), indent=2, default=float) for p in pool_results]
+        emit(texts[0] if len(texts) == 1 else "[" + ",\n".join(texts) + "]")
     elif args.format == "markdown":
-        emit("\n\n".join(to_markdown(r) for r in results))
+        emit("\n\n".join([to_markdown(r) for r in results] + [pools_markdown(p) for p in pool_results]))
     else:
         for result in results:
             _show(result, args.output)
+        for pool_result in pool_results:
+            _show_pools(pool_result, args.output)
     return 0
+
+
+def _show_pools(result: Any, output: str) -> None:
+    from ..output import show_table
+    from ..render import Column, Table
+
+    rows = []
+    for p in result.pools:
+        at = {(r["strategy"], r["budget"]): r["regret"] for r in p.curves}
+        for r in p.label_free:
+            rows.append({"pool": p.name, "pick": r["method"], "regret": r["regret"], "top-1": r["top1"],
+                         "kendall tau": r["kendall_tau"]})
+        for strategy in ("informative", "uniform"):
+            if (strategy, 20) in at:
+                rows.append({"pool": p.name, "pick": f"{strategy} rows, 20 labels", "regret": at[(strategy, 20)],
+                             "top-1": next(r["top1"] for r in p.curves if r["strategy"] == strategy and r["budget"] == 20),
+                             "kendall tau": None})
+    columns = [Column("pool", kind="id", keep=True), Column("pick", kind="text", keep=True),
+               Column("regret", kind="score"), Column("top-1", kind="score"), Column("kendall tau", kind="score")]
+    show_table(Table(columns, rows, title=f"hfsearch bench · {result.workload.name} · {len(result.pools)} pools · regret "
+                                          "in accuracy points", caption=f"written under {output}",
+                     notes=[f"skipped {k}: {v}" for k, v in result.skipped.items()]), "table")
 
 
 def _show(result: Any, output: str) -> None:

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .curves import curves_table, plot_budget_curves
 from .run import RANDOM, BenchResult
 
 
@@ -141,6 +142,8 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
     lines += ["", "Candidates per target: " + ", ".join(f"{t.target} {len(t.truth.get(metric, {}))}" for t in targets)
               + "; target rows: " + ", ".join(f"{t.target} {t.n_rows}" for t in targets) + ".", ""]
 
+    lines += budget_section(result)
+
     if result.paired:
         lines += ["### Adaptivity against each other scorer (per target, on regret)", "",
                   "| scorer | versus | wins | ties | losses |", "|---|---|---:|---:|---:|"]
@@ -165,6 +168,46 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
                    f"{_f(t.get('evaluate'), 0)} s, total {_f(t.get('total'), 0)} s."), ""]
     lines += [f"Reproduce: `hfsearch bench {_rel(wl.file)} --output bench/out/{wl.name}`.", ""]
     return "\n".join(lines)
+
+
+def budget_section(result: BenchResult) -> list[str]:
+    """``### Label budget`` lines: top-1 and regret after 0, 10, 20, 50 labels, label loop vs uniform rows."""
+    metric = result.workload.metric
+    lines = ["### Label budget: the label loop against uniform random rows", ""]
+    if not result.curves:
+        return lines + [f"Budget curves {result.curves_note or 'not computed'}.", ""]
+    targets = [t for t in result.targets if t.curves]
+    repeats = targets[0].curves[0]["repeats"]
+    budgets = sorted({r["budget"] for r in result.curves})
+    lines += [
+        (f"Each target starts from every candidate's label-free `auto` prediction and its 90% interval (the selector "
+         f"fitted without this workload), then reveals the true label of each row asked: rows chosen by the label loop "
+         f"(where the leading candidates disagree, weighted by P(best)) or uniformly random rows. The pick after each "
+         f"budget is graded like a scorer (top-1; regret in {metric} points). Mean over {len(targets)} targets of "
+         f"{repeats} seeded repetitions each; budget 0 is the label-free `auto` pick (ties shared). A candidate "
+         f"without an `auto` prediction starts from an uninformative prior (accuracy uniform on [0, 1])."), "",
+        *curves_table(result.curves, budgets, metric), "",
+        "| target | " + " | ".join(f"loop @{b} | uniform @{b}" for b in budgets if b) + " |",
+        "|---|" + "---:|---:|" * sum(1 for b in budgets if b),
+    ]
+    for t in targets:
+        cells = []
+        for b in budgets:
+            if b:
+                cells += [next((f"{r['regret']:.1f}" for r in t.curves if r["strategy"] == s and r["budget"] == b), "–")
+                          for s in ("informative", "uniform")]
+        lines.append(f"| {t.target} | " + " | ".join(cells) + " |")
+    lines += ["", f"(regret per target, {metric} points; plot: `plots/budget_curves.png`)", ""]
+    return lines
+
+
+def plot_budgets(result: BenchResult, folder: Path) -> Path | None:
+    """``budget_curves.png``: the workload's mean curves, then one panel per target (at most 6)."""
+    if not result.curves:
+        return None
+    panels = [(f"{result.workload.name}: mean of {sum(bool(t.curves) for t in result.targets)} targets", result.curves)]
+    panels += [(t.target, t.curves) for t in result.targets if t.curves][:6]
+    return plot_budget_curves(panels, folder / "budget_curves.png", result.workload.metric)
 
 
 def _rel(path: Path) -> str:
@@ -316,5 +359,8 @@ def write_report(result: BenchResult, output: str | Path, *, plots: bool = True)
     paths.append(p)
     if plots:
         paths.append(plot_regret(result, out / "plots"))
+        budget_plot = plot_budgets(result, out / "plots")
+        if budget_plot is not None:
+            paths.append(budget_plot)
         paths.extend(plot_score_vs_truth(result, out / "plots"))
     return paths

@@ -28,6 +28,7 @@ from ..errors import WorkloadError
 from ..pipeline.estimate import AUTO, shipped_selector
 from ..select import Selector
 from ..utils.logging import get_logger
+from .curves import curves_note, keep_predictions, mean_curves, target_curves
 from .metrics import ScorerOutcome, bootstrap_ci, evaluate_scorer, mean_or_none, random_outcome
 from .workload import Workload, load_workload, synthetic_downloads
 
@@ -62,6 +63,11 @@ class TargetResult:
             architecture only (the paper's setting: one model family, different training data).
         intervals (`dict[str, dict[str, tuple[float, float]]]`): ``{"auto": {repo_id: (low, high)}}``, the 90 %
             interval of each candidate's predicted metric.
+        predictions (`dict[str, np.ndarray]`): each candidate's predicted class per target row (kept in memory for the
+            label-budget curves; not written to ``results.json``).
+        labels (`np.ndarray`, *optional*): the target rows' true classes (idem).
+        curves (`list[dict]`): top-1 and regret after 0, 10, 20, 50 labels, label loop vs uniform rows
+            (`hfsearch.bench.curves`).
     """
 
     target: str
@@ -79,6 +85,9 @@ class TargetResult:
     timings: dict[str, float] = field(default_factory=dict)
     by_architecture: dict[str, dict[str, ScorerOutcome]] = field(default_factory=dict)
     intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    predictions: dict[str, Any] = field(default_factory=dict, repr=False)
+    labels: Any = field(default=None, repr=False)
+    curves: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +97,7 @@ class TargetResult:
             "outcomes": {k: v.to_dict() for k, v in self.outcomes.items()},
             "outcomes_by_architecture": {a: {k: v.to_dict() for k, v in o.items()} for a, o in self.by_architecture.items()},
             "seconds": round(self.seconds, 2), "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "budget_curves": self.curves,
         }
 
 
@@ -135,6 +145,8 @@ class BenchResult:
     timings: dict[str, float]
     registry: str
     by_architecture: dict[str, list[ScorerSummary]] = field(default_factory=dict)
+    curves: list[dict[str, Any]] = field(default_factory=list)
+    curves_note: str = ""
 
     def leaderboard(self) -> list[dict[str, Any]]:
         """The scorers, best first (rank 1 = lowest mean regret), with the random pick as a reference row."""
@@ -160,6 +172,7 @@ class BenchResult:
             "leaderboard": self.leaderboard(),
             "leaderboard_by_architecture": {a: [s.to_dict() for s in rows] for a, rows in self.by_architecture.items()},
             "paired": self.paired,
+            "budget_curves": {"mean": self.curves, "note": self.curves_note},
             "targets": [t.to_dict() for t in self.targets],
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "registry": self.registry,
@@ -406,6 +419,7 @@ def run_benchmark(
             unavailable={k: v for k, v in unavailable.items() if v}, outcomes={}, best=best,
             seconds=time.perf_counter() - t1, timings=dict(result.timings),
         )
+        tr.predictions, tr.labels = keep_predictions(search, primary)
         results.append(tr)
         say(f"[{wl.name}] target {target}: {len(primary)} candidates on {result.n_samples} rows, best "
             f"{', '.join(best)} ({wl.metric} {best_value:.3f}) in {tr.seconds:.0f}s" if best_value is not None else
@@ -452,6 +466,7 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
         t.intervals = {AUTO: interval}
         primary = t.truth.get(wl.metric, {})
         t.outcomes = grade_target(t.scores, primary, higher, estimates=estimates, intervals=t.intervals)
+        t.curves = target_curves(t, primary, wl, level=selector.level)
         t.by_architecture = {}
         for arch in sorted({arch_of[m] for m in primary if m in arch_of}):
             sub = {m: v for m, v in primary.items() if arch_of.get(m) == arch}
@@ -473,4 +488,6 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
     } if len(set(arch_of.values())) > 1 else {}
     focus = [c for c, _, _ in columns if c.split(":")[0] == "adaptivity"][:1]  # the paper's measure, first space listed
     bench.paired = paired_comparison(bench.targets, focus, [c for c, _, _ in columns] + [RANDOM])
+    bench.curves = mean_curves([t.curves for t in bench.targets if t.curves])
+    bench.curves_note = curves_note(wl, bench.targets)
     return bench

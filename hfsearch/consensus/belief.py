@@ -17,8 +17,17 @@ worse than it is. The belief is built so that this choice does not bias it:
 - **Prior strength.** The label-free estimate counts as ``ν = mean p(1 − p) / τ²`` labels (τ: its sd), spread over the
   strata in proportion to their sizes, as a uniform sample would be: a small contested stratum learns from a few
   labels, the large stratum where everybody agrees does not swing on one.
-- **Exact ends.** A per-model offset keeps 0 labels at the given estimate; it shrinks with the unlabeled fraction, so
+- **Exact ends.** A per-model offset keeps 0 labels at the given estimate. It corrects the *prior part* of each
+  stratum's belief only: on the unlabeled rows of a stratum it is weighted by the share of that stratum's Dirichlet mass
+  that is still prior (``α⁰_s / Σα_s``), so it fades where labels have been seen (else a leader whose label-free
+  estimate exceeds the structural prior would keep that excess on top of what its labels show, and overshoot) and
   with every row labeled the accuracy is the measured ``k_m / N``.
+- **A global calibration error.** Labels in one stratum say nothing about another through the strata, yet a model
+  whose label-free estimate is off is off everywhere. So the residuals of the labeled rows against their label-free
+  P(correct) (``c_im − q⁰_im``) estimate a per-model shift ``ê_m = Σ r / (ν_m + k_m)`` — the label-free estimate
+  counting as ``ν_m = mean q⁰(1 − q⁰) / τ_m²`` labels, ``k_m`` the labels on rows the model predicts — added to the
+  prior part of the unlabeled rows like the offset (an empirical-Bayes mean shift: 0 with no label, and it cannot move
+  the measured rows).
 """
 
 from __future__ import annotations
@@ -150,6 +159,7 @@ class AccuracyBelief:
         spread = ((size[:, None] * hit * (1.0 - hit)).sum(axis=0) / n).mean()
         rate = spread / tau2[self.leaders].mean() / n  # prior labels per row (a uniform sample's spread)
         self.alpha = f0 * np.maximum(rate * size, 1e-9)[:, None]
+        self.alpha0 = self.alpha.sum(axis=1)  # prior mass per stratum (the offset's weight is its share)
         self.offset = np.zeros(m)
         self.offset[self.leaders] = self.prior[self.leaders] - base
 
@@ -170,6 +180,19 @@ class AccuracyBelief:
         nu_rate = np.maximum((self.p0[:, o] * (1.0 - self.p0[:, o])).mean(axis=0), 1.0 / n) / tau2[o] / n
         strength = np.maximum(rows_in * nu_rate[None, :], 1e-9)
         self.a_o, self.b_o = self.mu0 * strength, (1.0 - self.mu0) * strength
+
+        self.strength0 = strength  # (strata, others) prior mass of each other model's Beta
+        # Label-free P(correct) of every row (leaders: stratum hit under f0 plus the offset; others: p⁰), whose
+        # residuals on labeled rows estimate each model's global calibration error (see the module docstring).
+        self.q0_lead = np.where(patterns >= 0, np.clip(hit + self.offset[self.leaders], eps, 1.0 - eps), 0.0)
+        q0 = self.p0.copy()
+        q0[:, self.leaders] = self.q0_lead[self.stratum]
+        self.q0 = q0
+        spread_m = np.where(self.can, q0 * (1.0 - q0), 0.0).sum(axis=0) / np.maximum(self.can.sum(axis=0), 1)
+        self.spread = np.maximum(spread_m, 1.0 / n)
+        self.nu = self.spread / tau2
+        self.resid = np.zeros(m)
+        self.n_obs = np.zeros(m)
 
         self.labeled = np.zeros(n, dtype=bool)
         self.labels = np.full(n, -1, dtype=np.int64)
@@ -215,13 +238,29 @@ class AccuracyBelief:
         cov = ((w**2)[..., None, None] / (a0[..., None] + 1.0) + (open_size / n**2)[..., None, None]) * single
         return w[..., None] * hit, cov
 
+    def prior_weight(self, open_size: np.ndarray, alpha_sum: np.ndarray, strata: np.ndarray | None = None) -> np.ndarray:
+        """The leaders' offset weight: ``Σ_s open_s · α⁰_s / Σα_s / N`` over the strata (1 with no label, 0 with every
+        row labeled). `strata` picks the strata of the last axis of `open_size` / `alpha_sum` (default: all)."""
+        a0 = self.alpha0 if strata is None else self.alpha0[strata]
+        return open_size * a0 / alpha_sum / self.n_rows
+
+    def shift(self, resid: np.ndarray | None = None, n_obs: np.ndarray | None = None) -> np.ndarray:
+        """``(models,)`` the global calibration error ``ê = Σ r / (ν + k)`` (of the current labels by default)."""
+        resid = self.resid if resid is None else resid
+        return resid / (self.nu + (self.n_obs if n_obs is None else n_obs))
+
+    def shift_var(self) -> np.ndarray:
+        """``(models,)`` the posterior variance of the calibration error, ``mean q⁰(1 − q⁰) / (ν + k)``."""
+        return self.spread / (self.nu + self.n_obs)
+
     def leader_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean ``(K,)`` and covariance ``(K, K)`` of the leaders' accuracies (Gaussian summary of the strata)."""
         n = self.n_rows
         mean_s, cov_s = self.stratum_moments(self.alpha, self.open_size, self.pattern)
-        n_u = self.open_size.sum()
-        mean = self.correct[self.leaders] / n + mean_s.sum(axis=0) + self.offset[self.leaders] * n_u / n
-        return mean, cov_s.sum(axis=0)
+        weight = self.prior_weight(self.open_size, self.alpha.sum(axis=1)).sum()
+        lead = self.leaders
+        mean = self.correct[lead] / n + mean_s.sum(axis=0) + (self.offset[lead] + self.shift()[lead]) * weight
+        return mean, cov_s.sum(axis=0) + np.diag(weight**2 * self.shift_var()[lead])
 
     def _refresh(self) -> None:
         n = self.n_rows
@@ -235,9 +274,11 @@ class AccuracyBelief:
             theta = self.a_o / (self.a_o + self.b_o)
             shift = theta - self.mu0
             open_o = (self.open_p0 + self.open_rows_o * shift).sum(axis=0)
-            mean[o] = (self.correct[o] + open_o) / n + self.offset[o] * n_u / n
+            prior_share = (self.open_rows_o * self.strength0 / (self.a_o + self.b_o)).sum(axis=0) / n
+            mean[o] = (self.correct[o] + open_o) / n + self.offset[o] * n_u / n + self.shift()[o] * prior_share
             beta_var = theta * (1.0 - theta) / (self.a_o + self.b_o + 1.0)
-            var[o] = ((self.open_rows_o / n) ** 2 * beta_var).sum(axis=0) + self.open_var0.sum(axis=0) / n**2
+            var[o] = (((self.open_rows_o / n) ** 2 * beta_var).sum(axis=0) + self.open_var0.sum(axis=0) / n**2
+                      + prior_share**2 * self.shift_var()[o])
         upper = (self.correct + self.can[~self.labeled].sum(axis=0)) / n
         self.mean = np.clip(mean, self.correct / n, upper)
         self.sd = np.sqrt(np.maximum(var, 0.0))
@@ -250,7 +291,9 @@ class AccuracyBelief:
         f = np.divide(g, total, out=mean_f.copy(), where=total > 0)  # all-underflow draws: the Dirichlet mean
         hit = self._leader_hits(f)  # (D, S, K)
         lead = self.correct[self.leaders] / n + (self.open_size[None, :, None] / n * hit).sum(axis=1)
-        lead += self.offset[self.leaders] * n_u / n
+        weight = self.prior_weight(self.open_size, self.alpha.sum(axis=1)).sum()
+        lead += (self.offset[self.leaders] + self.shift()[self.leaders]) * weight
+        lead += weight * np.sqrt(self.shift_var()[self.leaders]) * rng.standard_normal((self.n_draws, len(self.leaders)))
         draws[:, self.leaders] = lead
         self.draws = draws
 
@@ -262,6 +305,8 @@ class AccuracyBelief:
         self.labels[row] = int(label)
         c = (self.pred[row] == label).astype(np.float64)
         self.correct += c
+        self.resid += np.where(self.can[row], c - self.q0[row], 0.0)
+        self.n_obs += self.can[row]
         self.alpha[s, label] += 1.0
         self.open_size[s] -= 1.0
         o = self.others

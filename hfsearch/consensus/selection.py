@@ -247,7 +247,20 @@ class LabelLoop:
         m_new, c_new = b.stratum_moments(alpha_new, open_new, np.repeat(pat[:, None, :], h, axis=1))
         right = (pat[:, None, :] == hyp[:, :, None]) & (hyp[:, :, None] >= 0)  # (G, H, K) leader right under hyp
         n = b.n_rows
-        mean_new = (mean + (m_new - m_old[:, None, :]) + right / n - b.offset[b.leaders] / n)
+        # the leaders' offset and calibration shift on the prior part: one open row less in the group's stratum, one
+        # more label in its Dirichlet, one more residual (right − the stratum's label-free P(correct)) in the shift
+        lead = b.leaders
+        w_all = b.prior_weight(b.open_size, b.alpha.sum(axis=1)).sum()
+        w_old = b.prior_weight(b.open_size[contested], alpha.sum(axis=1), contested)
+        w_new = b.prior_weight(open_new, alpha_new.sum(axis=2), contested[:, None])
+        predicts = pat >= 0  # (G, K)
+        q0 = b.q0_lead[contested]  # (G, K)
+        resid_new = b.resid[lead] + np.where(predicts[:, None, :], right - q0[:, None, :], 0.0)
+        e_new = resid_new / (b.nu[lead] + b.n_obs[lead] + predicts[:, None, :])
+        e_old = b.shift()[lead]
+        total_new = w_all + (w_new - w_old[:, None])[..., None]
+        mean_new = (mean + (m_new - m_old[:, None, :]) + right / n
+                    + (b.offset[lead] + e_new) * total_new - (b.offset[lead] + e_old) * w_all)
         cov_new = cov + (c_new - c_old[:, None, :, :])
         h_now = self._entropy(mean[None, :], cov[None, :, :])[0]
         h_new = self._entropy(mean_new.reshape(g * h, -1), cov_new.reshape(g * h, *cov.shape)).reshape(g, h)

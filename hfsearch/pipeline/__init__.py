@@ -1,11 +1,13 @@
 """The search pipeline, one module per stage, run in order by `hfsearch.search.Search`:
 
-    target -> discover -> align -> run -> score -> rank
+    target -> discover -> align -> run -> score -> estimate -> label -> rank
 
 - `data`: the target stage (load and sample the split) and the candidates' source samples;
 - `candidates`: discover (Hub query, filters, configs) and align (label spaces);
 - `run`: every candidate over the samples (batched, cached, sharded across processes);
 - `score`: every scorer on every candidate;
+- `estimate`: the predicted metric with its interval (``auto``);
+- `label`: with a label budget, the label loop updates the predictions (`hfsearch.labeling`);
 - `rank`: the `SearchResult`;
 - `events`: what a search emits while it runs, hooks and cooperative cancellation;
 - `state`: what the stages share (one `CandidateRun` per candidate).

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from datasets import DatasetDict
+from datasets import DatasetDict, Features
 
 from ..candidates import Candidate
 from ..data.loading import choose_split, load_dataset_dict, load_split
 from ..data.sample import Sample, fingerprint, sample_indices
 from ..errors import one_line
+from ..labeling import ColumnLabels
+from ..tasks.base import require_columns
 
 if TYPE_CHECKING:
     from ..search import Search
@@ -19,13 +21,18 @@ def load_target(search: Search) -> None:
     """Load the target split, resolve its columns and label names, and draw the seeded sample.
 
     Any label column is dropped from the rows the scorers see; its values are kept aside on the `Sample` for benchmark
-    mode only.
+    mode only. With ``label_column`` (and a label budget), that column is the label column, and the label stage's
+    source reads it row by row, only for the rows the label loop asks for.
     """
     cfg, adapter, state = search.cfg, search.adapter, search.state
     ds, split = load_split(cfg.dataset, config=cfg.config, split=cfg.split, hub_dir=cfg.hub_dir,
                            encoding=cfg.encoding, local=cfg.local_dataset)
-    columns = adapter.resolve_columns(ds.features, cfg.column)
-    label_col = adapter.label_column(ds.features)
+    features = ds.features
+    if cfg.label_column:
+        require_columns(ds.features, [cfg.label_column])
+        features = Features({k: v for k, v in ds.features.items() if k != cfg.label_column})
+    columns = adapter.resolve_columns(features, cfg.column)
+    label_col = cfg.label_column or adapter.label_column(ds.features)
     if label_col in columns:
         label_col = None
     ds, columns, label_col = adapter.prepare(ds, columns, label_col, state.warnings)
@@ -39,6 +46,9 @@ def load_target(search: Search) -> None:
                           fingerprint=fingerprint(rows, columns), labels=labels, label_names=names)
     state.split = split
     state.label_names = names
+    if cfg.label_column and cfg.label_budget and label_col:
+        state.label_source = ColumnLabels(ds.select(idx).select_columns([label_col]), label_col, ds.features[label_col],
+                                          names)
     adapter.bind_target(state.target)
 
 

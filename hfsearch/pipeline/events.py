@@ -30,7 +30,7 @@ from ..errors import SearchCancelled
 logger = logging.getLogger(__name__)
 
 #: The stages of a search, in order.
-StageName = Literal["target", "discover", "align", "run", "score", "estimate", "rank"]
+StageName = Literal["target", "discover", "align", "run", "score", "estimate", "label", "rank"]
 
 
 @dataclass(frozen=True)

@@ -26,4 +26,5 @@ def rank(search: Search) -> None:
         rank_by=search.rank_by, candidates=list(search.results), skipped=list(state.skipped),
         warnings=list(state.warnings), query=dict(state.query), timings=dict(state.timings), config=cfg.to_dict(),
         metric=search.metric,
+        labels=state.labels.summary() if state.labels is not None else {},
     )

@@ -75,6 +75,8 @@ class SearchState:
         sources (`dict[str, Sample]`): source samples by dataset id (shared by candidates declaring the same data).
         datasets (`dict[str, DatasetDict]`): declared datasets loaded so far (each loaded once per search).
         timings (`dict[str, float]`): seconds per stage.
+        label_source (`LabelSource`, *optional*): the ``label_column`` source (set by the target stage when asked).
+        labels (`LabelSession`, *optional*): the label loop (set by the label stage; the Space continues it).
     """
 
     target: Sample | None = None
@@ -87,6 +89,8 @@ class SearchState:
     sources: dict[str, Sample] = field(default_factory=dict)
     datasets: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    label_source: Any = None
+    labels: Any = None
 
     def warn(self, message: str) -> None:
         """Add a warning once."""

@@ -37,7 +37,9 @@ class CandidateResult:
     """Scores of one candidate (``None`` where a score could not be computed; `unavailable` says why).
 
     `predicted` is ``(value, low, high)``: its predicted metric on the target and the 90 % interval (the ``auto``
-    combination of the estimators in `predicted_from`), or ``None`` when no estimator was available.
+    combination of the estimators in `predicted_from`, updated by the labels when a label budget was given), or
+    ``None`` when no estimator was available. `p_best` is its probability of being the most accurate candidate (set by
+    the label loop; ``None`` without a label budget).
     """
 
     repo_id: str
@@ -52,6 +54,7 @@ class CandidateResult:
     label_map: dict[int, int] | None = None
     predicted: tuple[float, float, float] | None = None
     predicted_from: list[str] = field(default_factory=list)
+    p_best: float | None = None
 
 
 def _clean(value: Any) -> Any:
@@ -71,6 +74,8 @@ class SearchResult:
         skipped (`list[Skipped]`): candidates not scored and why.
         config (`dict`): the options of the search (`SearchConfig.to_dict`: never the token).
         metric (`str`): what ``predicted_accuracy`` predicts: ``accuracy``, or ``f1`` (see ``--metric``).
+        labels (`dict`): the label loop's record when a label budget was given: ``labels_used``, ``label_budget`` and
+            the ``rows`` labeled (position in the sample, index in the split, class id); empty otherwise.
     """
 
     task: str
@@ -88,6 +93,16 @@ class SearchResult:
     ground_truth: dict[str, dict[str, float]] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     metric: str = "accuracy"
+    labels: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels_used(self) -> int:
+        """Labels the label loop used (0: the ranking is label-free)."""
+        return int(self.labels.get("labels_used", 0))
+
+    @property
+    def has_p_best(self) -> bool:
+        return any(r.p_best is not None for r in self.candidates)
 
     def _order(self) -> list[CandidateResult]:
         cols = [c for c in self.score_columns if c.name == self.rank_by] + [
@@ -121,14 +136,16 @@ class SearchResult:
             value, low, high = r.predicted if r.predicted is not None else (None, None, None)
             row: dict[str, Any] = {"rank": i, "model": r.repo_id, "predicted_accuracy": value, "predicted_low": low,
                                    "predicted_high": high}
+            if self.has_p_best:
+                row["p_best"] = r.p_best
             for c in self.shown_scores:
                 row[c.name] = r.scores.get(c.name)
             for metric, values in self.ground_truth.items():
                 row[metric] = values.get(r.repo_id)
             row["source"] = r.source
             rows.append(row)
-        columns = (["rank", "model", *PREDICTED] + [c.name for c in self.shown_scores] + list(self.ground_truth)
-                   + ["source"])
+        columns = (["rank", "model", *PREDICTED] + (["p_best"] if self.has_p_best else [])
+                   + [c.name for c in self.shown_scores] + list(self.ground_truth) + ["source"])
         return pd.DataFrame(rows, columns=columns)
 
     def ranks(self) -> pd.DataFrame:
@@ -157,10 +174,20 @@ class SearchResult:
             return f"recommended: {best} (ranked by {self.rank_by})"
         value, low, high = top.predicted
         text = f"recommended: {best} — predicted {self.metric} {value:.3f} (90% interval {low:.3f}–{high:.3f})"
+        if self.labels:
+            used = self.labels_used
+            text += f" after {used} label{'' if used == 1 else 's'}" if used else " (no label given)"
+            if top.p_best is not None:
+                text += f", P(best) {top.p_best:.0%}"
         runner = next((r for r in order[1:] if r.predicted is not None), None)
         if runner is None:
             return text
         assert runner.predicted is not None
+        if top.p_best is not None:  # the loop's joint belief says more than two marginal intervals
+            if top.p_best >= 0.9:
+                return f"{text}; ahead of the next ({runner.repo_id}: {runner.predicted[0]:.3f})"
+            return (f"{text}; not settled against {runner.repo_id} ({runner.predicted[0]:.3f}): label more rows to "
+                    "separate them")
         if runner.predicted[2] >= low:
             return (f"{text}; the top two overlap ({runner.repo_id}: {runner.predicted[0]:.3f}): label a few rows to "
                     "separate them (--label-budget 20)")
@@ -175,6 +202,9 @@ class SearchResult:
         """What the user should know besides the ranking, one line each: skipped candidates, scores that could not be
         computed (one line per scorer and reason, however many candidates share it) and warnings."""
         out = [f"skipped {s.repo_id} [{s.stage}]: {s.reason}" for s in self.skipped]
+        if self.labels:
+            out.append(f"labels: {self.labels_used} used of a budget of {self.labels.get('label_budget', 0)}, on rows "
+                       "chosen where the leading candidates disagree; predicted accuracy, interval and P(best) updated")
         for c in self.score_columns:
             by_reason: dict[str, list[str]] = {}
             for r in self.candidates:
@@ -203,6 +233,10 @@ class SearchResult:
                             mark="★" if self.rank_by == AUTO else ""),
                      Column("predicted", title="90% interval", kind="interval",
                             description="90% interval of the prediction, calibrated on benchmark workloads")]
+        if self.has_p_best:
+            cols.append(Column("p_best", title="P(best)", kind="percent",
+                               description=f"probability of being the most accurate candidate, after "
+                                           f"{self.labels_used} label(s)"))
         for c in self.shown_scores:
             cols.append(Column(c.name, kind="score", higher_is_better=c.higher_is_better,
                                description=f"{c.description} ({c.kind}; {'higher' if c.higher_is_better else 'lower'} "
@@ -268,6 +302,7 @@ class SearchResult:
             "query": self.query,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "config": self.config,
+            "labels": self.labels,
         }
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:

@@ -1,0 +1,208 @@
+"""Label-budget curves: how good the pick is after 0, 10, 20 and 50 labels, with the label loop's informative rows
+against uniformly random rows at the same budget.
+
+Per target (or prediction pool), the loop (`hfsearch.consensus.selection.simulate`) starts from the label-free
+prediction of every candidate — the ``auto`` value and its 90 % interval, exactly what ``hfsearch find --label-budget``
+starts from — and reveals the true label of each row it asks for. After each budget the recommended candidate is graded
+like any scorer: top-1 (it is a truly best candidate) and regret (best true metric − its true metric, in points).
+Each strategy is repeated with seeds ``seed … seed + repeats − 1`` and averaged. A candidate without a label-free
+prediction enters the loop with the uninformative prior (`hfsearch.labeling.session.uninformed_prior`), as in
+``find``; at 0 labels, candidates tied at the top of the prior share the pick (expected top-1 and regret of a uniform
+choice among them, as for the scorers).
+
+```python
+>>> records = budget_curve(predictions, labels, prior, truth, budgets=(0, 20), repeats=10)
+>>> [(r["strategy"], r["budget"], round(r["regret"], 1)) for r in records]   # doctest: +SKIP
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..consensus.selection import simulate
+
+#: Budgets graded by default (0 = the label-free pick).
+DEFAULT_BUDGETS = (0, 10, 20, 50)
+#: Seeded repetitions per strategy.
+DEFAULT_REPEATS = 10
+#: Row-choice strategies compared: the loop's, and uniformly random rows.
+STRATEGIES = ("informative", "uniform")
+
+
+def budget_curve(
+    predictions: np.ndarray,
+    labels: np.ndarray,
+    prior: np.ndarray,
+    truth: np.ndarray,
+    *,
+    budgets: Sequence[int] = DEFAULT_BUDGETS,
+    repeats: int = DEFAULT_REPEATS,
+    seed: int = 0,
+    level: float = 0.9,
+    n_classes: int | None = None,
+    recommendable: np.ndarray | None = None,
+    strategies: Sequence[str] = STRATEGIES,
+) -> list[dict[str, Any]]:
+    """Top-1 and regret of the loop's pick after each budget, per strategy (means over the repetitions).
+
+    Args:
+        predictions (`np.ndarray`): ``(rows, models)`` predicted class ids (``-1``: none).
+        labels (`np.ndarray`): ``(rows,)`` true class ids (only the rows the loop asks for are read).
+        prior (`np.ndarray`): ``(models, 3)`` label-free value, low and high (NaN: no prediction: uninformative prior).
+        truth (`np.ndarray`): ``(models,)`` true metric of every model.
+        budgets (`Sequence[int]`, *optional*): label budgets graded.
+        repeats (`int`, *optional*, defaults to 10): seeded repetitions per strategy.
+        seed (`int`, *optional*, defaults to 0): first seed.
+        level (`float`, *optional*, defaults to 0.9): coverage of the prior intervals.
+        n_classes (`int`, *optional*): number of classes.
+        recommendable (`np.ndarray`, *optional*): ``(models,)`` models that may be picked (e.g. not label-permuted).
+        strategies (`Sequence[str]`, *optional*): ``"informative"`` and/or ``"uniform"``.
+
+    Returns:
+        `list[dict]`: one record per (strategy, budget): ``top1``, ``regret`` (points), their standard errors over the
+        repetitions (``top1_se``, ``regret_se``) and ``repeats``.
+    """
+    from ..labeling.session import uninformed_prior
+
+    p = np.array(prior, dtype=np.float64)
+    p[~np.isfinite(p).all(axis=1)] = uninformed_prior(level)
+    t = np.asarray(truth, dtype=np.float64)
+    best = float(np.nanmax(t))
+    pred = np.asarray(predictions)
+    ok = np.ones(len(t), bool) if recommendable is None else np.asarray(recommendable, bool)
+    c = n_classes if n_classes is not None else max(int(pred.max()), int(np.max(labels))) + 1
+    top_prior = np.flatnonzero(ok & (p[:, 0] >= np.max(np.where(ok, p[:, 0], -np.inf)) - 1e-12))
+    at_zero = (float(np.mean(t[top_prior] >= best - 1e-12)), float(np.mean(100.0 * (best - t[top_prior]))))
+    top = max(budgets)
+    records = []
+    for strategy in strategies:
+        grades = np.zeros((repeats, len(budgets), 2))
+        for r in range(repeats):
+            sim = simulate(pred, labels, p[:, 0], top, strategy, seed + r,  # type: ignore[arg-type]
+                           prior_interval=p[:, 1:3], level=level, n_classes=c, recommendable=ok)
+            for k, b in enumerate(budgets):
+                pick = sim.best[min(b, len(sim.best) - 1)]
+                grades[r, k] = at_zero if b == 0 else (float(t[pick] >= best - 1e-12), 100.0 * (best - t[pick]))
+        se = grades.std(axis=0, ddof=1) / np.sqrt(repeats) if repeats > 1 else np.zeros(grades.shape[1:])
+        records += [{"strategy": strategy, "budget": int(b), "top1": float(grades[:, k, 0].mean()),
+                     "regret": float(grades[:, k, 1].mean()), "top1_se": float(se[k, 0]), "regret_se": float(se[k, 1]),
+                     "repeats": int(repeats)} for k, b in enumerate(budgets)]
+    return records
+
+
+def keep_predictions(search: Any, truth: dict[str, float]) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """What the curves need from a finished benchmark search, kept compactly: each graded candidate's predicted class
+    per target row (int16) and the rows' true classes. Empty when the task makes several predictions per row (token
+    classification) or the labels are not one class id per row."""
+    target = search.target
+    labels = None if target is None else target.labels
+    try:
+        labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+    except (TypeError, ValueError):
+        labels = None
+    if labels is None or labels.ndim != 1:
+        return {}, None
+    out = {}
+    for cand in search.candidates:
+        if cand.repo_id in truth and (pred := search.predictions(cand)) is not None and len(pred) == len(labels):
+            out[cand.repo_id] = np.asarray(pred, dtype=np.int16)
+    return (out, labels) if out else ({}, None)
+
+
+def target_curves(t: Any, truth: dict[str, float], wl: Any, *, level: float = 0.9) -> list[dict[str, Any]]:
+    """The budget curves of one benchmark target (a `TargetResult` whose ``auto`` scores and intervals are set), from
+    the ``auto`` prediction of each candidate; empty when the workload's metric is not accuracy (the loop works in
+    accuracy) or the predictions were not kept."""
+    if wl.metric != "accuracy" or not t.predictions or t.labels is None:
+        return []
+    models = [m for m in truth if m in t.predictions]
+    auto, interval = t.scores.get("auto", {}), t.intervals.get("auto", {})
+    prior = np.array([[auto[m], *interval[m]] if auto.get(m) is not None and m in interval else [np.nan] * 3
+                      for m in models], dtype=np.float64)
+    pred = np.stack([t.predictions[m] for m in models], axis=1).astype(np.int64)
+    return budget_curve(pred, t.labels, prior, np.array([truth[m] for m in models]), seed=wl.seed, level=level,
+                        n_classes=max(len(wl.label_names), int(pred.max()) + 1, int(t.labels.max()) + 1))
+
+
+def curves_note(wl: Any, targets: Sequence[Any]) -> str:
+    """Why a workload has no budget curves (empty when it has them)."""
+    if wl.metric != "accuracy":
+        return (f"not computed: the label loop updates accuracy, and this workload is graded on {wl.metric} "
+                "(a label budget is refused with --metric f1 for the same reason)")
+    if not any(t.curves for t in targets):
+        return "not computed: the task makes several predictions per row (not supported by the label loop)"
+    return ""
+
+
+def mean_curves(per_target: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The curves averaged over targets (standard errors across targets); targets without curves are left out."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for records in per_target:
+        for rec in records:
+            groups.setdefault((rec["strategy"], rec["budget"]), []).append(rec)
+    out = []
+    for (strategy, budget), recs in groups.items():
+        top1 = np.array([r["top1"] for r in recs])
+        regret = np.array([r["regret"] for r in recs])
+        n = len(recs)
+        se = [float(a.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0 for a in (top1, regret)]
+        out.append({"strategy": strategy, "budget": budget, "top1": float(top1.mean()), "regret": float(regret.mean()),
+                    "top1_se": se[0], "regret_se": se[1], "n_targets": n})
+    return out
+
+
+def _cell(records: Sequence[dict[str, Any]], strategy: str, budget: int, key: str, digits: int) -> str:
+    rec = next((r for r in records if r["strategy"] == strategy and r["budget"] == budget), None)
+    return "–" if rec is None else f"{rec[key]:.{digits}f}"
+
+
+def curves_table(records: Sequence[dict[str, Any]], budgets: Sequence[int] = DEFAULT_BUDGETS,
+                 metric: str = "accuracy") -> list[str]:
+    """Markdown lines: one row per strategy, top-1 and regret at each budget."""
+    strategies = [s for s in STRATEGIES if any(r["strategy"] == s for r in records)]
+    head = ("| rows labeled | " + " | ".join(f"top-1 @{b}" for b in budgets) + " | "
+            + " | ".join(f"regret @{b}" for b in budgets) + " |")
+    lines = [head, "|---|" + "---:|" * (2 * len(budgets))]
+    for s in strategies:
+        name = "informative (the label loop)" if s == "informative" else "uniform random"
+        lines.append(f"| {name} | " + " | ".join(_cell(records, s, b, "top1", 2) for b in budgets) + " | "
+                     + " | ".join(_cell(records, s, b, "regret", 1) for b in budgets) + " |")
+    return lines
+
+
+def plot_budget_curves(panels: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: str | Path,
+                       metric: str = "accuracy") -> Path:
+    """Top-1 and regret against the label budget, one column per panel (a workload's mean, or a pool), one line per
+    strategy with standard-error bars (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 6.2), squeeze=False)
+    for j, (title, records) in enumerate(panels):
+        for strategy in STRATEGIES:
+            recs = sorted((r for r in records if r["strategy"] == strategy), key=lambda r: r["budget"])
+            if not recs:
+                continue
+            x = [r["budget"] for r in recs]
+            for i, key in enumerate(("top1", "regret")):
+                axes[i, j].errorbar(x, [r[key] for r in recs], yerr=[r[f"{key}_se"] for r in recs], marker="o",
+                                    capsize=3, label="label loop" if strategy == "informative" else "uniform rows")
+        axes[0, j].set_title(title, fontsize=10)
+        axes[0, j].set_ylabel("top-1")
+        axes[0, j].set_ylim(-0.05, 1.05)
+        axes[1, j].set_ylabel(f"regret ({metric}, points)")
+        axes[1, j].set_xlabel("labels")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
