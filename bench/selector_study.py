@@ -19,11 +19,12 @@ from hfsearch.bench.metrics import kendall_tau, regret, top1
 from hfsearch.select.selector import ABSOLUTE, ESTIMATORS, RELATIVE, Row, Selector
 
 CONFIGS: dict[str, dict] = {
-    "estimators only": dict(estimators=ESTIMATORS, relative=(), absolute=()),
-    "+ relative similarity": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=()),
-    "+ relative + coverage (default)": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE),
-    "no source-based estimators": dict(estimators=("consensus", "source_accuracy"), relative=RELATIVE,
-                                       absolute=ABSOLUTE),
+    "direct: estimators only": dict(estimators=ESTIMATORS, relative=(), absolute=(), model="direct"),
+    "direct: + relative + coverage": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE, model="direct"),
+    "within: estimators only": dict(estimators=ESTIMATORS, relative=(), absolute=(), model="within"),
+    "within: + relative similarity": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=(), model="within"),
+    "within: + relative + coverage (default)": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE,
+                                                    model="within"),
 }
 
 

@@ -123,6 +123,45 @@ def features(pool: Sequence[Mapping[str, Any]], estimators: Sequence[str] = ESTI
     return [{**{k: float(v[k]) for k in raw if _finite(v.get(k))}, **r} for v, r in zip(pool, rel)]
 
 
+def centred(pool_feats: Sequence[Mapping[str, float]], names: Sequence[str]) -> list[dict[str, float]]:
+    """Each candidate's deviation from its pool on every feature in `names` (the pool's mean over the candidates that
+    have the feature; 0 for a candidate that lacks it, i.e. "as the pool")."""
+    out: list[dict[str, float]] = [{} for _ in pool_feats]
+    for k in names:
+        have = [i for i, f in enumerate(pool_feats) if k in f]
+        if len(have) < 2:
+            continue
+        mean = sum(pool_feats[i][k] for i in have) / len(have)
+        for i in have:
+            out[i][k] = pool_feats[i][k] - mean
+    return out
+
+
+def fit_within(pools: Sequence[Sequence[Row]], names: tuple[str, ...]) -> Combination:
+    """Non-negative weights of the within-pool model: a candidate's deviation from its pool's mean true metric as a
+    combination of its deviations on the features `names` (no intercept; each workload weighing the same)."""
+    from scipy.optimize import nnls
+
+    x_rows, y_rows, workload = [], [], []
+    for pool in pools:
+        if len(pool) < 2:
+            continue
+        dev = centred([r.values for r in pool], names)
+        y_mean = sum(r.truth for r in pool) / len(pool)
+        for r, d in zip(pool, dev):
+            x_rows.append([d.get(k, 0.0) for k in names])
+            y_rows.append(r.truth - y_mean)
+            workload.append(r.workload)
+    if not x_rows:
+        return Combination(inputs=names, weights=tuple(0.0 for _ in names), intercept=0.0)
+    counts: dict[str, int] = {}
+    for w in workload:
+        counts[w] = counts.get(w, 0) + 1
+    sw = np.sqrt(np.array([1.0 / counts[w] for w in workload]))
+    coef, _ = nnls(np.asarray(x_rows) * sw[:, None], np.asarray(y_rows) * sw)
+    return Combination(inputs=names, weights=tuple(float(c) for c in coef), intercept=0.0)
+
+
 def fit_combination(rows: Sequence[Row], inputs: tuple[str, ...]) -> Combination | None:
     """The non-negative least-squares combination of `inputs` on the `rows` that have all of them (each workload
     weighing the same); ``None`` when no row has them all."""
@@ -160,6 +199,7 @@ class Selector:
     absolute: tuple[str, ...] = ABSOLUTE
     level: float = LEVEL
     metadata: dict[str, Any] = field(default_factory=dict)
+    model: str = "within"
 
     def __post_init__(self) -> None:
         self._combos: dict[tuple[str, ...], Combination | None] = {}
@@ -172,7 +212,24 @@ class Selector:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys([*self.estimators, *self.absolute, *(Z + n for n, _ in self.relative)]))
+        """The features of the per-candidate (level) combination."""
+        names = [*self.estimators, *self.absolute]
+        if self.model == "direct":
+            names += [Z + n for n, _ in self.relative]
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def within_names(self) -> tuple[str, ...]:
+        """The features of the within-pool model: estimators and pool-relative signals."""
+        return tuple(dict.fromkeys([*self.estimators, *(Z + n for n, _ in self.relative)]))
+
+    @cached_property
+    def within(self) -> Combination:
+        """The within-pool model (see `fit_within`), fitted on the training pools."""
+        groups: dict[tuple[str, str], list[Row]] = {}
+        for r in self.training:
+            groups.setdefault((r.workload, r.target), []).append(r)
+        return fit_within(list(groups.values()), self.within_names)
 
     @cached_property
     def training(self) -> list[Row]:
@@ -194,14 +251,14 @@ class Selector:
     @classmethod
     def fit(cls, rows: Iterable[Row], *, estimators: tuple[str, ...] = ESTIMATORS,
             relative: tuple[tuple[str, int], ...] = RELATIVE, absolute: tuple[str, ...] = ABSOLUTE,
-            **metadata: Any) -> Selector:
+            model: str = "within", **metadata: Any) -> Selector:
         return cls(rows=list(rows), estimators=estimators, relative=relative, absolute=absolute,
-                   metadata=dict(metadata))
+                   metadata=dict(metadata), model=model)
 
     def without(self, workload: str) -> Selector:
         """The selector fitted on every workload but `workload` (what grades it on `workload`)."""
         return Selector([r for r in self.rows if r.workload != workload], self.estimators, self.relative,
-                        self.absolute, self.level, dict(self.metadata))
+                        self.absolute, self.level, dict(self.metadata), self.model)
 
     def combination(self, available: tuple[str, ...]) -> Combination | None:
         """The combination for candidates whose available estimators are `available` (fitted once, then kept).
@@ -229,6 +286,29 @@ class Selector:
         d = math.sqrt(sum(v * v for v in spread) / len(spread)) if spread else 0.0
         return y, math.sqrt(SCALE_FLOOR**2 + d**2), combo.inputs
 
+    def pool_points(self, pool_feats: Sequence[Mapping[str, float]]) -> list[tuple[float, float, tuple[str, ...]] | None]:
+        """`point` for every candidate of one search. With ``model="within"`` (the default), each candidate's
+        prediction is the pool's level (the mean of the per-candidate combinations) plus the within-pool model's
+        deviation: the level is learnt from how estimators relate to accuracy across pools, the order from how the
+        signals relate to accuracy inside a pool."""
+        points = [self.point(f) for f in pool_feats]
+        if self.model != "within":
+            return points
+        have = [p[0] for p in points if p is not None]
+        if not have:
+            return points
+        level = sum(have) / len(have)
+        within = self.within
+        dev = centred(pool_feats, within.inputs)
+        out: list[tuple[float, float, tuple[str, ...]] | None] = []
+        for p, d in zip(points, dev):
+            if p is None:
+                out.append(None)
+                continue
+            used = tuple(dict.fromkeys([*p[2], *(k for k, w in zip(within.inputs, within.weights) if w > 0 and k in d)]))
+            out.append((level + within({k: d.get(k, 0.0) for k in within.inputs}), p[1], used))
+        return out
+
     @cached_property
     def quantile(self) -> float:
         """The conformal multiplier q: the `level` quantile of |y − ŷ| / s over cross-validated predictions (each
@@ -236,8 +316,10 @@ class Selector:
         ratios, weights = [], []
         for wl in self.workloads:
             other = self.without(wl)
-            mine = [r for r in self.training if r.workload == wl]
-            got = [(r, p) for r in mine if (p := other.point(r.values)) is not None]
+            got = []
+            for target in sorted({r.target for r in self.training if r.workload == wl}):
+                pool = [r for r in self.training if r.workload == wl and r.target == target]
+                got += [(r, p) for r, p in zip(pool, other.pool_points([r.values for r in pool])) if p is not None]
             for r, (y, s, _) in got:
                 ratios.append(abs(r.truth - y) / s)
                 weights.append(1.0 / len(got))
@@ -252,8 +334,7 @@ class Selector:
         no estimator available for that candidate). The pool matters: relative features compare candidates."""
         q = self.quantile
         out: list[Prediction | None] = []
-        for feats in features(pool, self.estimators, self.relative, self.absolute):
-            got = self.point(feats)
+        for got in self.pool_points(features(pool, self.estimators, self.relative, self.absolute)):
             if got is None:
                 out.append(None)
                 continue
@@ -267,7 +348,7 @@ class Selector:
         return {
             "version": SELECTOR_VERSION, "estimators": list(self.estimators),
             "relative": [[name, sign] for name, sign in self.relative], "absolute": list(self.absolute),
-            "level": self.level,
+            "model": self.model, "level": self.level,
             "metadata": self.metadata, "workloads": self.workloads,
             "rows": [[r.workload, r.target, r.model, {k: round(v, 5) for k, v in r.values.items()}, round(r.truth, 5)]
                      for r in self.rows],
@@ -289,4 +370,5 @@ class Selector:
         return cls(rows=rows, estimators=tuple(data["estimators"]),
                    relative=tuple((str(n), int(sign)) for n, sign in data["relative"]),
                    absolute=tuple(data.get("absolute", ())), level=float(data["level"]),
+                   model=str(data.get("model", "direct")),
                    metadata=data.get("metadata", {}))
