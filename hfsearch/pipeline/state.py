@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..candidates import Candidate, Skipped
 from ..data.sample import Sample
+from ..rank.result import CandidateResult
 from ..runner import Outputs
 
 
@@ -75,6 +77,9 @@ class SearchState:
         sources (`dict[str, Sample]`): source samples by dataset id (shared by candidates declaring the same data).
         datasets (`dict[str, DatasetDict]`): declared datasets loaded so far (each loaded once per search).
         timings (`dict[str, float]`): seconds per stage.
+        early (`list[CandidateResult]`): candidates that left before the whole sample, with their results on the
+            slice they saw (``status`` ``"eliminated"`` by ``--budget auto``, or ``"stopped"`` by a budget).
+        started (`float`): when the search began (`time.perf_counter`; what ``--max-time`` counts from).
     """
 
     target: Sample | None = None
@@ -87,6 +92,8 @@ class SearchState:
     sources: dict[str, Sample] = field(default_factory=dict)
     datasets: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    early: list[CandidateResult] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
 
     def warn(self, message: str) -> None:
         """Add a warning once."""
