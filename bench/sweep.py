@@ -48,8 +48,8 @@ def recipe(n: int = 100, seed: int = 0):  # noqa: ANN201 - a ZooRecipe (imported
         source = SOURCES[int(rng.integers(len(SOURCES)))]
         cands.append(CandidateRecipe(
             f"bert-{k:03d}-{source.replace('_', '-')}", "tiny-bert", [source], seed=k,
-            epochs=int(rng.choice([1, 2, 4, 8])), max_train_rows=int(rng.choice([100, 300, 700])),
-            label_noise=float(rng.choice([0.0, 0.0, 0.0, 0.2, 0.4])), downloads=int(rng.integers(10, 100_000)),
+            epochs=int(rng.choice([3, 6, 10])), max_train_rows=int(rng.choice([300, 700, 1500])),
+            label_noise=float(rng.choice([0.0, 0.0, 0.0, 0.15, 0.3, 0.45])), downloads=int(rng.integers(10, 100_000)),
         ))
     domains = [DomainSpec(d, path=DATA / d, license="see SOURCE.md") for d in (*SOURCES, TARGET)]
     return ZooRecipe(org=ORG, label_names=LABELS, domains=domains, candidates=cands, target=TARGET)

@@ -196,14 +196,6 @@ def test_budget_options_are_validated():
     assert SearchConfig.create(task="text-classification", dataset="x", max_download="5e8").max_download == 500_000_000
 
 
-def test_stop_words_file_is_scikit_learns_list():
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    from hfsearch.scores.histograms import stop_words
-
-    assert stop_words() == frozenset(ENGLISH_STOP_WORDS)
-
-
 def test_discovery_reads_weight_sizes_from_the_hub_metadata():
     from huggingface_hub import ModelInfo
 
