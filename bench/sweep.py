@@ -82,6 +82,7 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({
         "budget": args.budget, "wall": wall, "cpu": cpu, "best": result.best, "truth": truth,
         "bytes_read": stats.bytes_read, "rows": stats.rows_computed, "loads": stats.models_loaded,
+        "forward": stats.forward_seconds,
         "eliminated": sum(r.status == "eliminated" for r in result.candidates),
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "timings": result.timings,
     }))
@@ -161,9 +162,9 @@ def report(args: argparse.Namespace, rows: list, load_before: tuple, load_after:
     if load_before[0] > BUSY_LOAD or busy > BUSY_OTHERS:
         lines += ["", "> **Warning: the machine was busy**: wall times are inflated; compare CPU times, and rerun this "
                   "command on a quiet machine before quoting the figures."]
-    lines += ["", "| pool | budget | wall (s) | CPU (s) | weights read (MB) | rows run | models loaded | peak RSS (MiB) "
-              "| eliminated | pick | regret (points) | auto / full wall | auto / full CPU |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| pool | budget | wall (s) | CPU (s) | forward passes (s) | weights read (MB) | rows run | "
+              "models loaded | peak RSS (MiB) | eliminated | pick | regret (points) | auto / full wall | auto / full CPU "
+              "| auto / full rows |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size, runs in rows:
         truth = runs["full"][0]["truth"]
         best = max(truth.values())
@@ -171,14 +172,18 @@ def report(args: argparse.Namespace, rows: list, load_before: tuple, load_after:
         for budget in ("full", "auto"):
             r = runs[budget][0]
             regret = 100 * (best - truth[r["best"]]) if r["best"] in truth else float("nan")
-            ratio = (f"**{mins['auto'][0] / mins['full'][0]:.2f}** | **{mins['auto'][1] / mins['full'][1]:.2f}**"
-                     if budget == "auto" else "– | –")
+            ratio = (f"**{mins['auto'][0] / mins['full'][0]:.2f}** | **{mins['auto'][1] / mins['full'][1]:.2f}** | "
+                     f"{r['rows'] / runs['full'][0]['rows']:.2f}" if budget == "auto" else "– | – | –")
+            forward = min(x["forward"] for x in runs[budget])
             lines.append(
-                f"| {size} | {budget} | {mins[budget][0]:.1f} | {mins[budget][1]:.1f} | {r['bytes_read'] / 1e6:.1f} | "
+                f"| {size} | {budget} | {mins[budget][0]:.1f} | {mins[budget][1]:.1f} | {forward:.1f} | "
+                f"{r['bytes_read'] / 1e6:.1f} | "
                 f"{r['rows']:,} | {r['loads']} | {max(x['peak_mib'] for x in runs[budget]):.0f} | {r['eliminated']} | "
                 f"`{r['best'].split('/')[-1]}` | {regret:.1f} | {ratio} |")
     lines += ["", "Target (issue 16): at 100 candidates `auto` costs ≤ 0.35× `full` with the same pick or a regret "
-              "increase ≤ 0.5 points."]
+              "increase ≤ 0.5 points. Forward passes: seconds inside the models' forward calls (wall); rows run: "
+              "target and held-out rows through a model; weights read: every load counts (a candidate that survives a "
+              "round is loaded again)."]
     return lines
 
 

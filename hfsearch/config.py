@@ -177,7 +177,7 @@ class SearchConfig:
                              minimum=1, help="truncation length of text, in tokens")
     device: str | None = option(kind="str", group="inference", flag="--device", choices=("auto", "cpu", "cuda"),
                                 help="where models run: auto (a GPU when present), cpu or cuda")
-    budget: str = option("full", kind="str", group="inference", flag="--budget", label="Budget", choices=("auto", "full"),
+    budget: str = option("full", kind="str", group="inference", flag="--budget", choices=("auto", "full"),
                          help="auto: run every candidate on a small seeded slice first, drop those whose predicted-"
                               "accuracy interval lies clearly below the leader's, grow the slice for the rest "
                               "(early elimination); full: every candidate over the whole sample")

@@ -76,6 +76,7 @@ class SearchState:
         query (`dict`): the Hub query that listed the candidates.
         sources (`dict[str, Sample]`): source samples by dataset id (shared by candidates declaring the same data).
         datasets (`dict[str, DatasetDict]`): declared datasets loaded so far (each loaded once per search).
+        heldouts (`dict[str, Any]`): held-out rows drawn per declared dataset (shared by the candidates declaring it).
         timings (`dict[str, float]`): seconds per stage.
         early (`list[CandidateResult]`): candidates that left before the whole sample, with their results on the
             slice they saw (``status`` ``"eliminated"`` by ``--budget auto``, or ``"stopped"`` by a budget).
@@ -91,6 +92,7 @@ class SearchState:
     query: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Sample] = field(default_factory=dict)
     datasets: dict[str, Any] = field(default_factory=dict)
+    heldouts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     early: list[CandidateResult] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
