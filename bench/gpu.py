@@ -32,8 +32,15 @@ SHAPES = ("bert-base", "roberta-base", "deberta-v3-base")
 
 def build(root: Path) -> list[str]:
     import torch
-    from transformers import (AutoTokenizer, BertConfig, BertForSequenceClassification, DebertaV2Config,
-                              DebertaV2ForSequenceClassification, RobertaConfig, RobertaForSequenceClassification)
+    from transformers import (
+        AutoTokenizer,
+        BertConfig,
+        BertForSequenceClassification,
+        DebertaV2Config,
+        DebertaV2ForSequenceClassification,
+        RobertaConfig,
+        RobertaForSequenceClassification,
+    )
 
     from hfsearch.tasks.text import minilm_path
 

@@ -29,7 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from perf import BUSY_LOAD, BUSY_OTHERS, busy_seconds, children_cpu, cpu_name  # noqa: E402
+from perf import BUSY_LOAD, BUSY_OTHERS, busy_seconds, children_cpu, cpu_name
 
 DATA = ROOT / "benchmarks" / "data" / "sentiment"
 ORG = "sweep"
@@ -38,7 +38,7 @@ SOURCES = ("uci_yelp", "uci_amazon", "uci_imdb", "amazon_sentences")
 LABELS = ["negative", "positive"]
 
 
-def recipe(n: int = 100, seed: int = 0):  # noqa: ANN201 - a ZooRecipe (imported lazily)
+def recipe(n: int = 100, seed: int = 0):
     """`n` candidates drawn with a seeded generator (the same list every time)."""
     from hfsearch.zoo.build import CandidateRecipe, DomainSpec, ZooRecipe
 

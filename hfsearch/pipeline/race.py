@@ -7,12 +7,18 @@ rows where they matter:
 1. every candidate runs on a small slice: the first `slice_sizes` rows of a seeded order of the target sample (and
    the same share of its labeled held-out rows);
 2. the score and estimate stages run on that slice (only the accuracy estimators that ``auto`` combines), giving each
-   candidate a predicted metric with the selector's 90 % interval, widened for the slice's size (`slice_interval`);
-3. a candidate whose interval lies entirely below the leader's lower bound is dropped: it stays in the result with
-   status ``"eliminated"``, the rows it saw and its interval (`hfsearch.rank.result.CandidateResult`);
+   candidate its ``auto`` prediction on the slice;
+3. a candidate is dropped when its prediction lies clearly below the leader's: when even the top of the range its
+   prediction on the *whole* sample may take (90 %, from the rows not seen yet: `race_bounds`) is below the bottom
+   of the leader's range. That is the question racing must answer: ``--budget full`` ranks by the predictions on the
+   whole sample, so a candidate whose whole-sample prediction cannot reach the leader's could not be its pick. (The
+   selector's interval says how far a prediction may be from the *true* accuracy; that error is shared by the
+   candidates and does not shrink with rows, so it cannot decide which of two is ahead.) The dropped candidate
+   stays in the result with status ``"eliminated"``, the rows it saw, and the selector's interval widened for the
+   slice (`slice_interval`) as its ``predicted`` (`hfsearch.rank.result.CandidateResult`);
 4. the slice grows (×4) for the others, which only run the new rows (a slice is a prefix of the order; see
    `hfsearch.runner.prefix`), and the survivors finish on the whole sample, where the ordinary score, estimate and
-   rank stages take over.
+   rank stages take over (the pool-based estimators then see the survivors).
 
 The leader itself is never dropped, and a candidate without a prediction (no estimator available) is never judged:
 it runs in full. Racing needs the ``auto`` ranking, one prediction per row (not token tasks) and at least
@@ -22,6 +28,7 @@ it runs in full. Racing needs the ``auto`` ranking, one prediction per row (not 
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from typing import TYPE_CHECKING
 
@@ -38,6 +45,8 @@ from .state import CandidateRun, SearchState
 if TYPE_CHECKING:
     from ..data.sample import Sample
     from ..search import Search
+
+logger = logging.getLogger(__name__)
 
 #: Rows of the first slice: at least this many, else an eighth of the sample.
 MIN_ROWS = 64
@@ -142,6 +151,7 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
             stop(search, active)
             return
         for res in eliminated(*score_slice(search, active, rows)):
+            logger.info("%s eliminated after %d target rows: %s", res.repo_id, rows, res.status_reason)
             state.runs.pop(res.repo_id, None)
             state.early.append(res)
         active = [r for r in active if r.repo_id in state.runs]
@@ -210,8 +220,8 @@ def score_slice(search: Search, runs: list[CandidateRun], rows: int
     _estimate.estimate(view)
     bounds = {}
     for res in view.results:
-        h, h_total = held.get(res.repo_id, (None, None))
-        res.rows, res.heldout_rows = rows, h
+        h, h_total = held.get(res.repo_id, (0, 0))
+        res.rows, res.heldout_rows = rows, h or None
         if res.predicted is None:
             continue
         combo = search.selector.combination(tuple(res.predicted_from))
@@ -269,7 +279,8 @@ def eliminated(results: list[CandidateResult], bounds: dict[str, tuple[float, fl
     The leader is the highest prediction (ties: the first by repo id). Candidates without a prediction are never
     eliminated, nor is anyone when fewer than two have one.
     """
-    judged = sorted((r for r in results if r.repo_id in bounds), key=lambda r: (-r.predicted[0], r.repo_id))
+    judged = sorted((r for r in results if r.repo_id in bounds and r.predicted is not None),
+                    key=lambda r: (-r.predicted[0], r.repo_id))  # type: ignore[index]
     if len(judged) < 2:
         return []
     leader = judged[0]
