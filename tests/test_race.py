@@ -16,6 +16,7 @@ import pytest
 
 from hfsearch.candidates import Candidate
 from hfsearch.candidates.order import likely_winners_first
+from hfsearch.candidates.reported import ReportedResult
 from hfsearch.config import SearchConfig
 from hfsearch.data.sample import seeded_order
 from hfsearch.errors import ConfigError
@@ -167,9 +168,12 @@ def test_prefix_outputs_concatenate_and_pad_token_logits():
 
 def test_likely_winners_run_first():
     cands = [Candidate("o/popular", "t", downloads=1000), Candidate("o/reports", "t", source_accuracy=0.9),
-             Candidate("o/nothing", "t"), Candidate("o/reports-less", "t", source_accuracy=0.7, downloads=5)]
-    assert [c.repo_id for c in likely_winners_first(cands)] == ["o/reports", "o/reports-less", "o/popular",
-                                                                 "o/nothing"]
+             Candidate("o/nothing", "t"), Candidate("o/reports-less", "t", source_accuracy=0.7, downloads=5),
+             Candidate("o/big", "t", num_params=10**8),
+             Candidate("o/on-target", "t", source_accuracy=0.5, target_dataset="org/data", reported_checked=["card"],
+                       reported=[ReportedResult(dataset="org/data", value=0.6, origin="model-index", where="card")])]
+    assert [c.repo_id for c in likely_winners_first(cands)] == ["o/on-target", "o/reports", "o/reports-less",
+                                                                 "o/popular", "o/big", "o/nothing"]
 
 
 def test_budget_refuses_what_does_not_fit(tmp_path):

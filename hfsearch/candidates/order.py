@@ -9,7 +9,8 @@ before; missing values come last):
    leaderboard: `hfsearch.candidates.reported.reported_accuracy_of`; only read when ``reported_accuracy`` is scored);
 2. the accuracy its card reports on its own test data (``source_accuracy``);
 3. downloads (the popularity prior);
-4. the discovery order (stable).
+4. the parameter count (the size prior: among otherwise equal candidates, the bigger one tends to be the better);
+5. the discovery order (stable).
 
 Only the order changes: every candidate is still run unless a budget says otherwise, and the ranking does not depend
 on the order.
@@ -29,12 +30,12 @@ def _value(x: float | None) -> float:
     return float(x) if x is not None and math.isfinite(float(x)) else -math.inf
 
 
-def prior_key(cand: Candidate) -> tuple[float, float, float]:
+def prior_key(cand: Candidate) -> tuple[float, float, float, float]:
     """What the Hub says about `cand` before it runs: (reported accuracy on the target, card accuracy on its own
-    data, downloads); higher is more promising."""
+    data, downloads, parameters); higher is more promising."""
     reported, _ = reported_accuracy_of(cand) if cand.reported_checked else (None, "")
     return (_value(reported.value if reported is not None else None), _value(cand.source_accuracy),
-            _value(cand.downloads))
+            _value(cand.downloads), _value(cand.num_params))
 
 
 def likely_winners_first(candidates: Sequence[Candidate]) -> list[Candidate]:
