@@ -8,10 +8,11 @@ Three modes over the same candidates, the same target sample and the same labele
   ``model(**batch)`` is timed, under ``torch.inference_mode``.
 - ``find``: ``hfsearch.find`` end to end with its defaults (weights local, output cache off): hfsearch's own
   imports, loading, tokenization, inference, source sampling, every default scorer, the estimate and the ranking.
-  The libraries every mode needs (torch, transformers, datasets, and the model class ``BertForSequenceClassification``,
-  whose import pulls in torch.distributed, torch._dynamo and sympy) are imported before the clock starts, as ``limit`` imports
-  them before its clock; hfsearch's own import is inside. The ``process wall`` column includes everything, for
-  every mode, and the report gives the model-class import separately (part of the floor of a one-shot search).
+  The libraries every mode needs (torch, transformers, datasets, and the model class
+  ``BertForSequenceClassification``, whose import pulls in torch.distributed, torch._dynamo and sympy) are imported
+  before the clock starts, as ``limit`` imports them before its clock; hfsearch's own import is inside. The
+  ``process wall`` column includes everything, for every mode, and the report gives the model-class import
+  separately (part of the floor of a one-shot search).
 - ``naive``: what a user would write: a ``transformers.pipeline`` per model over the same rows, default settings.
 
 Every mode runs ``--repeats`` times (interleaved: limit, find, naive, limit, …), each in a fresh process; the table
