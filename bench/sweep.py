@@ -10,8 +10,8 @@ For each pool size, both budgets run in fresh processes (``--repeats`` times, in
 and CPU time (min over repeats), bytes of weights read, rows run through a model, peak resident memory, the pick and
 its regret (best true accuracy in the pool minus the pick's, in points), and the ratio of ``auto`` to ``full``.
 
-    python bench/sweep.py                          # pools 10,30,100; writes bench/results/sweep.md
-    python bench/sweep.py --pools 10 --repeats 1   # a quick look
+    python bench/sweep.py                                     # pools 10,30,100; writes bench/results/sweep.md
+    python bench/sweep.py --pools 10 --repeats 1 --safety 0   # a quick look
 """
 
 from __future__ import annotations
@@ -88,6 +88,48 @@ def child(args: argparse.Namespace) -> None:
     }))
 
 
+def safety(args: argparse.Namespace, ids: list[str], sizes: list[int], seeds: int) -> list[str]:
+    """Does racing keep the pick of ``full``? Both budgets over `seeds` seeds (the slice order, the held-out draw and,
+    below 100, the pool), in this process, outputs cached (so ``auto`` reads its slices from ``full``'s outputs)."""
+    from transformers.utils import logging as hf_logging
+
+    from hfsearch.config import SearchConfig
+    from hfsearch.search import Search
+
+    hf_logging.set_verbosity_error()
+    lines = ["", f"Safety: the pick of `auto` against `full` over {seeds} seeds (seed = slice order, held-out draw and, "
+             "below 100, which candidates form the pool). Regret in points of accuracy on the target.", "",
+             "| pool | seeds | same pick | regret full (mean, max) | regret auto (mean, max) | eliminated (mean) | "
+             "auto / full rows (mean) |", "|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        same, reg_f, reg_a, elim, rows = 0, [], [], [], []
+        for seed in range(seeds):
+            got = {}
+            for budget in ("full", "auto"):
+                cfg = SearchConfig.create(task="text-classification", dataset=f"{ORG}/{TARGET}", split="test",
+                                          hub_dir=args.registry, models=pool(ids, size, seed), samples=args.samples,
+                                          seed=seed, labels=LABELS, budget=budget, progress=False,
+                                          cache_dir=str(Path(args.registry) / ".outputs"))
+                search = Search(cfg)
+                result = search.execute()
+                got[budget] = (search, result)
+            search, result = got["full"]
+            labels = np.asarray(search.target.labels)
+            truth = {c.repo_id: float(np.mean(search.predictions(c) == labels)) for c in search.candidates}
+            pick_f, pick_a = result.best, got["auto"][1].best
+            same += pick_f == pick_a
+            reg_f.append(100 * (max(truth.values()) - truth[pick_f]))
+            reg_a.append(100 * (max(truth.values()) - truth[pick_a]))
+            elim.append(sum(r.status == "eliminated" for r in got["auto"][1].candidates))
+            n_full = sum(r.rows + (r.heldout_rows or 0) for r in result.candidates)
+            rows.append(sum(r.rows + (r.heldout_rows or 0) for r in got["auto"][1].candidates) / n_full)
+            print(f"safety pool {size} seed {seed}: full {pick_f} auto {pick_a} regret {reg_f[-1]:.1f}/{reg_a[-1]:.1f}",
+                  flush=True)
+        lines.append(f"| {size} | {seeds} | {same}/{seeds} | {np.mean(reg_f):.2f}, {max(reg_f):.1f} | "
+                     f"{np.mean(reg_a):.2f}, {max(reg_a):.1f} | {np.mean(elim):.1f} | {np.mean(rows):.2f} |")
+    return lines
+
+
 def measure(args: argparse.Namespace, ids: list[str], budget: str) -> dict:
     b0, c0, t0 = busy_seconds(), children_cpu(), time.perf_counter()
     out = subprocess.run(
@@ -111,6 +153,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--samples", type=int, default=1000, help="target rows (yelp_sentences test has 1000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--safety", type=int, default=10, metavar="SEEDS",
+                   help="also compare the picks of full and auto over this many seeds (outputs cached; 0: skip)")
     p.add_argument("--registry", default=str(ROOT / "bench" / ".sweep-registry"))
     p.add_argument("--output", default=str(ROOT / "bench" / "results" / "sweep.md"))
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -142,6 +186,8 @@ def main() -> None:
                       f"eliminated {r['eliminated']}, others {r.get('others', float('nan')):.2f} cores", flush=True)
         rows.append((size, runs))
     lines = report(args, rows, load_before, os.getloadavg(), time.perf_counter() - t0)
+    if args.safety:
+        lines += safety(args, ids, sizes, args.safety)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -151,7 +197,7 @@ def report(args: argparse.Namespace, rows: list, load_before: tuple, load_after:
     ncores = os.cpu_count() or 1
     others = [r["others"] for _, runs in rows for rs in runs.values() for r in rs if "others" in r]
     busy = max(others) if others else float("nan")
-    command = f"python bench/sweep.py --pools {args.pools} --repeats {args.repeats}"
+    command = f"python bench/sweep.py --pools {args.pools} --repeats {args.repeats} --safety {args.safety}"
     lines = [
         f"Machine: {cpu_name()}, {ncores} cores. Command: `{command}` ({seconds / 60:.0f} min, pool built beforehand). "
         f"Target: `{TARGET}` test ({args.samples} rows); candidates: tiny BERTs trained on {', '.join(SOURCES)} "
