@@ -16,7 +16,8 @@ Three modes over the same candidates, the same target sample and the same labele
 - ``naive``: what a user would write: a ``transformers.pipeline`` per model over the same rows, default settings.
 
 Every mode runs ``--repeats`` times (interleaved: limit, find, naive, limit, …), each in a fresh process; the table
-gives the minimum and the median of the wall time and of the CPU time (user + system, all threads). The load average
+gives the minimum and the median of the wall time and of the CPU time (user + system, all threads) of each mode's
+timed region (for ``limit``, the forward calls only). The load average
 is recorded before and after, and the CPU time the *other* processes of the machine used while a mode ran (from
 ``/proc/stat``, minus this benchmark's own); the output warns when the machine was busy.
 
@@ -95,7 +96,7 @@ def rows_needed(samples: int, seed: int) -> tuple[list[str], list[str]]:
     return target, [held[int(i)]["text"] for i in sample_indices(len(held), heldout, seed)]
 
 
-def mode_limit(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> float:
+def mode_limit(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> tuple[float, float]:
     import torch
     from datasets import Dataset
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -104,7 +105,7 @@ def mode_limit(root: Path, ids: list[str], samples: int, batch_size: int, seed: 
 
     adapter = get_task("text-classification")
     parts = [Dataset.from_dict({"text": t}) for t in rows_needed(samples, seed)]
-    total = 0.0
+    total, cpu = 0.0, 0.0
     for repo in ids:
         path = str(root / "models" / repo)
         model = AutoModelForSequenceClassification.from_pretrained(path).eval()
@@ -112,33 +113,33 @@ def mode_limit(root: Path, ids: list[str], samples: int, batch_size: int, seed: 
         batches = [b for rows in parts
                    for _, b in adapter.batches(adapter.encode(tok, rows, ["text"], max_length=256), batch_size, tok)]
         with torch.inference_mode():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for b in batches:
                 model(**b, output_hidden_states=True)
-            total += time.perf_counter() - t0
+            total, cpu = total + time.perf_counter() - t0, cpu + time.process_time() - c0
         del model
-    return total
+    return total, cpu
 
 
-def mode_find(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> float:
+def mode_find(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
     import hfsearch
 
-    t0 = time.perf_counter()
     hfsearch.find("text-classification", f"perf/{TARGET}", split="train", hub_dir=str(root), models=ids,
                   samples=samples, seed=seed, batch_size=batch_size, use_cache=False, progress=False)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def mode_naive(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> float:
+def mode_naive(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> tuple[float, float]:
     from transformers import pipeline
 
     target, held = rows_needed(samples, seed)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for repo in ids:
         pipe = pipeline("text-classification", model=str(root / "models" / repo), device="cpu")
         pipe(target)
         pipe(held)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 MODES = {"limit": mode_limit, "find": mode_find, "naive": mode_naive}
@@ -157,9 +158,7 @@ def child(args: argparse.Namespace) -> None:
     from transformers import BertForSequenceClassification  # noqa: F401 - the model class, as `limit` does unclocked
     class_import = time.perf_counter() - t0
     ids = json.loads(args.ids)
-    c0 = time.process_time()
-    seconds = MODES[args.mode](Path(args.registry), ids, args.samples, args.batch_size, args.seed)
-    cpu = time.process_time() - c0
+    seconds, cpu = MODES[args.mode](Path(args.registry), ids, args.samples, args.batch_size, args.seed)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"mode": args.mode, "wall": seconds, "cpu": cpu, "peak_mib": peak_mib,
                       "class_import": class_import}))
