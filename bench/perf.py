@@ -73,8 +73,8 @@ def build_registry(root: Path, n: int) -> list[str]:
             model.save_pretrained(folder)
             tok.save_pretrained(folder)
             (folder / "README.md").write_text(
-                "---\npipeline_tag: text-classification\nlibrary_name: transformers\ndatasets:\n- perf/uci_amazon\n---\n"
-                "# perf candidate\nall-MiniLM-L6-v2 with a random classification head (speed benchmark only).\n"
+                "---\npipeline_tag: text-classification\nlibrary_name: transformers\n"
+                "datasets:\n- perf/uci_amazon\n---\n# perf candidate\nall-MiniLM-L6-v2 with a random classification head (speed benchmark only).\n"
             )
     for name in (TARGET, SOURCE):
         dst = root / "datasets" / "perf" / name
