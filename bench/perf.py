@@ -74,7 +74,8 @@ def build_registry(root: Path, n: int) -> list[str]:
             tok.save_pretrained(folder)
             (folder / "README.md").write_text(
                 "---\npipeline_tag: text-classification\nlibrary_name: transformers\n"
-                "datasets:\n- perf/uci_amazon\n---\n# perf candidate\nall-MiniLM-L6-v2 with a random classification head (speed benchmark only).\n"
+                "datasets:\n- perf/uci_amazon\n---\n# perf candidate\n"
+                "all-MiniLM-L6-v2 with a random classification head (speed benchmark only).\n"
             )
     for name in (TARGET, SOURCE):
         dst = root / "datasets" / "perf" / name
