@@ -145,6 +145,58 @@ def mode_naive(root: Path, ids: list[str], samples: int, batch_size: int, seed: 
 
 MODES = {"limit": mode_limit, "find": mode_find, "naive": mode_naive}
 
+#: The parts of a search that `breakdown` times: (module, attribute, label).
+PARTS = (
+    ("hfsearch.tasks.text", "TextClassification.load_model", "load models"),
+    ("hfsearch.tasks.text", "TextClassification.load_preprocessor", "load tokenizers"),
+    ("hfsearch.tasks.text", "TextClassification.encode", "tokenize"),
+    ("hfsearch.runner.runner", "Runner._forward", "forward passes"),
+    ("hfsearch.pipeline.run", "load_source", "source samples"),
+    ("hfsearch.pipeline.run", "load_heldout", "held-out samples"),
+)
+
+
+def breakdown(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> list[str]:
+    """Where one `find` spends its wall and CPU time: hfsearch's import, each stage, and inside the run stage the
+    parts in `PARTS` (the rest of the run stage is the runner's own bookkeeping)."""
+    import importlib
+    from collections import defaultdict
+
+    spent: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def timed(label: str, fn):  # noqa: ANN001, ANN202
+        def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[label][0] += time.perf_counter() - w
+                spent[label][1] += time.process_time() - c
+        return wrapper
+
+    w, c = time.perf_counter(), time.process_time()
+    from hfsearch.search import STAGES, Search, SearchConfig
+
+    spent["import hfsearch"] = [time.perf_counter() - w, time.process_time() - c]
+    for module, attr, label in PARTS:
+        owner = importlib.import_module(module)
+        *path, name = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    search = Search(SearchConfig.create(task="text-classification", dataset=f"perf/{TARGET}", split="train",
+                                        hub_dir=str(root), models=ids, samples=samples, seed=seed,
+                                        batch_size=batch_size, use_cache=False, progress=False))
+    for stage, _ in STAGES:
+        w, c = time.perf_counter(), time.process_time()
+        search.run_stages(stage)
+        spent[f"stage {stage}"] = [time.perf_counter() - w, time.process_time() - c]
+    order = ["import hfsearch"] + [f"stage {s}" for s, _ in STAGES] + [label for _, _, label in PARTS]
+    lines = ["| part | wall (s) | CPU (s) |", "|---|---|---|"]
+    lines += [f"| {'  ' if k in {p[2] for p in PARTS} else ''}{k} | {spent[k][0]:.2f} | {spent[k][1]:.2f} |"
+              for k in order if k in spent]
+    return lines
+
 
 def child(args: argparse.Namespace) -> None:
     """One measurement, in this fresh process: the timed region's wall and CPU seconds, and the peak RSS."""
@@ -159,6 +211,9 @@ def child(args: argparse.Namespace) -> None:
     from transformers import BertForSequenceClassification  # noqa: F401 - the model class, as `limit` does unclocked
     class_import = time.perf_counter() - t0
     ids = json.loads(args.ids)
+    if args.mode == "breakdown":
+        print(json.dumps({"lines": breakdown(Path(args.registry), ids, args.samples, args.batch_size, args.seed)}))
+        return
     seconds, cpu = MODES[args.mode](Path(args.registry), ids, args.samples, args.batch_size, args.seed)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"mode": args.mode, "wall": seconds, "cpu": cpu, "peak_mib": peak_mib,
@@ -225,7 +280,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--registry", default=str(ROOT / "bench" / ".perf-registry"))
     p.add_argument("--output", default=str(ROOT / "bench" / "results" / "perf.md"))
-    p.add_argument("--mode", choices=list(MODES), help=argparse.SUPPRESS)
+    p.add_argument("--breakdown", default="4x700", help="also time the parts of one find at this size ('' to skip)")
+    p.add_argument("--mode", choices=[*MODES, "breakdown"], help=argparse.SUPPRESS)
     p.add_argument("--ids", help=argparse.SUPPRESS)
     p.add_argument("--samples", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -252,6 +308,11 @@ def main() -> None:
         results[(cands, samples)] = runs
     load_after = os.getloadavg()
     lines = report(args, results, modes, load_before, load_after, time.perf_counter() - t_start, ncores)
+    if args.breakdown:
+        cands, samples = (int(v) for v in args.breakdown.lower().split("x"))
+        lines += ["", f"Where `find` spends its time ({cands} × {samples}, one run, fresh process; torch, "
+                  "transformers, datasets and the model class imported before, as above):", "",
+                  *measure("breakdown", args, ids_all[:cands], samples)["lines"]]
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -266,7 +327,7 @@ def report(args: argparse.Namespace, results: dict, modes: list[str], load_befor
     target, held = rows_needed(1, args.seed)
     others = [r["others"] for runs in results.values() for rs in runs.values() for r in rs if "others" in r]
     busy_others = max(others) if others else float("nan")
-    command = f"python bench/perf.py --sizes {args.sizes} --repeats {args.repeats}"
+    command = f"python bench/perf.py --sizes {args.sizes} --repeats {args.repeats} --breakdown {args.breakdown}"
     lines = [
         f"Machine: {cpu_name()}, {ncores} cores, torch {torch.__version__}, {torch.get_num_threads()} threads. "
         f"Command: `{command}` ({seconds / 60:.0f} min).",
