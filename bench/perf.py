@@ -1,16 +1,28 @@
-"""Speed and memory of a search, side by side in one run (issue: "search costs no more than running the candidates").
+"""Speed of a search against the bare forward passes it needs and a naive pipeline loop, side by side in one run.
 
-Three measurements over the same candidates and the same target sample:
+Three modes over the same candidates, the same target sample and the same labeled held-out rows:
 
-- ``limit``: the bare forward passes — models already loaded, the sample already tokenized into the same
-  length-bucketed batches, only ``model(**batch)`` timed under ``torch.inference_mode``;
-- ``hfsearch``: ``hfsearch.find`` end to end (weights local, output cache off): loading, tokenization, inference,
-  source sampling and every default scorer;
-- ``naive``: what a user would write — a ``transformers.pipeline`` per model over the sample, default settings.
+- ``limit``: the bare forward passes that `find` needs, and nothing else: every candidate over the target sample
+  *and* over the held-out slice of its declared data (what the accuracy estimators behind ``auto`` read; see
+  ``--heldout-samples``). Models already loaded, rows already tokenized into the same length-bucketed batches; only
+  ``model(**batch)`` is timed, under ``torch.inference_mode``.
+- ``find``: ``hfsearch.find`` end to end with its defaults (weights local, output cache off): hfsearch's own
+  imports, loading, tokenization, inference, source sampling, every default scorer, the estimate and the ranking.
+  The libraries every mode needs (torch, transformers, datasets, and the model class
+  ``BertForSequenceClassification``, whose import pulls in torch.distributed, torch._dynamo and sympy) are imported
+  before the clock starts, as ``limit`` imports them before its clock; hfsearch's own import is inside. The
+  ``process wall`` column includes everything, for every mode, and the report gives the model-class import
+  separately (part of the floor of a one-shot search).
+- ``naive``: what a user would write: a ``transformers.pipeline`` per model over the same rows, default settings.
 
-Each mode runs in a fresh process so that its peak resident memory (``ru_maxrss``) is its own.
+Every mode runs ``--repeats`` times (interleaved: limit, find, naive, limit, …), each in a fresh process; the table
+gives the minimum and the median of the wall time and of the CPU time (user + system, all threads) of each mode's
+timed region (for ``limit``, the forward calls only). The load average
+is recorded before and after, and the CPU time the *other* processes of the machine used while a mode ran (from
+``/proc/stat``, minus this benchmark's own); the output warns when the machine was busy.
 
-    python bench/perf.py --candidates 4 --samples 512            # writes bench/results/perf.md
+    python bench/perf.py                                  # sizes 3x256,4x700,8x700; writes bench/results/perf.md
+    python bench/perf.py --sizes 4x700 --repeats 5
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -27,51 +40,64 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "hfsearch" / "resources" / "data" / "sentiment"
+TARGET, SOURCE = "uci_yelp", "uci_amazon"
+#: 1-minute load average (on this machine's cores) above which the output warns that the machine was busy.
+BUSY_LOAD = 1.5
+#: Share of the machine's cores used by other processes during a mode above which the output warns.
+BUSY_OTHERS = 0.25
 
 
 def build_registry(root: Path, n: int) -> list[str]:
-    """`n` all-MiniLM-L6-v2 classifiers (real weights, seeded random heads) and a target dataset, laid out like the Hub."""
+    """`n` all-MiniLM-L6-v2 classifiers (real weights, seeded random heads) and the target/source datasets, laid out
+    like the Hub (the source's ``test`` split is the labeled held-out slice `find` reads)."""
     import shutil
 
-    import torch
-    from transformers import AutoTokenizer, BertForSequenceClassification
+    ids = [f"perf/minilm-{k}" for k in range(n)]
+    todo = [k for k, repo in enumerate(ids) if not (root / "models" / repo / "model.safetensors").is_file()]
+    if todo:
+        import torch
+        from transformers import AutoTokenizer, BertForSequenceClassification
+        from transformers.utils import logging as hf_logging
 
-    from hfsearch.tasks.text import minilm_path
+        from hfsearch.tasks.text import minilm_path
 
-    ids = []
-    tok = AutoTokenizer.from_pretrained(minilm_path())
-    for k in range(n):
-        repo = f"perf/minilm-{k}"
-        folder = root / "models" / repo
-        ids.append(repo)
-        if (folder / "model.safetensors").is_file():
-            continue
-        torch.manual_seed(k)
-        model = BertForSequenceClassification.from_pretrained(
-            minilm_path(), num_labels=2, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1}
-        )
-        model.save_pretrained(folder)
-        tok.save_pretrained(folder)
-        (folder / "README.md").write_text(
-            "---\npipeline_tag: text-classification\nlibrary_name: transformers\ndatasets:\n- perf/uci_amazon\n---\n"
-            "# perf candidate\nall-MiniLM-L6-v2 with a random classification head (speed benchmark only).\n"
-        )
-    for name in ("uci_yelp", "uci_amazon"):
+        hf_logging.set_verbosity_error()
+        tok = AutoTokenizer.from_pretrained(minilm_path())
+        for k in todo:
+            folder = root / "models" / ids[k]
+            torch.manual_seed(k)
+            model = BertForSequenceClassification.from_pretrained(
+                minilm_path(), num_labels=2, id2label={0: "negative", 1: "positive"},
+                label2id={"negative": 0, "positive": 1},
+            )
+            model.save_pretrained(folder)
+            tok.save_pretrained(folder)
+            (folder / "README.md").write_text(
+                "---\npipeline_tag: text-classification\nlibrary_name: transformers\n"
+                "datasets:\n- perf/uci_amazon\n---\n# perf candidate\n"
+                "all-MiniLM-L6-v2 with a random classification head (speed benchmark only).\n"
+            )
+    for name in (TARGET, SOURCE):
         dst = root / "datasets" / "perf" / name
         if not dst.exists():
             shutil.copytree(DATA / name, dst)
     return ids
 
 
-def texts(samples: int, seed: int) -> list[str]:
+def rows_needed(samples: int, seed: int) -> tuple[list[str], list[str]]:
+    """The target texts and the held-out texts `find` runs every candidate over (same seeded draws as `find`)."""
+    from hfsearch.config import SearchConfig
     from hfsearch.data.loading import load_split
     from hfsearch.data.sample import sample_indices
 
-    ds, _ = load_split(str(DATA / "uci_yelp"), split="train")
-    return [ds[int(i)]["text"] for i in sample_indices(len(ds), samples, seed)]
+    heldout = SearchConfig.create(task="text-classification", dataset="x").heldout_samples
+    ds, _ = load_split(str(DATA / TARGET), split="train")
+    target = [ds[int(i)]["text"] for i in sample_indices(len(ds), samples, seed)]
+    held, _ = load_split(str(DATA / SOURCE), split="test")
+    return target, [held[int(i)]["text"] for i in sample_indices(len(held), heldout, seed)]
 
 
-def mode_limit(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> float:
+def mode_limit(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> tuple[float, float]:
     import torch
     from datasets import Dataset
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -79,52 +105,122 @@ def mode_limit(root: Path, ids: list[str], samples: int, batch_size: int, seed: 
     from hfsearch.tasks import get_task
 
     adapter = get_task("text-classification")
-    rows = Dataset.from_dict({"text": texts(samples, seed)})
-    total = 0.0
+    parts = [Dataset.from_dict({"text": t}) for t in rows_needed(samples, seed)]
+    total, cpu = 0.0, 0.0
     for repo in ids:
         path = str(root / "models" / repo)
         model = AutoModelForSequenceClassification.from_pretrained(path).eval()
         tok = AutoTokenizer.from_pretrained(path)
-        batches = [b for _, b in adapter.batches(adapter.encode(tok, rows, ["text"], max_length=256), batch_size, tok)]
+        batches = [b for rows in parts
+                   for _, b in adapter.batches(adapter.encode(tok, rows, ["text"], max_length=256), batch_size, tok)]
         with torch.inference_mode():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for b in batches:
                 model(**b, output_hidden_states=True)
-            total += time.perf_counter() - t0
+            total, cpu = total + time.perf_counter() - t0, cpu + time.process_time() - c0
         del model
-    return total
+    return total, cpu
 
 
-def mode_hfsearch(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> float:
+def mode_find(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
     import hfsearch
 
-    t0 = time.perf_counter()
-    hfsearch.find("text-classification", "perf/uci_yelp", split="train", hub_dir=str(root), models=ids,
+    hfsearch.find("text-classification", f"perf/{TARGET}", split="train", hub_dir=str(root), models=ids,
                   samples=samples, seed=seed, batch_size=batch_size, use_cache=False, progress=False)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def mode_naive(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> float:
+def mode_naive(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> tuple[float, float]:
     from transformers import pipeline
 
-    data = texts(samples, seed)
-    t0 = time.perf_counter()
+    target, held = rows_needed(samples, seed)
+    t0, c0 = time.perf_counter(), time.process_time()
     for repo in ids:
         pipe = pipeline("text-classification", model=str(root / "models" / repo), device="cpu")
-        pipe(data)
-    return time.perf_counter() - t0
+        pipe(target)
+        pipe(held)
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-MODES = {"limit": mode_limit, "hfsearch": mode_hfsearch, "naive": mode_naive}
+MODES = {"limit": mode_limit, "find": mode_find, "naive": mode_naive}
+
+#: The parts of a search that `breakdown` times: (module, attribute, label).
+PARTS = (
+    ("hfsearch.tasks.text", "TextClassification.load_model", "load models"),
+    ("hfsearch.tasks.text", "TextClassification.load_preprocessor", "load tokenizers"),
+    ("hfsearch.tasks.text", "TextClassification.encode", "tokenize"),
+    ("hfsearch.runner.runner", "Runner._forward", "forward passes"),
+    ("hfsearch.pipeline.run", "load_source", "source samples"),
+    ("hfsearch.pipeline.run", "load_heldout", "held-out samples"),
+)
+
+
+def breakdown(root: Path, ids: list[str], samples: int, batch_size: int, seed: int) -> list[str]:
+    """Where one `find` spends its wall and CPU time: hfsearch's import, each stage, and inside the run stage the
+    parts in `PARTS` (the rest of the run stage is the runner's own bookkeeping)."""
+    import importlib
+    from collections import defaultdict
+
+    spent: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def timed(label: str, fn):  # noqa: ANN001, ANN202
+        def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[label][0] += time.perf_counter() - w
+                spent[label][1] += time.process_time() - c
+        return wrapper
+
+    w, c = time.perf_counter(), time.process_time()
+    from hfsearch.search import STAGES, Search, SearchConfig
+
+    spent["import hfsearch"] = [time.perf_counter() - w, time.process_time() - c]
+    for module, attr, label in PARTS:
+        owner = importlib.import_module(module)
+        *path, name = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    search = Search(SearchConfig.create(task="text-classification", dataset=f"perf/{TARGET}", split="train",
+                                        hub_dir=str(root), models=ids, samples=samples, seed=seed,
+                                        batch_size=batch_size, use_cache=False, progress=False))
+    for stage, _ in STAGES:
+        w, c = time.perf_counter(), time.process_time()
+        search.run_stages(stage)
+        spent[f"stage {stage}"] = [time.perf_counter() - w, time.process_time() - c]
+    order = ["import hfsearch"] + [f"stage {s}" for s, _ in STAGES] + [label for _, _, label in PARTS]
+    lines = ["| part | wall (s) | CPU (s) |", "|---|---|---|"]
+    lines += [f"| {'  ' if k in {p[2] for p in PARTS} else ''}{k} | {spent[k][0]:.2f} | {spent[k][1]:.2f} |"
+              for k in order if k in spent]
+    return lines
 
 
 def child(args: argparse.Namespace) -> None:
+    """One measurement, in this fresh process: the timed region's wall and CPU seconds, and the peak RSS."""
+    import datasets  # noqa: F401 - the libraries every mode needs, imported before any clock starts
+    import torch  # noqa: F401
+    import transformers  # noqa: F401
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    t0 = time.perf_counter()
+    from transformers import BertForSequenceClassification  # noqa: F401 - the model class, as `limit` does unclocked
+    class_import = time.perf_counter() - t0
     ids = json.loads(args.ids)
-    seconds = MODES[args.mode](Path(args.registry), ids, args.samples, args.batch_size, args.seed)
+    if args.mode == "breakdown":
+        print(json.dumps({"lines": breakdown(Path(args.registry), ids, args.samples, args.batch_size, args.seed)}))
+        return
+    seconds, cpu = MODES[args.mode](Path(args.registry), ids, args.samples, args.batch_size, args.seed)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"mode": args.mode, "seconds": seconds, "peak_mib": peak_mib}))
+    print(json.dumps({"mode": args.mode, "wall": seconds, "cpu": cpu, "peak_mib": peak_mib,
+                      "class_import": class_import}))
 
 
+# ---- the machine -----------------------------------------------------------------------------------------------
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -135,52 +231,142 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def busy_seconds() -> float | None:
+    """CPU seconds the whole machine has been busy since boot (``/proc/stat``), or ``None`` where unreadable."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    ticks = [int(v) for v in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def measure(mode: str, args: argparse.Namespace, ids: list[str], samples: int) -> dict:
+    """Run one mode in a fresh process; adds the process's total wall time and the others' CPU use meanwhile."""
+    b0, c0, t0 = busy_seconds(), children_cpu(), time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, __file__, "--mode", mode, "--ids", json.dumps(ids), "--registry", args.registry,
+         "--samples", str(samples), "--batch-size", str(args.batch_size), "--seed", str(args.seed)],
+        capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"),
+    )
+    wall = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["process_wall"] = wall
+    b1 = busy_seconds()
+    if b0 is not None and b1 is not None:  # cores kept busy by other processes while this one ran
+        res["others"] = max(0.0, (b1 - b0) - (children_cpu() - c0)) / wall
+    return res
+
+
+def summarize(runs: list[dict], key: str) -> tuple[float, float]:
+    values = [r[key] for r in runs]
+    return min(values), statistics.median(values)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--candidates", type=int, default=4)
-    p.add_argument("--samples", type=int, default=512)
+    p.add_argument("--sizes", default="3x256,4x700,8x700", help="CANDIDATESxROWS, comma-separated")
+    p.add_argument("--repeats", type=int, default=3, help="fresh-process runs of every mode (at least 3 advised)")
+    p.add_argument("--modes", default="limit,find,naive")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--registry", default=str(ROOT / "bench" / ".perf-registry"))
     p.add_argument("--output", default=str(ROOT / "bench" / "results" / "perf.md"))
-    p.add_argument("--mode", choices=list(MODES), help=argparse.SUPPRESS)
+    p.add_argument("--breakdown", default="4x700", help="also time the parts of one find at this size ('' to skip)")
+    p.add_argument("--mode", choices=[*MODES, "breakdown"], help=argparse.SUPPRESS)
     p.add_argument("--ids", help=argparse.SUPPRESS)
+    p.add_argument("--samples", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.mode:
         child(args)
         return
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",") if s.strip()]
+    modes = [m for m in args.modes.split(",") if m in MODES]
     root = Path(args.registry)
-    ids = build_registry(root, args.candidates)
-    results = {}
-    for mode in ("limit", "hfsearch", "naive"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--mode", mode, "--ids", json.dumps(ids), "--registry", str(root),
-             "--samples", str(args.samples), "--batch-size", str(args.batch_size), "--seed", str(args.seed)],
-            capture_output=True, text=True, check=True, env=dict(os.environ, HF_HUB_OFFLINE="1"),
-        )
-        results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-        print(mode, results[mode], flush=True)
-    import torch
-
-    lim, hfs, nav = (results[m]["seconds"] for m in ("limit", "hfsearch", "naive"))
-    size_mib = sum(f.stat().st_size for f in (root / "models" / ids[0]).glob("*.safetensors")) / 2**20
-    lines = [
-        f"Machine: {cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__} (CPU), {torch.get_num_threads()} threads.",
-        f"{args.candidates} candidates (all-MiniLM-L6-v2 size, 22.7M parameters, {size_mib:.0f} MiB safetensors each), "
-        f"{args.samples} target rows, batch size {args.batch_size}. Command: `python bench/perf.py --candidates "
-        f"{args.candidates} --samples {args.samples}`.",
-        "",
-        "| mode | seconds | × limit | peak RSS (MiB) |",
-        "|---|---|---|---|",
-    ]
-    for m in ("limit", "hfsearch", "naive"):
-        r = results[m]
-        lines.append(f"| {m} | {r['seconds']:.2f} | {r['seconds'] / lim:.2f} | {r['peak_mib']:.0f} |")
-    lines += ["", f"hfsearch / limit = **{hfs / lim:.2f}** (target ≤ 1.15); naive / hfsearch = **{nav / hfs:.2f}** (target ≥ 3)."]
+    ids_all = build_registry(root, max(c for c, _ in sizes))
+    ncores = os.cpu_count() or 1
+    load_before = os.getloadavg()
+    t_start = time.perf_counter()
+    results: dict[tuple[int, int], dict[str, list[dict]]] = {}
+    for cands, samples in sizes:
+        runs: dict[str, list[dict]] = {m: [] for m in modes}
+        for rep in range(args.repeats):
+            for mode in modes:
+                r = measure(mode, args, ids_all[:cands], samples)
+                runs[mode].append(r)
+                print(f"{cands}x{samples} {mode} #{rep + 1}: wall {r['wall']:.2f} s, cpu {r['cpu']:.2f} s, "
+                      f"others {r.get('others', float('nan')):.2f} cores", flush=True)
+        results[(cands, samples)] = runs
+    load_after = os.getloadavg()
+    lines = report(args, results, modes, load_before, load_after, time.perf_counter() - t_start, ncores)
+    if args.breakdown:
+        cands, samples = (int(v) for v in args.breakdown.lower().split("x"))
+        lines += ["", f"Where `find` spends its time ({cands} × {samples}, one run, fresh process; torch, "
+                  "transformers, datasets and the model class imported before, as above):", "",
+                  *measure("breakdown", args, ids_all[:cands], samples)["lines"]]
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def report(args: argparse.Namespace, results: dict, modes: list[str], load_before: tuple, load_after: tuple,
+           seconds: float, ncores: int) -> list[str]:
+    import torch
+
+    root = Path(args.registry)
+    size_mib = sum(f.stat().st_size for f in (root / "models" / "perf" / "minilm-0").glob("*.safetensors")) / 2**20
+    target, held = rows_needed(1, args.seed)
+    others = [r["others"] for runs in results.values() for rs in runs.values() for r in rs if "others" in r]
+    busy_others = max(others) if others else float("nan")
+    command = f"python bench/perf.py --sizes {args.sizes} --repeats {args.repeats} --breakdown {args.breakdown}"
+    lines = [
+        f"Machine: {cpu_name()}, {ncores} cores, torch {torch.__version__}, {torch.get_num_threads()} threads. "
+        f"Command: `{command}` ({seconds / 60:.0f} min).",
+        f"Candidates: all-MiniLM-L6-v2 classifiers (22.7M parameters, {size_mib:.0f} MiB safetensors each); target: "
+        f"ROWS rows of `{TARGET}` train; every candidate also runs over {len(held)} labeled held-out rows of its "
+        f"declared data (`{SOURCE}` test, the accuracy estimators' slice); batch size {args.batch_size}. "
+        f"Each mode {args.repeats}× in fresh processes, interleaved; min / median.",
+        f"Load average (1, 5, 15 min) before: {', '.join(f'{v:.2f}' for v in load_before)}; after: "
+        f"{', '.join(f'{v:.2f}' for v in load_after)}. Other processes used up to {busy_others:.2f} cores while a "
+        "mode ran.",
+    ]
+    if load_before[0] > BUSY_LOAD or busy_others > BUSY_OTHERS:
+        lines += ["", f"> **Warning: the machine was busy** (load average {load_before[0]:.2f} before the run; other "
+                  f"processes used up to {busy_others:.2f} of {ncores} cores during a mode). Wall times are inflated "
+                  "and ratios uncertain; rerun this command on a quiet machine before quoting these figures."]
+    lines += ["", "| candidates × rows | mode | wall min / median (s) | CPU min / median (s) | process wall (s) | "
+              "peak RSS (MiB) | × limit (wall min) | × limit (CPU min) |", "|---|---|---|---|---|---|---|---|"]
+    for (cands, samples), runs in results.items():
+        base = runs.get("limit")
+        for mode in modes:
+            w, wm = summarize(runs[mode], "wall")
+            c, cm = summarize(runs[mode], "cpu")
+            pw, _ = summarize(runs[mode], "process_wall")
+            rss = max(r["peak_mib"] for r in runs[mode])
+            ratio = (f"{w / summarize(base, 'wall')[0]:.2f} | {c / summarize(base, 'cpu')[0]:.2f}" if base else "– | –")
+            lines.append(f"| {cands} × {samples} | {mode} | {w:.2f} / {wm:.2f} | {c:.2f} / {cm:.2f} | {pw:.1f} | "
+                         f"{rss:.0f} | {ratio} |")
+    lines += [""]
+    for (cands, samples), runs in results.items():
+        if not all(m in runs for m in ("limit", "find", "naive")):
+            continue
+        lim, fnd, nav = (summarize(runs[m], "wall")[0] for m in ("limit", "find", "naive"))
+        fixed = fnd - lim
+        imp = min(r["class_import"] for r in runs["find"])
+        lines.append(f"- {cands} × {samples}: find / limit = **{fnd / lim:.2f}** (target ≤ 1.15 from 4 × 700 on), "
+                     f"naive / find = **{nav / fnd:.2f}** (target ≥ 3); find − limit = {fixed:.2f} s (hfsearch's "
+                     "import, data loading, model and tokenizer loading, tokenization, scoring), plus "
+                     f"{imp:.2f} s to import the model class, which every mode pays before its clock.")
+    return lines
 
 
 if __name__ == "__main__":

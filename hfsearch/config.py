@@ -191,6 +191,17 @@ class SearchConfig:
                                            help="skip a candidate still running after this many seconds (download, "
                                                 "load and inference; checked between batches) and go on with the "
                                                 "others (default: no limit)")
+    budget: str = option("full", kind="str", group="inference", flag="--budget", choices=("auto", "full"),
+                         help="auto: run every candidate on a small seeded slice first, drop those whose predicted-"
+                              "accuracy interval lies clearly below the leader's, grow the slice for the rest "
+                              "(early elimination); full: every candidate over the whole sample")
+    max_time: int | None = option(kind="int", group="inference", flag="--max-time", minimum=1, metavar="SECONDS",
+                                  help="start no candidate after this many seconds: the best answer so far is "
+                                       "returned and the candidates not tried are listed")
+    max_download: int | None = option(kind="int", group="inference", flag="--max-download", minimum=1,
+                                      metavar="BYTES", help="fetch at most this many bytes of weights in all "
+                                                            "(5e8 is accepted); candidates that would exceed it are "
+                                                            "listed as not tried")
     use_cache: bool = option(True, kind="bool", group="inference", flag="--no-cache", negate=True,
                              help="do not read or write the output cache")
     cache_dir: str | None = option(kind="str", group="inference", flag="--cache-dir",

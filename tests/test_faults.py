@@ -209,11 +209,15 @@ def slow_forward(monkeypatch):
     from hfsearch.runner import runner
 
     seconds = [0.0]
-    run, forward = runner.Runner.run, runner.Runner.forward_all
+    run, run_prefix, forward = runner.Runner.run, runner.Runner.run_prefix, runner.Runner.forward_all
 
     def tracking_run(self, cand, samples, **kwargs):
         self._test_current = cand.repo_id
         return run(self, cand, samples, **kwargs)
+
+    def tracking_run_prefix(self, cand, prefixes, **kwargs):
+        self._test_current = cand.repo_id
+        return run_prefix(self, cand, prefixes, **kwargs)
 
     def slow(self, *args, **kwargs):
         if getattr(self, "_test_current", None) == SLOW_MODEL:
@@ -221,6 +225,7 @@ def slow_forward(monkeypatch):
         return forward(self, *args, **kwargs)
 
     monkeypatch.setattr(runner.Runner, "run", tracking_run)
+    monkeypatch.setattr(runner.Runner, "run_prefix", tracking_run_prefix)
     monkeypatch.setattr(runner.Runner, "forward_all", slow)
     return seconds
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from .reported import ReportedResult
 
 #: Where a candidate can leave a search: discovery filters, label alignment, or a failure while it runs.
-SkipStage = Literal["filter", "download", "align", "load", "inference", "timeout"]
+SkipStage = Literal["filter", "download", "align", "load", "inference", "timeout", "budget"]
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Candidate:
         id2label (`dict[int, str]`, *optional*): from the model's ``config.json``.
         datasets (`list[str]`): datasets declared in the card's ``datasets:`` metadata (its source data).
         num_params (`int`, *optional*): parameter count (safetensors metadata).
+        weights_bytes (`int`, *optional*): size of the safetensors weights, from the parameter count per dtype.
         downloads, likes (`int`, *optional*): Hub popularity.
         license, language, library_name, tags: card metadata.
         has_safetensors (`bool`): the repo holds ``*.safetensors`` weights.
@@ -45,6 +46,7 @@ class Candidate:
     id2label: dict[int, str] | None = None
     datasets: list[str] = field(default_factory=list)
     num_params: int | None = None
+    weights_bytes: int | None = None
     downloads: int | None = None
     likes: int | None = None
     license: str | None = None

@@ -92,6 +92,19 @@ def _source_accuracy(card: dict[str, Any]) -> float | None:
     return None
 
 
+#: Bytes per parameter of the safetensors dtypes (what ``safetensors.parameters`` counts by).
+DTYPE_BYTES = {"F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2, "I16": 2, "U16": 2,
+               "I8": 1, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
+
+
+def _weights_bytes(st: Any) -> int | None:
+    """Size of the safetensors weights from the parameter count per dtype (``None``: not reported)."""
+    params = getattr(st, "parameters", None) if st is not None else None
+    if not isinstance(params, dict) or not params:
+        return None
+    return int(sum(int(n) * DTYPE_BYTES.get(str(dtype).upper(), 4) for dtype, n in params.items()))
+
+
 def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> Candidate:
     """Build a `Candidate` from Hub metadata (tolerates missing fields: card metadata is unreliable)."""
     card = info.card_data.to_dict() if info.card_data is not None else {}
@@ -110,6 +123,7 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
         path=path,
         datasets=[d for d in declared if d not in refused],
         num_params=int(st.total) if st is not None and st.total else None,
+        weights_bytes=_weights_bytes(st),
         downloads=info.downloads,
         likes=info.likes,
         license=card.get("license") if isinstance(card.get("license"), str) else None,

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import binomtest
 
 
 @dataclass
@@ -107,6 +106,8 @@ def check_permutation(
         gain = float(qh[moved, mapping[ph][moved]].sum())
         loss = float(qh[moved, ph[moved]].sum())
         k, total = int(round(gain)), int(round(gain)) + int(round(loss))
+        from scipy.stats import binomtest  # only here: scipy.stats costs ~0.3 s to import
+
         p_value = float(binomtest(k, total, 0.5, alternative="greater").pvalue) if total > 0 else 1.0
     flagged = p_value < alpha and k_perm >= min_kappa
     return PermutationCheck(

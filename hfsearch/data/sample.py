@@ -25,6 +25,19 @@ def sample_indices(n_rows: int, n: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(n_rows, size=n, replace=False))
 
 
+def seeded_order(n: int, seed: int) -> np.ndarray:
+    """A seeded permutation of ``range(n)``: its first `m` positions are a uniform random subset of the sample, so a
+    slice that grows is always a prefix of the same order (what early elimination runs candidates on).
+
+    ```python
+    >>> order = seeded_order(10, seed=0)
+    >>> sorted(order.tolist()) == list(range(10)), order[:3].tolist() == seeded_order(10, seed=0)[:3].tolist()
+    (True, True)
+    ```
+    """
+    return np.random.default_rng([seed, n, 0x5EED]).permutation(n)
+
+
 def fingerprint(rows: Dataset, columns: list[str]) -> str:
     """A content hash of the sampled rows' input columns: equal data gives equal keys, wherever it came from."""
     h = hashlib.sha256()
@@ -73,3 +86,16 @@ class Sample:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def subset(self, positions: np.ndarray, tag: str) -> Sample:
+        """The rows at `positions` (positions in this sample, in that order) as a `Sample` of their own.
+
+        Its fingerprint is derived from this sample's and `tag` (which must name the subset uniquely, e.g. the order
+        and the range of positions) instead of re-hashing the rows.
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        labels = None if self.labels is None else np.asarray(self.labels)[positions]
+        fp = hashlib.sha256(f"{self.fingerprint}/{tag}".encode()).hexdigest()[:32]
+        return Sample(rows=self.rows.select(positions), columns=self.columns, name=self.name,
+                      indices=np.asarray(self.indices)[positions], fingerprint=fp, labels=labels,
+                      label_names=self.label_names, extra=dict(self.extra))

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
+import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -84,23 +87,72 @@ def repo_files(folder: Path) -> list[Path]:
 
 
 _OID_CACHE: dict[tuple[str, int, int], str] = {}
+#: Files at least this large have their id remembered across processes (`_oid_store`); smaller ones hash in no time.
+OID_STORE_MIN_BYTES = 1 << 20
+_STORE: dict[str, str] | None = None
+
+
+def _oid_store_path() -> Path:
+    """Where the ids of large files are remembered between processes (beside the output cache)."""
+    from .. import constants
+
+    if constants.HFSEARCH_CACHE:
+        return Path(constants.HFSEARCH_CACHE) / "file-oids.json"
+    from huggingface_hub import cached_assets_path
+
+    return Path(cached_assets_path(library_name=constants.LIBRARY_NAME, namespace="file-oids")) / "file-oids.json"
+
+
+def _oid_store() -> dict[str, str]:
+    global _STORE
+    if _STORE is None:
+        try:
+            data = json.loads(_oid_store_path().read_text(encoding="utf-8"))
+            _STORE = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            _STORE = {}
+    return _STORE
+
+
+def _remember(key: str, oid: str) -> None:
+    """Add an id to the store (written atomically; a store that cannot be written is only a missed shortcut)."""
+    store = _oid_store()
+    store[key] = oid
+    path = _oid_store_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(store), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def file_oid(path: Path) -> str:
     """Git-style blob id of a file (what the Hub reports as ``oid`` / ``ETag`` for non-LFS files).
 
-    The file is hashed in chunks, and the result is remembered per (path, size, modification time), so that
-    serving a registry of large checkpoints does not re-read every weight file on each request.
+    The file is hashed in chunks, and the result is remembered per (path, size, modification time): in memory, and
+    for large files (weights) also on disk, so that neither serving a registry of large checkpoints nor a search of a
+    local registry (``--hub-dir``, whose commit ids are these hashes) re-reads every weight file each time. A file
+    modified in the last two seconds is not remembered on disk (its time stamp may not tell a rewrite apart yet).
     """
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     oid = _OID_CACHE.get(key)
+    if oid is not None:
+        return oid
+    stored = f"{key[0]}|{key[1]}|{key[2]}"
+    durable = st.st_size >= OID_STORE_MIN_BYTES and time.time() - st.st_mtime > 2
+    oid = _oid_store().get(stored) if durable else None
     if oid is None:
         h = hashlib.sha1(f"blob {st.st_size}\0".encode())
         with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
-        oid = _OID_CACHE[key] = h.hexdigest()
+        oid = h.hexdigest()
+        if durable:
+            _remember(stored, oid)
+    _OID_CACHE[key] = oid
     return oid
 
 

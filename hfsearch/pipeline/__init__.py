@@ -4,7 +4,9 @@
 
 - `data`: the target stage (load and sample the split) and the candidates' source samples;
 - `candidates`: discover (Hub query, filters, configs) and align (label spaces);
-- `run`: every candidate over the samples (batched, cached, sharded across processes);
+- `run`: every candidate over the samples (batched, cached, sharded across processes), within the search's `budget`
+  (``--max-time``, ``--max-download``); with ``--budget auto``, `race` runs them on growing slices first and drops
+  the clearly worse (early elimination);
 - `score`: every scorer on every candidate;
 - `estimate`: the predicted metric with its interval (``auto``);
 - `label`: with a label budget, the label loop updates the predictions (`hfsearch.labeling`);

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..candidates import Candidate, Filters, Skipped, discover as discover_candidates, fetch_config
+from ..candidates.order import likely_winners_first
 from ..candidates.reported import attach_reported
 from ..errors import NoCandidatesError, one_line
 from .state import CandidateRun
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 
 
 def discover(search: Search) -> None:
-    """List the candidates (Hub query, explicit list or local registry), apply the filters, read each ``config.json``."""
+    """List the candidates (Hub query, explicit list or local registry), apply the filters, read each ``config.json``,
+    and put them in the order they will run (`likely_winners_first`)."""
     cfg, adapter, state = search.cfg, search.adapter, search.state
     filters = Filters(
         safetensors_only=not cfg.allow_pickle, max_params=cfg.max_params, allow_custom_code=cfg.allow_custom_code,
@@ -42,6 +44,8 @@ def discover(search: Search) -> None:
         for note in attach_reported(state.candidates, cfg.dataset, config=cfg.config, split=state.split,
                                     hub_dir=cfg.hub_dir, endpoint=cfg.endpoint, token=cfg.token):
             state.warn(note)
+    # likely winners first: a budget that runs out, or early elimination, then spends its rows on them
+    state.runs = {c.repo_id: state.runs[c.repo_id] for c in likely_winners_first(state.candidates)}
 
 
 def align(search: Search) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from datasets import DatasetDict, Features
@@ -110,6 +111,9 @@ def load_heldout(search: Search, cand: Candidate) -> tuple[Sample | None, str | 
     """A seeded sample of ``heldout_samples`` labeled rows of a held-out split (`HELDOUT_SPLITS`) of the candidate's
     declared data, its labels as the candidate's own label ids (`TaskAdapter.heldout_labels`).
 
+    The rows are drawn once per dataset and shared by every candidate declaring it (`_heldout_rows`); only the labels
+    depend on the candidate.
+
     Returns:
         ``(sample, None)``, or ``(None, reason)`` (no declared data, no held-out split, no labels…).
     """
@@ -117,35 +121,53 @@ def load_heldout(search: Search, cand: Candidate) -> tuple[Sample | None, str | 
         return None, "the model card declares no datasets"
     reasons = []
     for ds_id in cand.datasets:
-        try:
-            dd = _dataset(search, ds_id)
-        except Exception as exc:  # noqa: BLE001 - an unusable source only disables the estimators that need it
-            reasons.append(f"{ds_id}: {one_line(exc)}")
+        drawn = _heldout_rows(search, ds_id)
+        if isinstance(drawn, str):
+            reasons.append(drawn)
             continue
-        split = next((s for s in HELDOUT_SPLITS if s in dd), None)
-        if split is None:
-            reasons.append(f"{ds_id} has no held-out split (splits: {', '.join(dd)}; looked for "
-                           f"{', '.join(HELDOUT_SPLITS)})")
-            continue
-        ds = dd[split]
+        name, picked, label_col, features, sample = drawn
         try:
-            columns = _columns(search, ds.features)
-            label_col = search.adapter.label_column(ds.features)
-            if label_col is None or label_col in columns:
-                reasons.append(f"{ds_id}/{split} has no label column")
-                continue
-            ds, columns, label_col = search.adapter.prepare(ds, columns, label_col, [])
-            assert label_col is not None
-            idx = sample_indices(len(ds), search.cfg.heldout_samples, search.cfg.seed)
-            picked = ds.select(idx)
-            labels = search.adapter.heldout_labels(picked, label_col, ds.features, cand.id2label)
-            rows = picked.select_columns(columns)
+            labels = search.adapter.heldout_labels(picked, label_col, features, cand.id2label)
         except Exception as exc:  # noqa: BLE001
-            reasons.append(f"{ds_id}/{split}: {one_line(exc)}")
+            reasons.append(f"{name}: {one_line(exc)}")
             continue
         if not (labels >= 0).any():
-            reasons.append(f"the labels of {ds_id}/{split} match none of the model's labels")
+            reasons.append(f"the labels of {name} match none of the model's labels")
             continue
-        return Sample(rows=rows, columns=columns, name=f"{ds_id}/{split}", indices=idx,
-                      fingerprint=fingerprint(rows, columns), labels=labels), None
+        return replace(sample, labels=labels), None
     return None, "; ".join(reasons)
+
+
+def _heldout_rows(search: Search, ds_id: str) -> tuple[str, Any, str, Any, Sample] | str:
+    """The held-out rows of a declared dataset, drawn once per search: ``(name, picked rows with labels, label column,
+    features, Sample without labels)``, or the reason there are none."""
+    memo = search.state.heldouts
+    if ds_id not in memo:
+        memo[ds_id] = _draw_heldout(search, ds_id)
+    return memo[ds_id]
+
+
+def _draw_heldout(search: Search, ds_id: str) -> tuple[str, Any, str, Any, Sample] | str:
+    try:
+        dd = _dataset(search, ds_id)
+    except Exception as exc:  # noqa: BLE001 - an unusable source only disables the estimators that need it
+        return f"{ds_id}: {one_line(exc)}"
+    split = next((s for s in HELDOUT_SPLITS if s in dd), None)
+    if split is None:
+        return f"{ds_id} has no held-out split (splits: {', '.join(dd)}; looked for {', '.join(HELDOUT_SPLITS)})"
+    ds = dd[split]
+    try:
+        columns = _columns(search, ds.features)
+        label_col = search.adapter.label_column(ds.features)
+        if label_col is None or label_col in columns:
+            return f"{ds_id}/{split} has no label column"
+        ds, columns, label_col = search.adapter.prepare(ds, columns, label_col, [])
+        assert label_col is not None
+        idx = sample_indices(len(ds), search.cfg.heldout_samples, search.cfg.seed)
+        picked = ds.select(idx)
+        rows = picked.select_columns(columns)
+    except Exception as exc:  # noqa: BLE001
+        return f"{ds_id}/{split}: {one_line(exc)}"
+    name = f"{ds_id}/{split}"
+    return name, picked, label_col, ds.features, Sample(rows=rows, columns=columns, name=name, indices=idx,
+                                                         fingerprint=fingerprint(rows, columns))

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ..candidates import Skipped
 from ..data.sample import Sample
 from ..errors import CandidateError
+from . import race
+from .budget import Budget
 from .data import load_heldout, load_source
 from .events import CandidateDone, CandidateStarted
 from .state import CandidateRun
@@ -23,58 +25,101 @@ if TYPE_CHECKING:
 
 
 def run(search: Search) -> None:
-    """Run the candidates still in the search (this rank's share when launched on several processes)."""
+    """Run the candidates still in the search (this rank's share when launched on several processes).
+
+    With ``--budget auto`` (one process) the racing scheduler of `hfsearch.pipeline.race` runs them on growing slices
+    and drops the clearly worse ones; otherwise every candidate runs over the whole sample.
+    """
     state = distributed_state()
     runs = list(search.state.runs.values())
     if state is None:
-        run_candidates(search, runs)
+        if race.wanted(search, runs):
+            race.race(search, runs)
+        else:
+            run_candidates(search, runs)
         return
+    if search.cfg.budget == "auto":
+        search.state.warn("--budget auto runs every candidate in full under several processes (early elimination "
+                          "needs every candidate's slice results in one place).")
     mine = runs[state.process_index :: state.num_processes]
     run_candidates(search, mine)
     gather(search, runs, mine)
 
 
-def run_candidates(search: Search, runs: list[CandidateRun]) -> None:
-    """Load each candidate's source sample, then run it; a failing candidate is skipped and the search goes on."""
+def plan(search: Search, r: CandidateRun) -> dict[str, Sample]:
+    """The samples candidate `r` runs on, by role; its source and held-out samples are loaded on first use."""
     target = search.state.target
     assert target is not None
     needs = search.needs
-    need_model = bool(needs & {"logits", "features", "pool"})
     source_features = ("features" in needs and "source" in needs) or any(
         s.space == "model" and "source" in s.info.needs for s in search.specs
     )
-    plans: list[tuple[CandidateRun, dict[str, Sample]]] = []
-    for r in runs:
+    if r.source is None and r.source_reason is None:
         r.source, r.source_reason = load_source(search, r.candidate)
-        samples = {"target": target}
-        if r.source is not None and source_features:
-            samples["source"] = r.source
-        if "heldout" in needs:
+    samples = {"target": target}
+    if r.source is not None and source_features:
+        samples["source"] = r.source
+    if "heldout" in needs:
+        if r.heldout is None and r.heldout_reason is None:
             r.heldout, r.heldout_reason = load_heldout(search, r.candidate)
-            if r.heldout is not None:
-                samples["heldout"] = r.heldout
-        plans.append((r, samples))
+        if r.heldout is not None:
+            samples["heldout"] = r.heldout
+    return samples
+
+
+def run_candidates(search: Search, runs: list[CandidateRun], *, rows: int | None = None,
+                   budget: Budget | None = None) -> list[CandidateRun]:
+    """Run each candidate over its samples; a failing candidate is skipped and the search goes on.
+
+    Args:
+        search (`Search`): the search.
+        runs (`list[CandidateRun]`): the candidates, in the order they run.
+        rows (`int`, *optional*): run only the first `rows` target rows of the seeded order (and the same share of the
+            held-out rows, `race.prefixes`); ``None``: whole samples. Rows a candidate already has (an earlier round,
+            or a prefix cached by an earlier search) are reused.
+        budget (`Budget`, *optional*): the time and download budget (default: the search's options). A candidate
+            the budget refuses is listed as not tried (``Skipped``, stage ``"budget"``).
+
+    Returns:
+        `list[CandidateRun]`: the candidates that ran (the others were skipped or refused).
+    """
+    target = search.state.target
+    assert target is not None
+    need_model = bool(search.needs & {"logits", "features", "pool"})
+    budget = budget or Budget(max_time=search.cfg.max_time, max_download=search.cfg.max_download,
+                              started=search.state.started, allow_pickle=search.cfg.allow_pickle)
+    plans = [(r, plan(search, r)) for r in runs]
     runner = search.runner
+    ran: list[CandidateRun] = []
     if need_model:
         check_cache_writable(search, plans)
     try:
         for i, (r, samples) in enumerate(plans):
             search.hooks.check()
+            refused = budget.refuse(r.candidate) if need_model else None
+            if refused is not None:
+                if not r.outputs:  # one that raced on an earlier slice keeps it (see race.stop)
+                    search.skip(Skipped(r.repo_id, "budget", refused))
+                continue
             search.hooks.emit(CandidateStarted(r.repo_id, i, len(plans)))
             t0 = time.perf_counter()
             loaded = runner.stats.models_loaded
             if need_model:
                 if i + 1 < len(plans):  # overlap the next download with this candidate's inference
                     runner.prefetch(plans[i + 1][0].candidate, plans[i + 1][1])
-                try:
-                    r.outputs = runner.run(r.candidate, samples, check=candidate_check(search, t0))
+                try:  # rows a racing round (or an earlier search) already computed are reused, never rerun
+                    r.outputs = runner.run_prefix(r.candidate, race.prefixes(search, samples, rows or len(target)),
+                                                  have=r.outputs, check=candidate_check(search, t0))
                 except CandidateError as exc:
                     search.skip(Skipped(r.repo_id, exc.stage, str(exc)))
                     continue
+                budget.charge(r.candidate)
+            ran.append(r)
             search.hooks.emit(CandidateDone(r.repo_id, i, len(plans), time.perf_counter() - t0,
                                             from_cache=runner.stats.models_loaded == loaded))
     finally:
         runner.close()
+    return ran
 
 
 def candidate_check(search: Search, started: float) -> Callable[[], None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..candidates import Candidate, Skipped
 from ..data.sample import Sample
+from ..rank.result import CandidateResult
 from ..runner import Outputs
 
 
@@ -74,9 +76,13 @@ class SearchState:
         query (`dict`): the Hub query that listed the candidates.
         sources (`dict[str, Sample]`): source samples by dataset id (shared by candidates declaring the same data).
         datasets (`dict[str, DatasetDict]`): declared datasets loaded so far (each loaded once per search).
+        heldouts (`dict[str, Any]`): held-out rows drawn per declared dataset (shared by the candidates declaring it).
         timings (`dict[str, float]`): seconds per stage.
         label_source (`LabelSource`, *optional*): the ``label_column`` source (set by the target stage when asked).
         labels (`LabelSession`, *optional*): the label loop (set by the label stage; the Space continues it).
+        early (`list[CandidateResult]`): candidates that left before the whole sample, with their results on the
+            slice they saw (``status`` ``"eliminated"`` by ``--budget auto``, or ``"stopped"`` by a budget).
+        started (`float`): when the search began (`time.perf_counter`; what ``--max-time`` counts from).
     """
 
     target: Sample | None = None
@@ -88,9 +94,12 @@ class SearchState:
     query: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Sample] = field(default_factory=dict)
     datasets: dict[str, Any] = field(default_factory=dict)
+    heldouts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     label_source: Any = None
     labels: Any = None
+    early: list[CandidateResult] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
 
     def warn(self, message: str) -> None:
         """Add a warning once."""

@@ -40,6 +40,12 @@ class CandidateResult:
     combination of the estimators in `predicted_from`, updated by the labels when a label budget was given), or
     ``None`` when no estimator was available. `p_best` is its probability of being the most accurate candidate (set by
     the label loop; ``None`` without a label budget).
+
+    `status` says how far the candidate went: ``"complete"`` (scored on the whole sample), ``"eliminated"``
+    (``--budget auto`` dropped it after a slice: its interval lay clearly below the leader's) or ``"stopped"`` (a
+    time budget ended the search while it was on a slice). The scores of the last two are those of the slice: the
+    first `rows` target rows of the seeded order and `heldout_rows` held-out rows, and `predicted` is their
+    interval, widened for the slice's size (see `hfsearch.pipeline.race`); `status_reason` says why, in words.
     """
 
     repo_id: str
@@ -55,6 +61,15 @@ class CandidateResult:
     predicted: tuple[float, float, float] | None = None
     predicted_from: list[str] = field(default_factory=list)
     p_best: float | None = None
+    status: str = "complete"
+    rows: int | None = None
+    heldout_rows: int | None = None
+    status_reason: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the candidate was scored on the whole sample."""
+        return self.status == "complete"
 
 
 def _clean(value: Any) -> Any:
@@ -117,7 +132,7 @@ class SearchResult:
                     parts.append((1, 0.0))
                 else:
                     parts.append((0, -v if c.higher_is_better else v))
-            return (*parts, r.repo_id)
+            return (not r.complete, *parts, r.repo_id)  # candidates scored on a slice only come after the others
 
         return sorted(self.candidates, key=key)
 
@@ -130,7 +145,8 @@ class SearchResult:
     def ranking(self) -> pd.DataFrame:
         """One row per candidate, best first: ``rank``, ``model``, ``predicted_accuracy`` with its 90 % interval
         (``predicted_low``, ``predicted_high``; the metric is `metric`), every score, the ground truth (benchmark
-        mode) and the ``source`` sample used."""
+        mode), the ``source`` sample used, the ``status`` (``complete``, ``eliminated``, ``stopped``: see
+        `CandidateResult`) and the target ``rows`` its scores are computed on."""
         rows = []
         for i, r in enumerate(self._order(), start=1):
             value, low, high = r.predicted if r.predicted is not None else (None, None, None)
@@ -143,9 +159,11 @@ class SearchResult:
             for metric, values in self.ground_truth.items():
                 row[metric] = values.get(r.repo_id)
             row["source"] = r.source
+            row["status"] = r.status
+            row["rows"] = r.rows if r.rows is not None else (self.n_samples if r.complete else None)
             rows.append(row)
         columns = (["rank", "model", *PREDICTED] + (["p_best"] if self.has_p_best else [])
-                   + [c.name for c in self.shown_scores] + list(self.ground_truth) + ["source"])
+                   + [c.name for c in self.shown_scores] + list(self.ground_truth) + ["source", "status", "rows"])
         return pd.DataFrame(rows, columns=columns)
 
     def ranks(self) -> pd.DataFrame:
@@ -179,6 +197,8 @@ class SearchResult:
             text += f" after {used} label{'' if used == 1 else 's'}" if used else " (no label given)"
             if top.p_best is not None:
                 text += f", P(best) {top.p_best:.0%}"
+        if not top.complete:
+            text += f", from its first {top.rows} target rows only (a budget stopped the search)"
         runner = next((r for r in order[1:] if r.predicted is not None), None)
         if runner is None:
             return text
@@ -205,10 +225,12 @@ class SearchResult:
         if self.labels:
             out.append(f"labels: {self.labels_used} used of a budget of {self.labels.get('label_budget', 0)}, on rows "
                        "chosen where the leading candidates disagree; predicted accuracy, interval and P(best) updated")
+        out += [f"{r.status} {r.repo_id} after {r.rows} target rows: {r.status_reason}" for r in self.candidates
+                if not r.complete]
         for c in self.score_columns:
             by_reason: dict[str, list[str]] = {}
             for r in self.candidates:
-                if c.name in r.unavailable:
+                if c.name in r.unavailable and r.complete:  # a slice's missing scores are said by its status line
                     by_reason.setdefault(r.unavailable[c.name], []).append(r.repo_id)
             for reason, models in by_reason.items():
                 who = "every candidate" if len(models) == len(self.candidates) and len(models) > 1 else ", ".join(models)
@@ -243,6 +265,10 @@ class SearchResult:
                                            "is better)", mark="★" if c.name == self.rank_by else ""))
         cols += [Column(m, kind="metric", description=f"true {m} (benchmark mode)") for m in self.ground_truth]
         cols.append(Column("source", kind="text", description="the source sample the similarity scores used"))
+        if any(not r.complete for r in self.candidates):
+            cols.append(Column("status", kind="text", description="complete: scored on the whole sample; eliminated "
+                               "(--budget auto) or stopped (a budget): scored on the first rows only"))
+            cols.append(Column("rows", kind="int", description="target rows the scores are computed on"))
         records = self.ranking.to_dict(orient="records")
         for row in records:
             row["predicted"] = (row["predicted_low"], row["predicted_high"])
@@ -285,6 +311,8 @@ class SearchResult:
             row["downloads"] = r.downloads
             row["num_params"] = r.num_params
             row["predicted_from"] = r.predicted_from
+            row["heldout_rows"] = r.heldout_rows
+            row["status_reason"] = r.status_reason
         return {
             "task": self.task,
             "dataset": self.dataset,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,8 @@ from ..errors import CandidateError, HFSearchError, one_line
 from ..tasks.base import Encoded, TaskAdapter
 from ..utils.logging import get_logger
 from .cache import OutputCache, Outputs, cache_key
-from .weights import CorruptWeights, check_weights
+from .prefix import Prefix, concat, head, rows_of
+from .weights import WEIGHT_PATTERNS, CorruptWeights, check_weights
 
 logger = get_logger(__name__)
 
@@ -36,6 +39,10 @@ class RunStats:
     forward_seconds: float = 0.0
     load_seconds: float = 0.0
     oom_backoffs: list[str] = field(default_factory=list)
+    #: Rows run through a model (a row of the target and a held-out row count the same).
+    rows_computed: int = 0
+    #: Bytes of weight files read from disk (every load counts, so a candidate loaded twice counts twice).
+    bytes_read: int = 0
 
 
 def make_accelerator(device: str | None = None, mixed_precision: str = "auto") -> Any:
@@ -56,6 +63,12 @@ def make_accelerator(device: str | None = None, mixed_precision: str = "auto") -
     if mixed_precision == "auto":
         mixed_precision = "bf16" if (not cpu and torch.cuda.is_bf16_supported()) else "no"
     return Accelerator(cpu=cpu, mixed_precision=mixed_precision)
+
+
+def weights_bytes(path: str, allow_pickle: bool = False) -> int:
+    """Bytes of the weight files a load reads in the folder `path` (safetensors; pickles only when allowed)."""
+    patterns = WEIGHT_PATTERNS if allow_pickle else ("*.safetensors",)
+    return sum(f.stat().st_size for pattern in patterns for f in Path(path).glob(pattern) if f.is_file())
 
 
 class Runner:
@@ -175,6 +188,92 @@ class Runner:
                 todo[name] = sample
         if not todo:
             return results
+        with self.loaded(cand) as (model, preprocessor, path):
+            for name, sample in todo.items():
+                out = self.compute(model, preprocessor, path, sample, check=check)
+                self.cache.put(self.key(cand, sample), out)
+                results[name] = out
+        return results
+
+    def run_prefix(
+        self, cand: Candidate, prefixes: dict[str, Prefix], *, have: dict[str, Outputs] | None = None,
+        check: Callable[[], None] | None = None,
+    ) -> dict[str, Outputs]:
+        """Outputs of `cand` on the first rows of seeded orders of samples (early elimination's growing slices).
+
+        Rows already computed are reused, never run again: from `have` (the outputs of a shorter prefix of the same
+        order, kept in memory between rounds), from the cache's prefix entry of the same order, or from the sample's
+        ordinary entry. Only the missing rows are run; the longer prefix is cached (see `hfsearch.runner.prefix`).
+
+        Args:
+            cand (`Candidate`): the candidate.
+            prefixes (`dict[str, Prefix]`): the slices to return, by role (``"target"``, ``"heldout"``).
+            have (`dict[str, Outputs]`, *optional*): outputs of shorter prefixes of the same orders, by role.
+            check (`Callable[[], None]`, *optional*): called between batches (cooperative cancellation).
+
+        Returns:
+            `dict[str, Outputs]`: per role, the outputs of the slice's rows in the order's order; a complete prefix
+            (the whole sample) comes back in the sample's own order, as `run` returns it.
+
+        Raises:
+            `CandidateError`: download, load or inference failed.
+        """
+        have = have or {}
+        results: dict[str, Outputs] = {}
+        todo: dict[str, tuple[Prefix, Outputs | None]] = {}
+        for name, p in prefixes.items():
+            got = have.get(name)
+            got = got if rows_of(got) > 0 else None
+            if rows_of(got) < p.rows:
+                full = self.cache.get(self.key(cand, p.sample))
+                if full is not None:
+                    self.stats.cache_hits += 1
+                    results[name] = full if p.complete else p.take(full)
+                    continue
+                cached = self.cache.get(self.prefix_key(cand, p))
+                if cached is not None and rows_of(cached) > rows_of(got):
+                    self.stats.cache_hits += 1
+                    got = cached
+            if rows_of(got) >= p.rows:
+                assert got is not None
+                results[name] = self._finish(cand, p, head(got, p.rows), store=False)
+            else:
+                todo[name] = (p, got)
+        if not todo:
+            return results
+        with self.loaded(cand) as (model, preprocessor, path):
+            for name, (p, got) in todo.items():
+                if p.complete and got is None:  # the whole sample at once: in its own order, as `run` does
+                    results[name] = out = self.compute(model, preprocessor, path, p.sample, check=check)
+                    self.cache.put(self.key(cand, p.sample), out)
+                    continue
+                new = self.compute(model, preprocessor, path, p.part(rows_of(got)), check=check)
+                results[name] = self._finish(cand, p, concat(got, new), store=True)
+        return results
+
+    def _finish(self, cand: Candidate, p: Prefix, out: Outputs, *, store: bool) -> Outputs:
+        """Cache a prefix just extended (a complete one as the sample's ordinary entry, in sample order, which
+        answers every prefix) and return it as `run_prefix` does."""
+        if not p.complete:
+            if store:
+                self.cache.put(self.prefix_key(cand, p), out)
+            return out
+        full = p.to_sample_order(out)
+        if store:
+            self.cache.put(self.key(cand, p.sample), full)
+        return full
+
+    def prefix_key(self, cand: Candidate, p: Prefix) -> str:
+        """Cache key of the candidate's outputs on the first rows of `p`'s order (however many are stored)."""
+        return cache_key(outputs=self.key(cand, p.sample), order=p.order_key)
+
+    @contextmanager
+    def loaded(self, cand: Candidate) -> Iterator[tuple[Any, Any, str]]:
+        """The candidate's model (on the device, in eval mode), preprocessor and local folder, freed on exit.
+
+        Raises:
+            `CandidateError`: download or load failed, or inference failed inside the block.
+        """
         path = self.local_path(cand)
         t0 = time.perf_counter()
         try:
@@ -189,15 +288,12 @@ class Runner:
             raise CandidateError(f"load failed: {one_line(exc)}", stage="load") from None
         self.adapter.check_compatible(cand, model)
         self.stats.models_loaded += 1
+        self.stats.bytes_read += weights_bytes(path, self.allow_pickle)
         model.eval()
         model = model.to(self.accelerator.device)
         self.stats.load_seconds += time.perf_counter() - t0
         try:
-            for name, sample in todo.items():
-                enc = self.encoding(path, preprocessor, sample)
-                out = self.forward_all(model, enc, preprocessor, len(sample), check=check)
-                self.cache.put(self.key(cand, sample), out)
-                results[name] = out
+            yield model, preprocessor, path
         except (CandidateError, HFSearchError):  # a cancelled search, or a cache folder that cannot be written: stop
             raise
         except Exception as exc:  # noqa: BLE001
@@ -206,7 +302,15 @@ class Runner:
             del model
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-        return results
+
+    def compute(
+        self, model: Any, preprocessor: Any, path: str, sample: Sample, *, check: Callable[[], None] | None = None
+    ) -> Outputs:
+        """Run a loaded model over every row of `sample` (encoded once per preprocessor family)."""
+        enc = self.encoding(path, preprocessor, sample)
+        out = self.forward_all(model, enc, preprocessor, len(sample), check=check)
+        self.stats.rows_computed += len(sample)
+        return out
 
     def encoding(self, path: str, preprocessor: Any, sample: Sample) -> Encoded:
         """The sample encoded by this preprocessor, computed once per preprocessor family."""

@@ -16,6 +16,8 @@ class CandidateProgressBar:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CandidateStarted):
+            if self._bar is not None and event.index == 0:  # a new round of early elimination (--budget auto)
+                self._bar.reset(total=event.total)
             if self._bar is None:
                 from .logging import progress_bar
 

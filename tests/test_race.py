@@ -1,0 +1,210 @@
+"""Early elimination (``--budget auto``): racing on growing seeded slices, the prefix cache, budgets and the order.
+
+The pool (a local registry in a temporary folder, copied from the session's test registry): ``good`` (a tiny BERT
+trained on the target's domain), ``close`` (the same with every weight nudged: a different model of about the same
+accuracy) and ``noisy`` (trained on another domain with half its labels flipped: clearly worse).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hfsearch.candidates import Candidate
+from hfsearch.candidates.order import likely_winners_first
+from hfsearch.candidates.reported import ReportedResult
+from hfsearch.config import SearchConfig
+from hfsearch.data.sample import seeded_order
+from hfsearch.errors import ConfigError
+from hfsearch.pipeline import race
+from hfsearch.pipeline.budget import Budget
+from hfsearch.rank.result import CandidateResult
+from hfsearch.runner import Outputs
+from hfsearch.runner.prefix import concat
+from hfsearch.search import Search
+
+GOOD, CLOSE, NOISY = "race-org/good", "race-org/close", "race-org/noisy"
+POOL = [GOOD, CLOSE, NOISY]
+SAMPLES = 300  # the target split's size: slices of 64 and 256 rows, then all 300
+
+
+@pytest.fixture(scope="module")
+def race_hub(registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    root = tmp_path_factory.mktemp("race-hub")
+    for ds in ("uci_yelp", "uci_amazon"):
+        shutil.copytree(registry / "datasets" / "test-org" / ds, root / "datasets" / "test-org" / ds)
+    for repo, src in ((GOOD, "bert-yelp"), (CLOSE, "bert-yelp"), (NOISY, "bert-amazon-noisy")):
+        shutil.copytree(registry / "models" / "test-org" / src, root / "models" / repo)
+    weights = root / "models" / CLOSE / "model.safetensors"
+    gen = torch.Generator().manual_seed(0)
+    state = {k: v + 0.1 * v.std() * torch.randn(v.shape, generator=gen) if v.is_floating_point() and v.numel() > 1
+             else v for k, v in load_file(str(weights)).items()}
+    save_file(state, str(weights), metadata={"format": "pt"})
+    return root
+
+
+def search(race_hub: Path, tmp_path: Path, **options) -> Search:
+    cfg = SearchConfig.create(task="text-classification", dataset="test-org/uci_yelp", split="test",
+                              hub_dir=str(race_hub), models=POOL, samples=SAMPLES, labels="negative,positive",
+                              cache_dir=str(tmp_path / "outputs"), progress=False, **options)
+    s = Search(cfg)
+    s.execute()
+    return s
+
+
+def by_id(s: Search) -> dict[str, CandidateResult]:
+    assert s.result is not None
+    return {r.repo_id: r for r in s.result.candidates}
+
+
+def test_clearly_worse_candidate_is_dropped_after_the_first_slice_and_a_close_one_is_not(race_hub, tmp_path):
+    s = search(race_hub, tmp_path, budget="auto")
+    res = by_id(s)
+    first = race.slice_sizes(SAMPLES)[0]
+    noisy = res[NOISY]
+    assert noisy.status == "eliminated" and noisy.rows == first
+    assert noisy.heldout_rows == race.heldout_rows(300, first, SAMPLES)
+    value, low, high = noisy.predicted
+    assert low <= value <= high and "leader" in noisy.status_reason
+    for repo in (GOOD, CLOSE):  # close to each other: both run on the whole sample
+        assert res[repo].status == "complete" and res[repo].rows == SAMPLES
+    result = s.result
+    assert result.best in (GOOD, CLOSE)
+    assert list(result.ranking["model"])[-1] == NOISY  # a slice's result ranks after the complete ones
+    assert any(n.startswith(f"eliminated {NOISY} after {first} target rows") for n in result.notes())
+    assert {"status", "rows"} <= {c.key for c in result.to_table().columns}
+    row = next(r for r in result.to_dict()["ranking"] if r["model"] == NOISY)
+    assert row["status"] == "eliminated" and row["rows"] == first and row["status_reason"]
+    # it only ever ran its slice: 64 target + 64 held-out rows, the others 300 + 300
+    assert s.runner.stats.rows_computed == 2 * first + 2 * (2 * SAMPLES)
+
+
+def test_racing_picks_what_full_picks(race_hub, tmp_path):
+    full, auto = search(race_hub, tmp_path / "a", budget="full"), search(race_hub, tmp_path / "b", budget="auto")
+    assert auto.result.best == full.result.best
+    f, a = by_id(full), by_id(auto)
+    for repo in (GOOD, CLOSE):  # the survivors' predictions on the whole sample are the same as without racing
+        assert a[repo].scores["atc"] == pytest.approx(f[repo].scores["atc"])
+
+
+def test_rerun_with_more_rows_reuses_the_cached_prefix(race_hub, tmp_path):
+    search(race_hub, tmp_path, budget="auto")  # noisy: 64 target and 64 held-out rows cached
+    again = search(race_hub, tmp_path, budget="full")  # now every candidate needs all its rows
+    first = race.slice_sizes(SAMPLES)[0]
+    assert again.runner.stats.rows_computed == 2 * (SAMPLES - first)  # only noisy's missing rows
+    assert again.runner.stats.models_loaded == 1
+    fresh = search(race_hub, tmp_path / "fresh", budget="full", use_cache=False)
+    assert by_id(again)[NOISY].scores["atc"] == pytest.approx(by_id(fresh)[NOISY].scores["atc"])
+    assert by_id(again)[NOISY].status == "complete"
+
+
+def test_time_budget_mid_race_stops_with_the_best_answer_so_far(race_hub, tmp_path, monkeypatch):
+    monkeypatch.setattr(Budget, "out_of_time", lambda self: len(self.charged) >= len(POOL))  # after round one
+    s = search(race_hub, tmp_path, budget="auto", max_time=3600)
+    res = by_id(s)
+    first = race.slice_sizes(SAMPLES)[0]
+    assert {r.status for r in res.values()} == {"stopped"} and {r.rows for r in res.values()} == {first}
+    assert s.result.best in (GOOD, CLOSE)
+    assert f"from its first {first} target rows only" in s.result.recommendation()
+
+
+def test_download_budget_lists_what_was_not_tried(race_hub, tmp_path):
+    size = (race_hub / "models" / GOOD / "model.safetensors").stat().st_size
+    s = search(race_hub, tmp_path, budget="full", max_download=size + 1)  # room for one candidate's weights
+    not_tried = [k for k in s.result.skipped if k.stage == "budget"]
+    assert len(not_tried) == 2 and all("--max-download" in k.reason for k in not_tried)
+    assert len(s.result.candidates) == 1 and s.result.best is not None
+
+
+def test_budget_auto_falls_back_to_full_and_says_why(race_hub, tmp_path):
+    s = search(race_hub, tmp_path, budget="auto", rank_by="confidence")
+    assert all(r.status == "complete" for r in s.result.candidates)
+    assert any("--budget auto ran every candidate in full" in w for w in s.result.warnings)
+
+
+# ---- units -------------------------------------------------------------------------------------------------------
+def test_slices_grow_to_the_whole_sample():
+    assert race.slice_sizes(1000) == [125, 500, 1000]
+    assert race.slice_sizes(100) == [100]  # too small to race
+    assert race.heldout_rows(400, 125, 1000) == 50 and race.heldout_rows(400, 1000, 1000) == 400
+    assert race.heldout_rows(400, 64, 10_000) == race.MIN_HELDOUT_ROWS
+
+
+def test_race_bounds_shrink_with_rows_and_vanish_on_the_whole_sample():
+    widths = [np.subtract(*race.race_bounds(0.7, m, 1000, m // 2, 400)[::-1]) for m in (100, 400, 800)]
+    assert widths[0] > widths[1] > widths[2] > 0
+    assert race.race_bounds(0.7, 1000, 1000) == (0.7, 0.7)
+    assert np.subtract(*race.race_bounds(0.7, 100, 1000, weight=2.0)[::-1]) > widths[0] / 2
+
+
+def result(repo: str, value: float | None) -> CandidateResult:
+    return CandidateResult(repo, None, {}, predicted=None if value is None else (value, value - 0.2, value + 0.2))
+
+
+def test_only_candidates_clearly_below_the_leader_are_eliminated():
+    results = [result("a", 0.85), result("b", 0.80), result("c", 0.50), result("d", None)]
+    bounds = {"a": (0.80, 0.90), "b": (0.74, 0.86), "c": (0.45, 0.55)}
+    out = race.eliminated(results, bounds)
+    assert [r.repo_id for r in out] == ["c"] and out[0].status == "eliminated" and "leader a" in out[0].status_reason
+    assert race.eliminated([result("a", 0.9), result("d", None)], {"a": (0.85, 0.95)}) == []  # nobody to compare
+
+
+def test_prefix_outputs_concatenate_and_pad_token_logits():
+    a = Outputs(logits=np.ones((2, 3, 2), np.float32), features=np.zeros((2, 4), np.float16))
+    b = Outputs(logits=np.ones((1, 5, 2), np.float32), features=np.ones((1, 4), np.float16))
+    out = concat(a, b)
+    assert out.logits.shape == (3, 5, 2) and np.isnan(out.logits[0, 3:]).all() and out.features.shape == (3, 4)
+    order = seeded_order(50, seed=3)
+    assert sorted(order.tolist()) == list(range(50)) and not np.array_equal(order, np.arange(50))
+    assert np.array_equal(order, seeded_order(50, seed=3))
+
+
+def test_likely_winners_run_first():
+    cands = [Candidate("o/popular", "t", downloads=1000), Candidate("o/reports", "t", source_accuracy=0.9),
+             Candidate("o/nothing", "t"), Candidate("o/reports-less", "t", source_accuracy=0.7, downloads=5),
+             Candidate("o/big", "t", num_params=10**8),
+             Candidate("o/on-target", "t", source_accuracy=0.5, target_dataset="org/data", reported_checked=["card"],
+                       reported=[ReportedResult(dataset="org/data", value=0.6, origin="model-index", where="card")])]
+    assert [c.repo_id for c in likely_winners_first(cands)] == ["o/on-target", "o/reports", "o/reports-less",
+                                                                 "o/popular", "o/big", "o/nothing"]
+
+
+def test_budget_refuses_what_does_not_fit(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"x" * 1000)
+    cand = Candidate("o/m", "t", path=str(folder))
+    assert Budget(max_download=999).refuse(cand) is not None
+    budget = Budget(max_download=1500)
+    assert budget.refuse(cand) is None
+    budget.charge(cand)
+    assert "--max-download" in (budget.refuse(Candidate("o/n", "t", path=str(folder))) or "")
+    late = Budget(max_time=1, started=0.0)
+    assert late.refuse(cand) is None  # the first candidate always runs
+    late.charge(cand)
+    assert "--max-time" in (late.refuse(Candidate("o/n", "t", weights_bytes=10)) or "")
+
+
+def test_budget_options_are_validated():
+    with pytest.raises(ConfigError, match="budget must be one of auto, full"):
+        SearchConfig.create(task="text-classification", dataset="x", budget="fast")
+    with pytest.raises(ConfigError, match="max_time must be at least 1"):
+        SearchConfig.create(task="text-classification", dataset="x", max_time=0)
+    assert SearchConfig.create(task="text-classification", dataset="x", max_download="5e8").max_download == 500_000_000
+
+
+def test_discovery_reads_weight_sizes_from_the_hub_metadata():
+    from huggingface_hub import ModelInfo
+
+    from hfsearch.candidates.discover import candidate_from_info
+
+    info = ModelInfo(id="o/m", safetensors={"parameters": {"F32": 10, "BF16": 4}, "total": 14}, siblings=[])
+    assert candidate_from_info(info, "text-classification").weights_bytes == 48
+    assert json.dumps(candidate_from_info(ModelInfo(id="o/n"), "t").to_dict()["weights_bytes"]) == "null"
