@@ -51,4 +51,14 @@ def list_scorers(pattern: str | None = None) -> list[str]:
     return SCORERS.names(pattern)
 
 
-__all__ = ["find", "Search", "SearchConfig", "SearchResult", "HFSearchError", "DEFAULT_SCORES", "list_scorers", "rank_outputs", "__version__"]
+__all__ = [
+    "find",
+    "Search",
+    "SearchConfig",
+    "SearchResult",
+    "HFSearchError",
+    "DEFAULT_SCORES",
+    "list_scorers",
+    "rank_outputs",
+    "__version__",
+]

@@ -32,8 +32,11 @@ def _add_output(p: argparse.ArgumentParser, *, columns: bool = False, push: bool
     if columns:
         p.add_argument("--columns", help="columns of the table, comma-separated (e.g. rank,model,adaptivity)")
     if push:
-        p.add_argument("--push-to-hub", metavar="ORG/NAME",
-                       help="also write the result to this dataset repository on the Hub (ranking, config, card)")
+        p.add_argument(
+            "--push-to-hub",
+            metavar="ORG/NAME",
+            help="also write the result to this dataset repository on the Hub (ranking, config, card)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,14 +113,16 @@ def _cmd_find(args: argparse.Namespace) -> int:
     if constants.rank() == 0:  # under accelerate launch / torchrun only rank 0 prints and writes
         show_result(result, args.format, args.output, columns=_columns(args))
         if args.push_to_hub:
-            commit = result.push_to_hub(args.push_to_hub, command=["hfsearch", *sys.argv[1:]], config=cfg,
-                                        endpoint=cfg.endpoint)
+            commit = result.push_to_hub(
+                args.push_to_hub, command=["hfsearch", *sys.argv[1:]], config=cfg, endpoint=cfg.endpoint
+            )
             err(f"pushed to {commit.repo_url}")
     return 0
 
 
-def show_result(result: Any, fmt: str, output: str | None, *, columns: list[str] | None = None,
-                title: str | None = None) -> None:
+def show_result(
+    result: Any, fmt: str, output: str | None, *, columns: list[str] | None = None, title: str | None = None
+) -> None:
     """Print or write a `SearchResult` in `fmt` (``json``: everything; other formats: its `Table`)."""
     if fmt == "json":
         emit(result.to_json(), output)
@@ -130,9 +135,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     quiet_third_party()
     result = run_demo(root=args.dir, samples=args.samples, progress=_progress(args))
-    show_result(result, args.format, args.output, columns=_columns(args),
-                title=f"hfsearch demo · target {result.dataset} ({result.n_samples} rows, labels hidden) · "
-                      f"ranked by {result.rank_by}")
+    show_result(
+        result,
+        args.format,
+        args.output,
+        columns=_columns(args),
+        title=f"hfsearch demo · target {result.dataset} ({result.n_samples} rows, labels hidden) · "
+        f"ranked by {result.rank_by}",
+    )
     return 0
 
 
@@ -140,12 +150,25 @@ def _cmd_scorers(args: argparse.Namespace) -> int:
     from .scores import SCORERS
 
     rows = [
-        {"name": n, "kind": s.kind, "higher_is_better": s.higher_is_better, "spaces": ",".join(s.spaces) or "-",
-         "needs": ",".join(s.needs), "description": s.description}
-        for n, s in SCORERS.items() if n in SCORERS.names(args.pattern)
+        {
+            "name": n,
+            "kind": s.kind,
+            "higher_is_better": s.higher_is_better,
+            "spaces": ",".join(s.spaces) or "-",
+            "needs": ",".join(s.needs),
+            "description": s.description,
+        }
+        for n, s in SCORERS.items()
+        if n in SCORERS.names(args.pattern)
     ]
-    columns = [Column("name", kind="id", keep=True), Column("kind"), Column("higher_is_better", title="higher is better"),
-               Column("spaces"), Column("needs"), Column("description")]
+    columns = [
+        Column("name", kind="id", keep=True),
+        Column("kind"),
+        Column("higher_is_better", title="higher is better"),
+        Column("spaces"),
+        Column("needs"),
+        Column("description"),
+    ]
     show_table(Table(columns, rows), args.format, args.output)
     return 0
 
@@ -154,7 +177,11 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     from .tasks import TASKS
 
     rows = [{"task": n, "pipeline_tag": a.pipeline_tag, "description": a.description} for n, a in TASKS.items()]
-    columns = [Column("task", kind="id", keep=True), Column("pipeline_tag", title="pipeline tag"), Column("description")]
+    columns = [
+        Column("task", kind="id", keep=True),
+        Column("pipeline_tag", title="pipeline tag"),
+        Column("description"),
+    ]
     show_table(Table(columns, rows), args.format, args.output)
     return 0
 
@@ -162,7 +189,11 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 def _cmd_env(args: argparse.Namespace) -> int:
     import platform
 
-    info: dict[str, Any] = {"hfsearch": _version("hfsearch"), "python": platform.python_version(), "platform": platform.platform()}
+    info: dict[str, Any] = {
+        "hfsearch": _version("hfsearch"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     for pkg in ("torch", "transformers", "huggingface_hub", "datasets", "accelerate", "gradio", "numpy"):
         info[pkg] = _version(pkg)
     try:
@@ -196,8 +227,14 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"find": _cmd_find, "demo": _cmd_demo, "scorers": _cmd_scorers, "tasks": _cmd_tasks, "env": _cmd_env,
-            "app": _cmd_app}
+COMMANDS = {
+    "find": _cmd_find,
+    "demo": _cmd_demo,
+    "scorers": _cmd_scorers,
+    "tasks": _cmd_tasks,
+    "env": _cmd_env,
+    "app": _cmd_app,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,9 +255,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         cached = getattr(args, "use_cache", None) is not False
-        err("hfsearch: interrupted; rerun the same command to resume" + (
-            " (the outputs of finished candidates are cached and are not recomputed)" if cached else
-            " (with --no-cache nothing was kept: everything is recomputed)"))
+        err(
+            "hfsearch: interrupted; rerun the same command to resume"
+            + (
+                " (the outputs of finished candidates are cached and are not recomputed)"
+                if cached
+                else " (with --no-cache nothing was kept: everything is recomputed)"
+            )
+        )
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback for the user; HFSEARCH_DEBUG=1 shows it
         if constants.debug():

@@ -45,8 +45,15 @@ def run_demo(root: str | None = None, samples: int = 300, progress: bool = True)
     built = time.perf_counter() - t0
     target = recipe.target_dataset_id()
     cfg = SearchConfig(
-        task=recipe.task, dataset=target, split="test", hub_dir=str(registry), samples=samples,
-        labels=list(recipe.label_names), scores=DEMO_SCORES, progress=progress, max_models=20,
+        task=recipe.task,
+        dataset=target,
+        split="test",
+        hub_dir=str(registry),
+        samples=samples,
+        labels=list(recipe.label_names),
+        scores=DEMO_SCORES,
+        progress=progress,
+        max_models=20,
     )
     search = Search(cfg)
     result = search.execute()

@@ -67,7 +67,9 @@ class Pool:
 
 
 def _integral(a: np.ndarray) -> bool:
-    return a.dtype.kind in "iub" or (a.dtype.kind == "f" and bool(np.all(np.isfinite(a))) and bool(np.all(a == np.round(a))))
+    return a.dtype.kind in "iub" or (
+        a.dtype.kind == "f" and bool(np.all(np.isfinite(a))) and bool(np.all(a == np.round(a)))
+    )
 
 
 def validate_pool(
@@ -108,7 +110,9 @@ def validate_pool(
     probs = None
     if p.ndim == 3:
         if not np.all(np.isfinite(p)) or (p < 0).any() or (p > 1).any():
-            raise PoolFileError(f"{source}: 3-D 'predictions' must be probabilities in [0, 1] (got logits? apply softmax)")
+            raise PoolFileError(
+                f"{source}: 3-D 'predictions' must be probabilities in [0, 1] (got logits? apply softmax)"
+            )
         sums = p.sum(axis=2)
         if np.abs(sums - 1.0).max() > 1e-3:
             raise PoolFileError(f"{source}: probabilities of a row must sum to 1 (found sums up to {sums.max():.3g})")
@@ -124,7 +128,9 @@ def validate_pool(
         c = int(n_classes) if n_classes is not None else max(int(ids.max()) + 1, 2)
         bad = ids[(ids < -1) | (ids >= c)]
         if bad.size:
-            raise PoolFileError(f"{source}: class id {int(bad[0])} in 'predictions' is out of range [0, {c}) (-1 = none)")
+            raise PoolFileError(
+                f"{source}: class id {int(bad[0])} in 'predictions' is out of range [0, {c}) (-1 = none)"
+            )
     n, m = ids.shape
     y = None
     if labels is not None:
@@ -179,8 +185,9 @@ def load_pool(path: str | Path, *, n_classes: int | None = None) -> Pool:
     if not isinstance(arrays, dict) or "predictions" not in arrays:
         found = ", ".join(sorted(arrays)) or "nothing"
         raise PoolFileError(f"{name}: missing array 'predictions' (found: {found})")
-    return validate_pool(arrays["predictions"], arrays.get("labels"), arrays.get("models"), n_classes=n_classes,
-                         source=name)
+    return validate_pool(
+        arrays["predictions"], arrays.get("labels"), arrays.get("models"), n_classes=n_classes, source=name
+    )
 
 
 def majority_agreement(predictions: np.ndarray) -> np.ndarray:
@@ -196,7 +203,9 @@ def majority_agreement(predictions: np.ndarray) -> np.ndarray:
     top = votes.max(axis=1)
     voted = top > 0
     is_top = (votes == top[:, None]) & voted[:, None]
-    credit = np.where(p >= 0, is_top[np.arange(n)[:, None], np.maximum(p, 0)] / np.maximum(is_top.sum(1), 1)[:, None], 0.0)
+    credit = np.where(
+        p >= 0, is_top[np.arange(n)[:, None], np.maximum(p, 0)] / np.maximum(is_top.sum(1), 1)[:, None], 0.0
+    )
     return credit[voted].mean(axis=0) if voted.any() else np.zeros(m)
 
 
@@ -235,8 +244,11 @@ class PoolRanking:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "best": self.best, "method": self.method, "labels_used": self.labels_used,
-            "rows_labeled": self.rows_labeled, "warnings": self.warnings,
+            "best": self.best,
+            "method": self.method,
+            "labels_used": self.labels_used,
+            "rows_labeled": self.rows_labeled,
+            "warnings": self.warnings,
             "ranking": self.frame.replace({np.nan: None}).to_dict(orient="records"),
         }
 
@@ -304,9 +316,13 @@ def rank_outputs(
     if isinstance(predictions, (str, Path)):
         pool = load_pool(predictions, n_classes=n_classes)
         if labels is not None or models is not None:
-            pool = validate_pool(pool.probabilities if pool.probabilities is not None else pool.predictions,
-                                 labels if labels is not None else pool.labels,
-                                 models if models is not None else pool.models, n_classes=n_classes, source=pool.source)
+            pool = validate_pool(
+                pool.probabilities if pool.probabilities is not None else pool.predictions,
+                labels if labels is not None else pool.labels,
+                models if models is not None else pool.models,
+                n_classes=n_classes,
+                source=pool.source,
+            )
     else:
         pool = validate_pool(predictions, labels, models, n_classes=n_classes)
     if label_budget < 0:
@@ -325,32 +341,52 @@ def rank_outputs(
             clone_group[members] = g
         reference = ds.q
         checks = detect_permutations(p, reference)
-        remapped = np.array([
-            ds.estimate_accuracy(_remap(p[:, j], ch.mapping), model=j) if ch.flagged else np.nan for j, ch in enumerate(checks)
-        ])
+        remapped = np.array(
+            [
+                ds.estimate_accuracy(_remap(p[:, j], ch.mapping), model=j) if ch.flagged else np.nan
+                for j, ch in enumerate(checks)
+            ]
+        )
     except ConsensusUnavailable as e:
         warnings.append(f"no consensus ({e.reason}); ranked by agreement with the majority vote")
         prior, method = agreement.copy(), "agreement"
         checks, remapped = [], np.full(p.shape[1], np.nan)
     permuted = np.array([ch.flagged for ch in checks]) if checks else np.zeros(p.shape[1], bool)
-    loop = LabelLoop(p, prior, budget=label_budget, strategy=strategy, recommendable=~permuted, level=level,
-                     prior_sd=prior_sd, n_classes=c, seed=seed)
+    loop = LabelLoop(
+        p,
+        prior,
+        budget=label_budget,
+        strategy=strategy,
+        recommendable=~permuted,
+        level=level,
+        prior_sd=prior_sd,
+        n_classes=c,
+        seed=seed,
+    )
     while label_budget > 0 and (row := loop.next_row()) is not None:
         loop.observe(row, int(pool.labels[row]))  # type: ignore[index]
     r = loop.ranking()
     columns: dict[str, Any] = {
-        "model": pool.models, "predicted_accuracy": r.accuracy, "low": r.low, "high": r.high, "p_best": r.p_best,
+        "model": pool.models,
+        "predicted_accuracy": r.accuracy,
+        "low": r.low,
+        "high": r.high,
+        "p_best": r.p_best,
         "agreement": agreement,
     }
     if pool.probabilities is not None:
         pr = pool.probabilities
         columns["confidence"] = pr.max(axis=2).mean(axis=0)
         columns["entropy"] = -(pr * np.log(np.where(pr > 0, pr, 1.0))).sum(axis=2).mean(axis=0)
-    columns.update({
-        "clone_group": clone_group, "permuted": permuted,
-        "label_mapping": [str(ch.mapping) if ch.flagged else "" for ch in checks] or [""] * p.shape[1],
-        "accuracy_if_remapped": remapped, "recommendable": ~permuted,
-    })
+    columns.update(
+        {
+            "clone_group": clone_group,
+            "permuted": permuted,
+            "label_mapping": [str(ch.mapping) if ch.flagged else "" for ch in checks] or [""] * p.shape[1],
+            "accuracy_if_remapped": remapped,
+            "recommendable": ~permuted,
+        }
+    )
     frame = pd.DataFrame(columns)
     # Permuted models are placed where they would rank once remapped (flagged, never recommended), not last.
     key = np.where(permuted, np.nan_to_num(remapped, nan=-1.0), r.accuracy)

@@ -55,16 +55,26 @@ class PoolBenchResult:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "name": self.name, "n_rows": self.n_rows, "n_models": self.n_models, "repeats": self.repeats,
-            "method": self.method, "label_free": self.label_free.to_dict(orient="records"),
-            "curves": self.curves.to_dict(orient="records"), "notes": self.notes,
+            "name": self.name,
+            "n_rows": self.n_rows,
+            "n_models": self.n_models,
+            "repeats": self.repeats,
+            "method": self.method,
+            "label_free": self.label_free.to_dict(orient="records"),
+            "curves": self.curves.to_dict(orient="records"),
+            "notes": self.notes,
         }
 
 
 def _outcome_row(method: str, scores: dict[str, float], truth: dict[str, float]) -> dict[str, object]:
     o = evaluate_scorer(scores, truth)
-    return {"method": method, "regret": o.regret, "top1": o.top1, "kendall_tau": o.kendall_tau,
-            "chosen": ", ".join(o.chosen)}
+    return {
+        "method": method,
+        "regret": o.regret,
+        "top1": o.top1,
+        "kendall_tau": o.kendall_tau,
+        "chosen": ", ".join(o.chosen),
+    }
 
 
 def bench_pool(
@@ -92,8 +102,12 @@ def bench_pool(
     acc = pool.accuracies()
     truth = dict(zip(pool.models, acc.astype(float)))
     best_acc = float(acc.max())
-    ranking = rank_outputs(pool.probabilities if pool.probabilities is not None else pool.predictions,
-                           models=pool.models, n_classes=pool.n_classes, seed=seed)
+    ranking = rank_outputs(
+        pool.probabilities if pool.probabilities is not None else pool.predictions,
+        models=pool.models,
+        n_classes=pool.n_classes,
+        seed=seed,
+    )
     frame = ranking.frame.set_index("model").loc[pool.models]
     prior = frame["predicted_accuracy"].to_numpy(float)
     recommendable = frame["recommendable"].to_numpy(bool)
@@ -112,22 +126,47 @@ def bench_pool(
     for strategy in strategies:
         per_rep = []
         for r in range(repeats):
-            sim = simulate(pool.predictions, pool.labels, prior, top_budget, strategy, seed + r,  # type: ignore[arg-type]
-                           recommendable=recommendable, n_classes=pool.n_classes)
-            per_rep.append([(float(acc[sim.best[min(b, len(sim.best) - 1)]] >= best_acc - 1e-12),
-                             100.0 * (best_acc - float(acc[sim.best[min(b, len(sim.best) - 1)]]))) for b in budgets])
+            sim = simulate(
+                pool.predictions,
+                pool.labels,
+                prior,
+                top_budget,
+                strategy,
+                seed + r,  # type: ignore[arg-type]
+                recommendable=recommendable,
+                n_classes=pool.n_classes,
+            )
+            per_rep.append(
+                [
+                    (
+                        float(acc[sim.best[min(b, len(sim.best) - 1)]] >= best_acc - 1e-12),
+                        100.0 * (best_acc - float(acc[sim.best[min(b, len(sim.best) - 1)]])),
+                    )
+                    for b in budgets
+                ]
+            )
             if strategy == "uniform":
-                labels_only.append([_labels_only_pick(pool, sim.rows[:b], prior, recommendable, acc, best_acc)
-                                    for b in budgets])
+                labels_only.append(
+                    [_labels_only_pick(pool, sim.rows[:b], prior, recommendable, acc, best_acc) for b in budgets]
+                )
         records += _curve_records(strategy, budgets, per_rep)
     if labels_only:
         records += _curve_records("labels only (uniform rows)", budgets, labels_only)
-    return PoolBenchResult(pool.source, pool.n_rows, len(pool.models), label_free, pd.DataFrame(records), repeats,
-                           ranking.method, ranking.warnings)
+    return PoolBenchResult(
+        pool.source,
+        pool.n_rows,
+        len(pool.models),
+        label_free,
+        pd.DataFrame(records),
+        repeats,
+        ranking.method,
+        ranking.warnings,
+    )
 
 
-def _labels_only_pick(pool: Pool, rows: list[int], prior: np.ndarray, ok: np.ndarray, acc: np.ndarray,
-                      best_acc: float) -> tuple[float, float]:
+def _labels_only_pick(
+    pool: Pool, rows: list[int], prior: np.ndarray, ok: np.ndarray, acc: np.ndarray, best_acc: float
+) -> tuple[float, float]:
     correct = (pool.predictions[rows] == pool.labels[rows, None]).sum(axis=0) if rows else np.zeros(len(prior))  # type: ignore[index]
     key = np.where(ok, correct + 1e-6 * prior, -np.inf)  # ties: the consensus' order
     pick = int(np.argmax(key))
@@ -138,8 +177,17 @@ def _curve_records(strategy: str, budgets: Sequence[int], per_rep: list[list[tup
     arr = np.asarray(per_rep, dtype=float)  # (repeats, budgets, 2)
     n = arr.shape[0]
     se = arr.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(arr.shape[1:])
-    return [{"strategy": strategy, "budget": int(b), "top1": arr[:, k, 0].mean(), "top1_se": se[k, 0],
-             "regret": arr[:, k, 1].mean(), "regret_se": se[k, 1]} for k, b in enumerate(budgets)]
+    return [
+        {
+            "strategy": strategy,
+            "budget": int(b),
+            "top1": arr[:, k, 0].mean(),
+            "top1_se": se[k, 0],
+            "regret": arr[:, k, 1].mean(),
+            "regret_se": se[k, 1],
+        }
+        for k, b in enumerate(budgets)
+    ]
 
 
 def to_markdown(results: Sequence[PoolBenchResult]) -> str:

@@ -20,16 +20,25 @@ def add_rank_outputs_parser(subparsers: Any) -> argparse.ArgumentParser:
         "rank-outputs",
         help="rank models from their recorded predictions (.npz), label-free or with a few labels",
         description="Rank models from predictions they already made on one dataset (an .npz with 'predictions': rows × "
-                    "models class ids or rows × models × classes probabilities; optional 'labels' and 'models'). "
-                    "Label-free by default (Dawid-Skene consensus of the pool, agreement with the majority vote, clone "
-                    "groups and label-permutation flags); with --label-budget N and 'labels' in the file, at most N "
-                    "labels are revealed, on the rows chosen by the label loop.",
+        "models class ids or rows × models × classes probabilities; optional 'labels' and 'models'). "
+        "Label-free by default (Dawid-Skene consensus of the pool, agreement with the majority vote, clone "
+        "groups and label-permutation flags); with --label-budget N and 'labels' in the file, at most N "
+        "labels are revealed, on the rows chosen by the label loop.",
     )
     p.add_argument("file", help="the .npz predictions file")
-    p.add_argument("--label-budget", type=int, default=0, metavar="N",
-                   help="labels the loop may reveal from the file's 'labels' (default: 0, label-free)")
-    p.add_argument("--strategy", choices=("informative", "uniform"), default="informative",
-                   help="how the loop chooses rows: informative (default) or uniform (random rows, the baseline)")
+    p.add_argument(
+        "--label-budget",
+        type=int,
+        default=0,
+        metavar="N",
+        help="labels the loop may reveal from the file's 'labels' (default: 0, label-free)",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=("informative", "uniform"),
+        default="informative",
+        help="how the loop chooses rows: informative (default) or uniform (random rows, the baseline)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the loop's random choices (default: 0)")
     p.add_argument("--top", type=int, default=None, metavar="K", help="show only the K best models")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
@@ -45,26 +54,40 @@ def ranking_table(ranking: Any, top: int | None = None) -> Table:
     for row in rows:
         row["interval"] = (row["low"], row["high"])
         row["permuted"] = bool(row["permuted"])
-    cols = [Column("rank", kind="int", keep=True), Column("model", kind="id", keep=True),
-            Column("predicted_accuracy", title="predicted accuracy", kind="metric", higher_is_better=True, mark="★"),
-            Column("interval", title="90% interval", kind="interval"),
-            Column("p_best", title="P(best)", kind="percent"),
-            Column("agreement", kind="score", higher_is_better=True,
-                   description="agreement with the pool's majority vote")]
+    cols = [
+        Column("rank", kind="int", keep=True),
+        Column("model", kind="id", keep=True),
+        Column("predicted_accuracy", title="predicted accuracy", kind="metric", higher_is_better=True, mark="★"),
+        Column("interval", title="90% interval", kind="interval"),
+        Column("p_best", title="P(best)", kind="percent"),
+        Column("agreement", kind="score", higher_is_better=True, description="agreement with the pool's majority vote"),
+    ]
     if "confidence" in frame:
-        cols += [Column("confidence", kind="score", higher_is_better=True),
-                 Column("entropy", kind="score", higher_is_better=False)]
-    cols += [Column("clone_group", title="clone group", kind="int"), Column("permuted", kind="text"),
-             Column("label_mapping", title="label mapping", kind="text")]
+        cols += [
+            Column("confidence", kind="score", higher_is_better=True),
+            Column("entropy", kind="score", higher_is_better=False),
+        ]
+    cols += [
+        Column("clone_group", title="clone group", kind="int"),
+        Column("permuted", kind="text"),
+        Column("label_mapping", title="label mapping", kind="text"),
+    ]
     labels = f"{ranking.labels_used} label(s) revealed" if ranking.labels_used else "label-free"
     best = next((r for r in frame.to_dict(orient="records") if r["model"] == ranking.best), None)
     caption = f"recommended: {ranking.best}"
     if best is not None:
-        caption += (f" — predicted accuracy {best['predicted_accuracy']:.3f} (90% interval {best['low']:.3f}–"
-                    f"{best['high']:.3f}), P(best) {best['p_best']:.0%}")
-    return Table(columns=cols, rows=rows, title=f"{ranking.method} · {labels} · {len(frame)} models",
-                 caption=caption, notes=list(ranking.warnings),
-                 highlight={i for i, r in enumerate(rows) if r["model"] == ranking.best})
+        caption += (
+            f" — predicted accuracy {best['predicted_accuracy']:.3f} (90% interval {best['low']:.3f}–"
+            f"{best['high']:.3f}), P(best) {best['p_best']:.0%}"
+        )
+    return Table(
+        columns=cols,
+        rows=rows,
+        title=f"{ranking.method} · {labels} · {len(frame)} models",
+        caption=caption,
+        notes=list(ranking.warnings),
+        highlight={i for i, r in enumerate(rows) if r["model"] == ranking.best},
+    )
 
 
 def rank_outputs_command(args: argparse.Namespace) -> int:
@@ -79,11 +102,19 @@ def rank_outputs_command(args: argparse.Namespace) -> int:
         raise HFSearchError(f"--top must be at least 1 (got {args.top}).")
     pool = load_pool(args.file)
     if args.label_budget and pool.labels is None:
-        raise HFSearchError(f"{pool.source}: --label-budget {args.label_budget} reveals labels from the file's 'labels' "
-                            "array, which it does not have (add it, or drop --label-budget).")
-    ranking = rank_outputs(pool.probabilities if pool.probabilities is not None else pool.predictions, pool.labels,
-                           pool.models, n_classes=pool.n_classes, label_budget=args.label_budget,
-                           strategy=args.strategy, seed=args.seed)
+        raise HFSearchError(
+            f"{pool.source}: --label-budget {args.label_budget} reveals labels from the file's 'labels' "
+            "array, which it does not have (add it, or drop --label-budget)."
+        )
+    ranking = rank_outputs(
+        pool.probabilities if pool.probabilities is not None else pool.predictions,
+        pool.labels,
+        pool.models,
+        n_classes=pool.n_classes,
+        label_budget=args.label_budget,
+        strategy=args.strategy,
+        seed=args.seed,
+    )
     if args.format == "json":
         import json
 

@@ -71,8 +71,9 @@ class Search:
     ```
     """
 
-    def __init__(self, cfg: SearchConfig, *, hooks: Iterable[Hook] = (), accelerator: Any = None,
-                 label_source: Any = None) -> None:
+    def __init__(
+        self, cfg: SearchConfig, *, hooks: Iterable[Hook] = (), accelerator: Any = None, label_source: Any = None
+    ) -> None:
         self.cfg = cfg.validate("keyword")
         self.hooks = Hooks(hooks)
         if cfg.progress:
@@ -94,8 +95,14 @@ class Search:
         if accelerator is None and cfg.device not in (None, "auto"):
             accelerator = make_accelerator(cfg.device)
         self.runner = Runner(
-            self.adapter, self.cache, batch_size=cfg.batch_size, max_length=cfg.max_length,
-            allow_pickle=cfg.allow_pickle, endpoint=cfg.endpoint, token=cfg.token, accelerator=accelerator,
+            self.adapter,
+            self.cache,
+            batch_size=cfg.batch_size,
+            max_length=cfg.max_length,
+            allow_pickle=cfg.allow_pickle,
+            endpoint=cfg.endpoint,
+            token=cfg.token,
+            accelerator=accelerator,
         )
         self.state = SearchState()
         self.results: list[CandidateResult] = []
@@ -171,28 +178,28 @@ class Search:
 def find(task: str, dataset: str, **options: Any) -> SearchResult:
     """Rank Hub checkpoints for an unlabeled dataset.
 
-    Args:
-        task (`str`): ``text-classification``, ``time-series-classification``… (see ``hfsearch tasks``).
-        dataset (`str`): Hub dataset id, local registry id (with `hub_dir`), data folder/file or ``save_to_disk`` folder.
-        **options: any option of `hfsearch.config.SearchConfig` (below); comma-separated text is accepted for lists;
-            also ``hooks`` (event subscribers) and ``label_source`` (a `hfsearch.labeling.LabelSource` answering the
-            label loop's questions when ``label_budget > 0``).
-{options}
+        Args:
+            task (`str`): ``text-classification``, ``time-series-classification``… (see ``hfsearch tasks``).
+            dataset (`str`): Hub dataset id, local registry id (with `hub_dir`), data folder/file or ``save_to_disk`` folder.
+            **options: any option of `hfsearch.config.SearchConfig` (below); comma-separated text is accepted for lists;
+                also ``hooks`` (event subscribers) and ``label_source`` (a `hfsearch.labeling.LabelSource` answering the
+                label loop's questions when ``label_budget > 0``).
+    {options}
 
-    Returns:
-        `SearchResult`: ``.ranking`` (DataFrame), ``.best``, ``.skipped``, ``.to_json()``.
+        Returns:
+            `SearchResult`: ``.ranking`` (DataFrame), ``.best``, ``.skipped``, ``.to_json()``.
 
-    Raises:
-        `HFSearchError`: bad input (an unknown option gets a did-you-mean), or a Hub / data problem; one line.
+        Raises:
+            `HFSearchError`: bad input (an unknown option gets a did-you-mean), or a Hub / data problem; one line.
 
-    Example:
+        Example:
 
-    ```python
-    >>> import hfsearch
-    >>> result = hfsearch.find("text-classification", "imdb", samples=256)  # doctest: +SKIP
-    >>> result.best                                                         # doctest: +SKIP
-    'some-org/some-sentiment-model'
-    ```
+        ```python
+        >>> import hfsearch
+        >>> result = hfsearch.find("text-classification", "imdb", samples=256)  # doctest: +SKIP
+        >>> result.best                                                         # doctest: +SKIP
+        'some-org/some-sentiment-model'
+        ```
     """
     hooks = options.pop("hooks", ())
     label_source = options.pop("label_source", None)

@@ -30,13 +30,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict) and "mean" in value:
         mean, low, high = value.get("mean"), value.get("low"), value.get("high")
         if low is None or high is None or low == high:
-            return format_value(mean, 'score')
+            return format_value(mean, "score")
         return f"{format_value(mean, 'score')} [{format_value(low, 'score')}, {format_value(high, 'score')}]"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
         return "…"
-    return format_value(value, 'score')
+    return format_value(value, "score")
 
 
 def _records_table(records: list[dict[str, Any]], limit: int = 50) -> str:
@@ -91,19 +91,24 @@ def _report_summary(report: Any, *, with_tables: bool) -> str:
 BENCH_JSON = ("results.json", "report.json")
 
 
-def load_bench(folder: str | Path | None, *, copy_images_to: str | Path | None = None, max_images: int = 24) -> BenchView:
+def load_bench(
+    folder: str | Path | None, *, copy_images_to: str | Path | None = None, max_images: int = 24
+) -> BenchView:
     """Read a ``hfsearch bench`` output folder: ``results.json``, markdown tables (``*.md``) and plots (``*.png``).
 
     Every file is optional; a missing or unreadable one is named in `BenchView.status`. Images are copied to
     `copy_images_to` (a temporary folder by default) so that a web app may serve them.
     """
     if not folder or not str(folder).strip():
-        return BenchView(status=f"No benchmark folder configured: set `{constants.ENV_BENCH_DIR}` or enter the folder that "
-                                "`hfsearch bench WORKLOAD --output DIR` wrote.")
+        return BenchView(
+            status=f"No benchmark folder configured: set `{constants.ENV_BENCH_DIR}` or enter the folder that "
+            "`hfsearch bench WORKLOAD --output DIR` wrote."
+        )
     root = Path(os.path.expanduser(str(folder).strip()))
     if not root.is_dir():
-        return BenchView(status=f"Benchmark folder `{root}` not found. Run `hfsearch bench WORKLOAD --output {root}` "
-                                "first.")
+        return BenchView(
+            status=f"Benchmark folder `{root}` not found. Run `hfsearch bench WORKLOAD --output {root}` first."
+        )
     notes = []
     report: dict[str, Any] | None = None
     json_path = next((root / n for n in BENCH_JSON if (root / n).is_file()), None)

@@ -89,8 +89,10 @@ class DemoRegistry:
             took = f" in {self.seconds:.0f}s" if self.seconds is not None and self.seconds > 2 else ""
             return f"✅ Demo registry ready{took} (`{self.root}`): the examples below run offline."
         if self.state == "building":
-            return ("⏳ Building the demo registry (5 small sentiment models trained on 2 review domains; about a "
-                    "minute on 2 CPU cores, once). An example search waits for it.")
+            return (
+                "⏳ Building the demo registry (5 small sentiment models trained on 2 review domains; about a "
+                "minute on 2 CPU cores, once). An example search waits for it."
+            )
         if self.state == "failed":
             return f"❌ Building the demo registry failed: {self.error}"
         return "The demo registry is built on the first example search (about a minute on 2 CPU cores, once)."
@@ -101,6 +103,12 @@ class DemoRegistry:
             return None
         r = self.recipe
         return [
-            r.task, r.target_dataset_id(), "test", "", min(5, settings.max_candidates),
-            min(300, settings.max_samples), str(self.root), ", ".join(r.label_names or []),
+            r.task,
+            r.target_dataset_id(),
+            "test",
+            "",
+            min(5, settings.max_candidates),
+            min(300, settings.max_samples),
+            str(self.root),
+            ", ".join(r.label_names or []),
         ]

@@ -16,8 +16,24 @@ if TYPE_CHECKING:
     from .settings import SpaceSettings
 
 #: The search options the form edits, in the order of the ``/search`` endpoint's parameters (after the upload).
-FORM_OPTIONS = ("task", "dataset", "config", "split", "column", "max_models", "samples", "scores", "rank_by", "models",
-                "author", "search", "endpoint", "hub_dir", "labels", "label_budget")
+FORM_OPTIONS = (
+    "task",
+    "dataset",
+    "config",
+    "split",
+    "column",
+    "max_models",
+    "samples",
+    "scores",
+    "rank_by",
+    "models",
+    "author",
+    "search",
+    "endpoint",
+    "hub_dir",
+    "labels",
+    "label_budget",
+)
 
 
 def upload_path(upload: Any) -> str | None:
@@ -36,8 +52,9 @@ def looks_local(dataset: str) -> bool:
     return dataset.startswith(("/", ".", "~")) or os.path.isabs(dataset) or Path(os.path.expanduser(dataset)).exists()
 
 
-def build_config(settings: SpaceSettings, values: dict[str, Any], *, upload: Any = None,
-                 demo: DemoRegistry | None = None) -> SearchConfig:
+def build_config(
+    settings: SpaceSettings, values: dict[str, Any], *, upload: Any = None, demo: DemoRegistry | None = None
+) -> SearchConfig:
     """The config of the form's `values` (keyed by option name, see `FORM_OPTIONS`).
 
     Raises:
@@ -59,11 +76,14 @@ def build_config(settings: SpaceSettings, values: dict[str, Any], *, upload: Any
             values[name] = default
     if values.get("scores") is not None and not list(values["scores"]):
         raise ConfigError(f"{label['scores']}: select at least one scorer.")
-    cfg = SearchConfig.create("field", limits=settings.limits, device=settings.device, progress=False,
-                              local_dataset=local, **values)
+    cfg = SearchConfig.create(
+        "field", limits=settings.limits, device=settings.device, progress=False, local_dataset=local, **values
+    )
     if cfg.models and len(cfg.models) > settings.max_candidates:
-        raise ConfigError(f"{label['models']}: this app scores at most {settings.max_candidates} candidates per search "
-                          f"({len(cfg.models)} models listed).")
+        raise ConfigError(
+            f"{label['models']}: this app scores at most {settings.max_candidates} candidates per search "
+            f"({len(cfg.models)} models listed)."
+        )
     if settings.restricted:
         if cfg.endpoint:
             raise ConfigError(f"{label['endpoint']}: this app does not accept a custom endpoint (restricted mode).")
@@ -76,8 +96,10 @@ def build_config(settings: SpaceSettings, values: dict[str, Any], *, upload: Any
         if cfg.hub_dir and not is_demo:
             raise ConfigError(f"{label['hub_dir']}: this app only accepts the demo registry (restricted mode).")
         if not uploaded and cfg.dataset and not cfg.hub_dir and looks_local(cfg.dataset):
-            raise ConfigError(f"{label['dataset']}: this app does not read datasets from its own disk (restricted "
-                              "mode): give a Hub id or upload a file.")
+            raise ConfigError(
+                f"{label['dataset']}: this app does not read datasets from its own disk (restricted "
+                "mode): give a Hub id or upload a file."
+            )
     return cfg
 
 
@@ -91,6 +113,8 @@ def check_dataset_id(dataset: str, label: str = "Dataset") -> None:
     if repo_id_problem(dataset) is None:
         return
     if dataset.startswith(("/", "~", ".")) or os.path.isabs(dataset):
-        raise ConfigError(f"{label}: this app does not read datasets from its own disk (restricted mode): give a Hub "
-                          "id or upload a file.")
+        raise ConfigError(
+            f"{label}: this app does not read datasets from its own disk (restricted mode): give a Hub "
+            "id or upload a file."
+        )
     check_repo_id(dataset, "dataset")

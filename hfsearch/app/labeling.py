@@ -86,17 +86,24 @@ class LabelPanel:
         s = self.session
         if self.done:
             why = "stopped" if self.stopped else ("budget spent" if s.remaining == 0 else "no row left to ask")
-            return (f"**Labeling done** ({why}): {s.n_labeled} of {s.budget} labels used. The ranking below includes "
-                    "them.")
-        return (f"**Label {s.n_labeled + 1} of {s.budget}** — rows are chosen where the leading candidates disagree. "
-                "The ranking updates with every answer.")
+            return (
+                f"**Labeling done** ({why}): {s.n_labeled} of {s.budget} labels used. The ranking below includes them."
+            )
+        return (
+            f"**Label {s.n_labeled + 1} of {s.budget}** — rows are chosen where the leading candidates disagree. "
+            "The ranking updates with every answer."
+        )
 
     def question(self) -> str:
         if self.row is None or self.stopped:
             return ""
         view = self.session.view(self.row)
-        cells = "".join(f"<p><b>{html.escape(k)}</b><br>{html.escape(v)}</p>" if len(view.fields) > 1
-                        else f"<p style='font-size:1.1em'>{html.escape(v)}</p>" for k, v in view.fields.items())
+        cells = "".join(
+            f"<p><b>{html.escape(k)}</b><br>{html.escape(v)}</p>"
+            if len(view.fields) > 1
+            else f"<p style='font-size:1.1em'>{html.escape(v)}</p>"
+            for k, v in view.fields.items()
+        )
         return f"<div id='hfs-label-row' data-row='{view.index}'>{cells}<small>split row {view.index}</small></div>"
 
 
@@ -126,8 +133,10 @@ def build_panel() -> PanelComponents:
         progress = gr.Markdown(elem_id="hfs-label-progress")
         row = gr.HTML(elem_id="hfs-label-text")
         with gr.Row():
-            buttons = [gr.Button(f"class {k}", visible=False, elem_id=f"hfs-label-{k}", min_width=80)
-                       for k in range(MAX_CLASS_BUTTONS)]
+            buttons = [
+                gr.Button(f"class {k}", visible=False, elem_id=f"hfs-label-{k}", min_width=80)
+                for k in range(MAX_CLASS_BUTTONS)
+            ]
         with gr.Row():
             choice = gr.Dropdown([], label="Class", visible=False, elem_id="hfs-label-choice", scale=3)
             give = gr.Button("Give label", visible=False, elem_id="hfs-label-give", scale=1)
@@ -142,16 +151,33 @@ def panel_updates(panel: LabelPanel | None) -> list[Any]:
     import gradio as gr
 
     if panel is None:
-        return [gr.Group(visible=False), "", "", *[gr.Button(visible=False)] * MAX_CLASS_BUTTONS,
-                gr.Dropdown(visible=False), gr.Button(visible=False), gr.Button(visible=True), gr.Button(visible=True)]
+        return [
+            gr.Group(visible=False),
+            "",
+            "",
+            *[gr.Button(visible=False)] * MAX_CLASS_BUTTONS,
+            gr.Dropdown(visible=False),
+            gr.Button(visible=False),
+            gr.Button(visible=True),
+            gr.Button(visible=True),
+        ]
     names = panel.session.class_names
     asking = not panel.done
     few = len(names) <= MAX_CLASS_BUTTONS
-    buttons = [gr.Button(value=names[k] if k < len(names) else f"class {k}",
-                         visible=asking and few and k < len(names)) for k in range(MAX_CLASS_BUTTONS)]
-    return [gr.Group(visible=True), panel.progress(), panel.question(), *buttons,
-            gr.Dropdown(choices=[(n, i) for i, n in enumerate(names)], value=None, visible=asking and not few),
-            gr.Button(visible=asking and not few), gr.Button(visible=asking), gr.Button(visible=asking)]
+    buttons = [
+        gr.Button(value=names[k] if k < len(names) else f"class {k}", visible=asking and few and k < len(names))
+        for k in range(MAX_CLASS_BUTTONS)
+    ]
+    return [
+        gr.Group(visible=True),
+        panel.progress(),
+        panel.question(),
+        *buttons,
+        gr.Dropdown(choices=[(n, i) for i, n in enumerate(names)], value=None, visible=asking and not few),
+        gr.Button(visible=asking and not few),
+        gr.Button(visible=asking),
+        gr.Button(visible=asking),
+    ]
 
 
 def result_updates(panel: LabelPanel) -> list[Any]:
@@ -160,9 +186,15 @@ def result_updates(panel: LabelPanel) -> list[Any]:
 
     result = panel.result
     json_path, csv_path = write_downloads(result)
-    return [summary_markdown(result, **panel.link), ranking_html(result, **panel.link), scores_figure(result),
-            details_markdown(result, **panel.link), gr.DownloadButton(value=json_path, visible=True),
-            gr.DownloadButton(value=csv_path, visible=True), result.to_dict()]
+    return [
+        summary_markdown(result, **panel.link),
+        ranking_html(result, **panel.link),
+        scores_figure(result),
+        details_markdown(result, **panel.link),
+        gr.DownloadButton(value=json_path, visible=True),
+        gr.DownloadButton(value=csv_path, visible=True),
+        result.to_dict(),
+    ]
 
 
 def wire_panel(components: PanelComponents, state: gr.State, result_outputs: list[Any]) -> None:
@@ -182,11 +214,17 @@ def wire_panel(components: PanelComponents, state: gr.State, result_outputs: lis
         return [*result_updates(panel), *panel_updates(panel), panel]
 
     outputs = [*result_outputs, *components.outputs(), state]
-    common = {"outputs": outputs, "show_progress": "minimal", "api_visibility": "private", "concurrency_limit": 4,
-              "concurrency_id": "label"}
+    common = {
+        "outputs": outputs,
+        "show_progress": "minimal",
+        "api_visibility": "private",
+        "concurrency_limit": 4,
+        "concurrency_id": "label",
+    }
     for k, button in enumerate(components.buttons):
         button.click(lambda panel, k=k: act(panel, "answer", k), inputs=state, **common)
-    components.give.click(lambda panel, choice: act(panel, "answer", choice), inputs=[state, components.choice],
-                          **common)
+    components.give.click(
+        lambda panel, choice: act(panel, "answer", choice), inputs=[state, components.choice], **common
+    )
     components.skip.click(lambda panel: act(panel, "skip"), inputs=state, **common)
     components.stop.click(lambda panel: act(panel, "stop"), inputs=state, **common)

@@ -55,8 +55,10 @@ def _scorer_choices() -> list[tuple[str, str]]:
 def _scorer_help() -> str:
     from ..scores.base import SCORERS
 
-    rows = [f"| `{n}` | {i.kind} | {'higher' if i.higher_is_better else 'lower'} | {md_escape(i.description)} |"
-            for n, i in SCORERS.items()]
+    rows = [
+        f"| `{n}` | {i.kind} | {'higher' if i.higher_is_better else 'lower'} | {md_escape(i.description)} |"
+        for n, i in SCORERS.items()
+    ]
     return "| scorer | kind | better | what it measures |\n|---|---|---|---|\n" + "\n".join(rows)
 
 
@@ -108,10 +110,24 @@ def make_search_handler(settings: SpaceSettings, demo: DemoRegistry | None) -> C
         label_budget: float | None = 0,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress tracker
     ) -> tuple:
-        values = dict(task=task, dataset=dataset, config=config, split=split, column=columns,
-                      max_models=candidates, samples=samples, scores=scorers, rank_by=rank_by, models=models,
-                      author=author, search=name_filter, endpoint=endpoint, hub_dir=hub_dir, labels=labels,
-                      label_budget=label_budget)
+        values = dict(
+            task=task,
+            dataset=dataset,
+            config=config,
+            split=split,
+            column=columns,
+            max_models=candidates,
+            samples=samples,
+            scores=scorers,
+            rank_by=rank_by,
+            models=models,
+            author=author,
+            search=name_filter,
+            endpoint=endpoint,
+            hub_dir=hub_dir,
+            labels=labels,
+            label_budget=label_budget,
+        )
         # Every search runs (and is rendered) in the app's one search thread, whichever of Gradio's worker threads
         # took the request: the memory a search leaves in its thread is reused by the next one, not added up.
         return in_search_thread(run, values, upload, progress)
@@ -173,10 +189,12 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
 
     task_names = TASKS.names()
     default_task = DEFAULT_TASK if DEFAULT_TASK in task_names else (task_names[0] if task_names else None)
-    limits = (f"Limits of this app: at most {settings.max_candidates} candidates and {settings.max_samples} samples per "
-              f"search, {settings.timeout_s:.0f} s per search, uploads up to {settings.max_upload_mb:g} MB and "
-              f"{settings.max_upload_rows:,} rows. One search runs at a time and {settings.queue_size} more may wait; "
-              "when the queue is full a new search is refused at once (\"busy, try again\").")
+    limits = (
+        f"Limits of this app: at most {settings.max_candidates} candidates and {settings.max_samples} samples per "
+        f"search, {settings.timeout_s:.0f} s per search, uploads up to {settings.max_upload_mb:g} MB and "
+        f"{settings.max_upload_rows:,} rows. One search runs at a time and {settings.queue_size} more may wait; "
+        'when the queue is full a new search is refused at once ("busy, try again").'
+    )
 
     with gr.Blocks(title="hfsearch — find the best checkpoint for your data") as blocks:
         gr.Markdown(_INTRO)
@@ -187,48 +205,93 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
                         with gr.Column(min_width=200):
                             task = gr.Dropdown(task_names, value=default_task, label="Task", elem_id="hfs-task")
                             task_help = gr.Markdown(_task_help(default_task), elem_id="hfs-task-help")
-                        dataset = gr.Textbox(label="Dataset (Hub id)", placeholder="e.g. stanfordnlp/imdb",
-                                             elem_id="hfs-dataset", scale=2)
-                    upload = gr.File(label="…or upload a data file (csv, tsv, jsonl, json, parquet)",
-                                     file_types=UPLOAD_TYPES, elem_id="hfs-upload", height=130)
+                        dataset = gr.Textbox(
+                            label="Dataset (Hub id)",
+                            placeholder="e.g. stanfordnlp/imdb",
+                            elem_id="hfs-dataset",
+                            scale=2,
+                        )
+                    upload = gr.File(
+                        label="…or upload a data file (csv, tsv, jsonl, json, parquet)",
+                        file_types=UPLOAD_TYPES,
+                        elem_id="hfs-upload",
+                        height=130,
+                    )
                     with gr.Row():
                         config = gr.Textbox(label="Config", placeholder="default", elem_id="hfs-config")
                         split = gr.Textbox(label="Split", placeholder="test, else the first", elem_id="hfs-split")
-                        columns = gr.Textbox(label="Input column(s)", placeholder="auto-detected",
-                                             elem_id="hfs-columns")
+                        columns = gr.Textbox(
+                            label="Input column(s)", placeholder="auto-detected", elem_id="hfs-columns"
+                        )
                     with gr.Row():
-                        candidates = gr.Number(value=settings.default_candidates, precision=0,
-                                               label="Candidates", info=f"at most {settings.max_candidates}",
-                                               elem_id="hfs-candidates")
-                        samples = gr.Number(value=settings.default_samples, precision=0, label="Samples",
-                                            info=f"target rows, at most {settings.max_samples}", elem_id="hfs-samples")
-                        label_budget = gr.Number(value=0, precision=0, label="Labels you can give",
-                                                 info=f"0: label-free; N: answer up to N rows after the ranking (at "
-                                                      f"most {settings.max_labels})", elem_id="hfs-label-budget")
-                    scorers = gr.CheckboxGroup(scorer_choices, value=default_scores, label="Scorers",
-                                               info="The ranking follows the first selected scorer unless 'Rank by' "
-                                                    "is set (↑ higher is better, ↓ lower is better).",
-                                               elem_id="hfs-scorers")
+                        candidates = gr.Number(
+                            value=settings.default_candidates,
+                            precision=0,
+                            label="Candidates",
+                            info=f"at most {settings.max_candidates}",
+                            elem_id="hfs-candidates",
+                        )
+                        samples = gr.Number(
+                            value=settings.default_samples,
+                            precision=0,
+                            label="Samples",
+                            info=f"target rows, at most {settings.max_samples}",
+                            elem_id="hfs-samples",
+                        )
+                        label_budget = gr.Number(
+                            value=0,
+                            precision=0,
+                            label="Labels you can give",
+                            info=f"0: label-free; N: answer up to N rows after the ranking (at "
+                            f"most {settings.max_labels})",
+                            elem_id="hfs-label-budget",
+                        )
+                    scorers = gr.CheckboxGroup(
+                        scorer_choices,
+                        value=default_scores,
+                        label="Scorers",
+                        info="The ranking follows the first selected scorer unless 'Rank by' "
+                        "is set (↑ higher is better, ↓ lower is better).",
+                        elem_id="hfs-scorers",
+                    )
                     with gr.Accordion("Advanced", open=False):
-                        rank_by = gr.Dropdown([("(first selected scorer)", "")] + [(n, n) for n in scorer_names],
-                                              value="", label="Rank by", elem_id="hfs-rank-by")
-                        models = gr.Textbox(label="Explicit model list (comma or newline separated; skips the Hub "
-                                                  "query)", lines=2, elem_id="hfs-models")
+                        rank_by = gr.Dropdown(
+                            [("(first selected scorer)", "")] + [(n, n) for n in scorer_names],
+                            value="",
+                            label="Rank by",
+                            elem_id="hfs-rank-by",
+                        )
+                        models = gr.Textbox(
+                            label="Explicit model list (comma or newline separated; skips the Hub query)",
+                            lines=2,
+                            elem_id="hfs-models",
+                        )
                         with gr.Row():
-                            author = gr.Textbox(label="Author / organisation", placeholder="any",
-                                                elem_id="hfs-author")
+                            author = gr.Textbox(label="Author / organisation", placeholder="any", elem_id="hfs-author")
                             name_filter = gr.Textbox(label="Name contains", placeholder="any", elem_id="hfs-search")
-                        labels = gr.Textbox(label="Target class names (when the dataset does not declare them)",
-                                            placeholder="negative, positive", elem_id="hfs-labels")
-                        endpoint = gr.Textbox(label="Hub endpoint", placeholder=hub_endpoint(),
-                                              interactive=not settings.restricted, elem_id="hfs-endpoint")
-                        hub_dir = gr.Textbox(label="Local registry folder (hub_dir)", elem_id="hfs-hub-dir",
-                                             placeholder="a folder laid out like the Hub")
+                        labels = gr.Textbox(
+                            label="Target class names (when the dataset does not declare them)",
+                            placeholder="negative, positive",
+                            elem_id="hfs-labels",
+                        )
+                        endpoint = gr.Textbox(
+                            label="Hub endpoint",
+                            placeholder=hub_endpoint(),
+                            interactive=not settings.restricted,
+                            elem_id="hfs-endpoint",
+                        )
+                        hub_dir = gr.Textbox(
+                            label="Local registry folder (hub_dir)",
+                            elem_id="hfs-hub-dir",
+                            placeholder="a folder laid out like the Hub",
+                        )
                         with gr.Accordion("What the scorers measure", open=False):
                             gr.Markdown(_scorer_help())
                     run_btn = gr.Button("Search", variant="primary", elem_id="hfs-run")
                     gr.Markdown(limits)
-                    demo_status = gr.Markdown(demo_registry.status() if demo_registry else "", elem_id="hfs-demo-status")
+                    demo_status = gr.Markdown(
+                        demo_registry.status() if demo_registry else "", elem_id="hfs-demo-status"
+                    )
                     example = demo_registry.example(settings) if demo_registry else None
                     if example is not None:
                         gr.Examples(
@@ -251,20 +314,49 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
                     with gr.Accordion("Raw result (JSON)", open=False):
                         raw = gr.JSON(elem_id="hfs-raw")
 
-            task.change(_task_help, inputs=task, outputs=task_help, queue=False, show_progress="hidden",
-                        api_visibility="private")
+            task.change(
+                _task_help,
+                inputs=task,
+                outputs=task_help,
+                queue=False,
+                show_progress="hidden",
+                api_visibility="private",
+            )
             handler = make_search_handler(settings, demo_registry)
             event = run_btn.click(
                 handler,
-                inputs=[task, dataset, upload, config, split, columns, candidates, samples, scorers, rank_by, models,
-                        author, name_filter, endpoint, hub_dir, labels, label_budget],
+                inputs=[
+                    task,
+                    dataset,
+                    upload,
+                    config,
+                    split,
+                    columns,
+                    candidates,
+                    samples,
+                    scorers,
+                    rank_by,
+                    models,
+                    author,
+                    name_filter,
+                    endpoint,
+                    hub_dir,
+                    labels,
+                    label_budget,
+                ],
                 outputs=[summary, ranking, plot, details, json_btn, csv_btn, raw, label_state],
                 api_name="search",
                 concurrency_limit=1,
                 concurrency_id="search",
             )
-            event.then(panel_updates, inputs=label_state, outputs=panel.outputs(), queue=False, show_progress="hidden",
-                       api_visibility="private")
+            event.then(
+                panel_updates,
+                inputs=label_state,
+                outputs=panel.outputs(),
+                queue=False,
+                show_progress="hidden",
+                api_visibility="private",
+            )
             wire_panel(panel, label_state, [summary, ranking, plot, details, json_btn, csv_btn, raw])
             if demo_registry is not None and demo_registry.available:
                 # While the registry builds in the background, its status line refreshes every few seconds.
@@ -273,20 +365,30 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
                 def poll() -> tuple:
                     return demo_registry.status(), gr.Timer(active=demo_registry.state == "building")
 
-                timer.tick(poll, outputs=[demo_status, timer], queue=False, show_progress="hidden",
-                           api_visibility="private")
-                event.then(poll, outputs=[demo_status, timer], queue=False, show_progress="hidden",
-                           api_visibility="private")
-                blocks.load(poll, outputs=[demo_status, timer], queue=False, show_progress="hidden",
-                            api_visibility="private")
+                timer.tick(
+                    poll, outputs=[demo_status, timer], queue=False, show_progress="hidden", api_visibility="private"
+                )
+                event.then(
+                    poll, outputs=[demo_status, timer], queue=False, show_progress="hidden", api_visibility="private"
+                )
+                blocks.load(
+                    poll, outputs=[demo_status, timer], queue=False, show_progress="hidden", api_visibility="private"
+                )
 
         with gr.Tab("Benchmark", id="bench"):
-            gr.Markdown("Results of `hfsearch bench`: how well each scorer's ranking matched the candidates' true "
-                        "accuracy on labeled workloads.")
+            gr.Markdown(
+                "Results of `hfsearch bench`: how well each scorer's ranking matched the candidates' true "
+                "accuracy on labeled workloads."
+            )
             with gr.Row():
-                bench_dir = gr.Textbox(value=settings.bench_dir or "", label="Benchmark output folder",
-                                       placeholder=f"set {constants.ENV_BENCH_DIR} or enter a folder",
-                                       interactive=not settings.restricted, scale=4, elem_id="hfs-bench-dir")
+                bench_dir = gr.Textbox(
+                    value=settings.bench_dir or "",
+                    label="Benchmark output folder",
+                    placeholder=f"set {constants.ENV_BENCH_DIR} or enter a folder",
+                    interactive=not settings.restricted,
+                    scale=4,
+                    elem_id="hfs-bench-dir",
+                )
                 bench_btn = gr.Button("Load", scale=1, elem_id="hfs-bench-load")
             bench_status = gr.Markdown(elem_id="hfs-bench-status")
             bench_gallery = gr.Gallery(label="Plots", columns=2, height="auto", elem_id="hfs-bench-plots")
@@ -304,12 +406,22 @@ def build_demo(settings: SpaceSettings | None = None) -> gr.Blocks:
                 return view.status, view.images, view.tables, view.report
 
             bench_outputs = [bench_status, bench_gallery, bench_tables, bench_report]
-            bench_btn.click(show_bench, inputs=bench_dir, outputs=bench_outputs, api_name="bench",
-                            concurrency_limit=4, concurrency_id="bench")
-            blocks.load(show_bench, inputs=bench_dir, outputs=bench_outputs, api_visibility="private",
-                        concurrency_limit=4, concurrency_id="bench")
+            bench_btn.click(
+                show_bench,
+                inputs=bench_dir,
+                outputs=bench_outputs,
+                api_name="bench",
+                concurrency_limit=4,
+                concurrency_id="bench",
+            )
+            blocks.load(
+                show_bench,
+                inputs=bench_dir,
+                outputs=bench_outputs,
+                api_visibility="private",
+                concurrency_limit=4,
+                concurrency_id="bench",
+            )
 
     blocks.queue(default_concurrency_limit=1, max_size=settings.queue_size)
     return blocks
-
-

@@ -46,9 +46,11 @@ def ranking_html(result: SearchResult, *, endpoint: str | None = None, hub_dir: 
         return "<p><em>No candidate could be scored.</em></p>"
     table = result.to_table(link=lambda m: repo_url(str(m), endpoint=endpoint, hub_dir=hub_dir))
     table.notes = []
-    note = (f'<p style="font-size:0.85em;color:#666">Ordered by <b>{result.rank_name}</b> (★); #k is the '
-            "candidate's rank under that score; ↑/↓: higher/lower is better; hover a header for its meaning and a – "
-            "for why it is missing.</p>")
+    note = (
+        f'<p style="font-size:0.85em;color:#666">Ordered by <b>{result.rank_name}</b> (★); #k is the '
+        "candidate's rank under that score; ↑/↓: higher/lower is better; hover a header for its meaning and a – "
+        "for why it is missing.</p>"
+    )
     return _STYLE + '<div style="overflow-x:auto">' + render_html(table) + "</div>" + note
 
 
@@ -83,9 +85,12 @@ def details_markdown(result: SearchResult, *, endpoint: str | None = None, hub_d
         c = by_id[model]
         star = " ★ recommended" if model == best else ""
         out.append(f"#### {i}. {md_escape(model)}{star}")
-        declared = ", ".join(
-            md_link(d, repo_url(d, endpoint=endpoint, hub_dir=hub_dir, kind="dataset")) for d in c.declared_datasets
-        ) or "*none declared in the model card*"
+        declared = (
+            ", ".join(
+                md_link(d, repo_url(d, endpoint=endpoint, hub_dir=hub_dir, kind="dataset")) for d in c.declared_datasets
+            )
+            or "*none declared in the model card*"
+        )
         items = [
             f"- **declared source datasets:** {declared}",
             f"- **source sample used:** {f'`{c.source}`' if c.source else '*none* (similarity scores unavailable)'}",
@@ -97,8 +102,12 @@ def details_markdown(result: SearchResult, *, endpoint: str | None = None, hub_d
             items.extend(f"  - `{name}`: {md_escape(reason)}" for name, reason in c.unavailable.items())
         out.append("\n".join(items))
     if result.skipped:
-        out.append("#### Skipped candidates\n\n| model | stage | reason |\n|---|---|---|\n" + "\n".join(
-            f"| {md_escape(s.repo_id)} | {md_escape(s.stage)} | {md_escape(s.reason)} |" for s in result.skipped))
+        out.append(
+            "#### Skipped candidates\n\n| model | stage | reason |\n|---|---|---|\n"
+            + "\n".join(
+                f"| {md_escape(s.repo_id)} | {md_escape(s.stage)} | {md_escape(s.reason)} |" for s in result.skipped
+            )
+        )
     if result.warnings:
         out.append("#### Warnings\n" + "\n".join(f"- {md_escape(w)}" for w in result.warnings))
     return "\n\n".join(out) or "*Nothing to show.*"
@@ -144,8 +153,11 @@ def scores_figure(result: SearchResult, max_columns: int = 3) -> Figure:
         values = list(df[c.name]) if not df.empty else []
         y = list(range(len(models)))
         missing = [format_value(v) == "–" for v in values]
-        ax.barh(y, [0.0 if m else float(v) for v, m in zip(values, missing)],
-                color=[_BEST_BAR if m == best else _BAR for m in models])
+        ax.barh(
+            y,
+            [0.0 if m else float(v) for v, m in zip(values, missing)],
+            color=[_BEST_BAR if m == best else _BAR for m in models],
+        )
         for yi, m in zip(y, missing):
             if m:
                 ax.text(0, yi, " n/a", va="center", fontsize=8, color="#888")

@@ -41,13 +41,17 @@ class ProgressHook:
             self.report(fraction, message)
         elif isinstance(event, CandidateStarted):
             start, end = STAGE_PROGRESS["run"][0], STAGE_PROGRESS["score"][0]
-            self.report(start + (end - start) * event.index / max(event.total, 1),
-                        f"Candidate {event.index + 1}/{event.total}: downloading and running {event.repo_id}")
+            self.report(
+                start + (end - start) * event.index / max(event.total, 1),
+                f"Candidate {event.index + 1}/{event.total}: downloading and running {event.repo_id}",
+            )
 
 
 def budget_message(timeout_s: float) -> str:
-    return (f"The search ran past this app's time budget of {timeout_s:.0f} s and was stopped. Use fewer candidates "
-            "or samples, or run `hfsearch find` on your own machine.")
+    return (
+        f"The search ran past this app's time budget of {timeout_s:.0f} s and was stopped. Use fewer candidates "
+        "or samples, or run `hfsearch find` on your own machine."
+    )
 
 
 def run_search(search: Search, timeout_s: float, report: Callable[[float, str], None] | None = None) -> SearchResult:

@@ -22,9 +22,9 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         "bench",
         help="grade the scorers on workloads with known labels (zoo, regret, top-1, Kendall tau, estimator error)",
         description="Build each workload's model zoo (cached), rank it for every target with the labels hidden, then "
-                    "grade each scorer against the true metric: regret, top-1, Kendall tau, Spearman rho, and the "
-                    "absolute error and interval coverage of the accuracy estimators. Writes results.json, report.md "
-                    "and plots/ under --output (under --output/<name> with several workloads).",
+        "grade each scorer against the true metric: regret, top-1, Kendall tau, Spearman rho, and the "
+        "absolute error and interval coverage of the accuracy estimators. Writes results.json, report.md "
+        "and plots/ under --output (under --output/<name> with several workloads).",
     )
     p.add_argument("workload", nargs="+", help="workload YAML file(s) (see benchmarks/README.md)")
     p.add_argument("--output", "-o", required=True, help="folder for results.json, report.md and plots/")
@@ -35,11 +35,17 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", help="model-output cache of the searches (default: hfsearch's)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--device", choices=["cpu", "auto"], default="auto", help="'cpu' forces the CPU")
-    p.add_argument("--fit-selector", action="store_true",
-                   help="fit the default pick (--rank-by auto) on these workloads and write it into the package")
+    p.add_argument(
+        "--fit-selector",
+        action="store_true",
+        help="fit the default pick (--rank-by auto) on these workloads and write it into the package",
+    )
     p.add_argument("--selector-out", help="where --fit-selector writes the selector (default: the package's file)")
-    p.add_argument("--push-to-hub", metavar="ORG/NAME",
-                   help="also write the results (results.json, report.md, plots, card) to this dataset repository")
+    p.add_argument(
+        "--push-to-hub",
+        metavar="ORG/NAME",
+        help="also write the results (results.json, report.md, plots, card) to this dataset repository",
+    )
     p.set_defaults(func=bench_command)
     return p
 
@@ -70,8 +76,13 @@ def bench_command(args: argparse.Namespace) -> int:
     for wl in workloads:
         zoo = args.zoo_dir or (str(Path(args.zoo_root) / wl.name) if args.zoo_root else None)
         result = run_benchmark(
-            wl, zoo_dir=zoo, rebuild=args.rebuild, cache_dir=args.cache_dir,
-            device="cpu" if args.device == "cpu" else None, log=err if human else (lambda _line: None), progress=human,
+            wl,
+            zoo_dir=zoo,
+            rebuild=args.rebuild,
+            cache_dir=args.cache_dir,
+            device="cpu" if args.device == "cpu" else None,
+            log=err if human else (lambda _line: None),
+            progress=human,
         )
         results.append(result)
         write_report(result, Path(args.output) / wl.name if several else args.output, plots=not args.no_plots)
@@ -84,12 +95,22 @@ def bench_command(args: argparse.Namespace) -> int:
 
         rows = [row for r in results for row in rows_from_targets(r.workload.name, r.workload.metric, r.targets)]
         rows += [row for pw in pool_workloads for row in pool_rows(pw)]
-        selector = Selector.fit(rows, workloads={
-            **{r.workload.name: {"file": str(r.workload.file), "fingerprint": r.workload.fingerprint()}
-               for r in results},
-            **{name: {"file": str(path), "kind": "prediction pool"} for pw in pool_workloads
-               for name, path in pw.pools.items() if path.is_file()},
-        }, command="hfsearch bench --fit-selector " + " ".join(args.workload))
+        selector = Selector.fit(
+            rows,
+            workloads={
+                **{
+                    r.workload.name: {"file": str(r.workload.file), "fingerprint": r.workload.fingerprint()}
+                    for r in results
+                },
+                **{
+                    name: {"file": str(path), "kind": "prediction pool"}
+                    for pw in pool_workloads
+                    for name, path in pw.pools.items()
+                    if path.is_file()
+                },
+            },
+            command="hfsearch bench --fit-selector " + " ".join(args.workload),
+        )
         path = selector.save(args.selector_out or DEFAULT_PATH)
         err(f"selector fitted on {len(selector.rows)} rows of {len(selector.workloads)} workloads: {path}")
         for result in results:  # leave-one-workload-out grades of auto with the new selector
@@ -99,8 +120,9 @@ def bench_command(args: argparse.Namespace) -> int:
     for pw in pool_workloads:
         pool_result = run_pools_benchmark(pw, log=err if human else None, warn=err, selector=selector)
         pool_results.append(pool_result)
-        write_pools_report(pool_result, Path(args.output) / pw.name if several else args.output,
-                           plots=not args.no_plots)
+        write_pools_report(
+            pool_result, Path(args.output) / pw.name if several else args.output, plots=not args.no_plots
+        )
     if args.fit_selector:
         from ..select.report import lowo_table
 
@@ -140,18 +162,43 @@ def _show_pools(result: Any, output: str) -> None:
     for p in result.pools:
         at = {(r["strategy"], r["budget"]): r["regret"] for r in p.curves}
         for r in p.label_free:
-            rows.append({"pool": p.name, "pick": r["method"], "regret": r["regret"], "top-1": r["top1"],
-                         "kendall tau": r["kendall_tau"]})
+            rows.append(
+                {
+                    "pool": p.name,
+                    "pick": r["method"],
+                    "regret": r["regret"],
+                    "top-1": r["top1"],
+                    "kendall tau": r["kendall_tau"],
+                }
+            )
         for strategy in ("informative", "uniform"):
             if (strategy, 20) in at:
-                rows.append({"pool": p.name, "pick": f"{strategy} rows, 20 labels", "regret": at[(strategy, 20)],
-                             "top-1": next(r["top1"] for r in p.curves if r["strategy"] == strategy and r["budget"] == 20),
-                             "kendall tau": None})
-    columns = [Column("pool", kind="id", keep=True), Column("pick", kind="text", keep=True),
-               Column("regret", kind="score"), Column("top-1", kind="score"), Column("kendall tau", kind="score")]
-    show_table(Table(columns, rows, title=f"hfsearch bench · {result.workload.name} · {len(result.pools)} pools · regret "
-                                          "in accuracy points", caption=f"written under {output}",
-                     notes=[f"skipped {k}: {v}" for k, v in result.skipped.items()]), "table")
+                rows.append(
+                    {
+                        "pool": p.name,
+                        "pick": f"{strategy} rows, 20 labels",
+                        "regret": at[(strategy, 20)],
+                        "top-1": next(r["top1"] for r in p.curves if r["strategy"] == strategy and r["budget"] == 20),
+                        "kendall tau": None,
+                    }
+                )
+    columns = [
+        Column("pool", kind="id", keep=True),
+        Column("pick", kind="text", keep=True),
+        Column("regret", kind="score"),
+        Column("top-1", kind="score"),
+        Column("kendall tau", kind="score"),
+    ]
+    show_table(
+        Table(
+            columns,
+            rows,
+            title=f"hfsearch bench · {result.workload.name} · {len(result.pools)} pools · regret in accuracy points",
+            caption=f"written under {output}",
+            notes=[f"skipped {k}: {v}" for k, v in result.skipped.items()],
+        ),
+        "table",
+    )
 
 
 def _show(result: Any, output: str) -> None:
@@ -159,16 +206,43 @@ def _show(result: Any, output: str) -> None:
     from ..render import Column, Table
 
     wl = result.workload
-    rows = [{"rank": s.rank, "scorer": s.scorer, "kind": s.kind, "regret": s.regret[0],
-             "regret CI": s.regret[1:], "top-1": s.top1[0], "kendall tau": s.kendall_tau[0],
-             "tau CI": s.kendall_tau[1:], "abs. error": s.abs_error[0], "interval coverage": s.interval_coverage,
-             "coverage": s.coverage}
-            for s in result.summaries]
-    columns = [Column("rank", kind="int", keep=True), Column("scorer", kind="id", keep=True), Column("kind"),
-               Column("regret", kind="score"), Column("regret CI", kind="interval"), Column("top-1", kind="score"),
-               Column("kendall tau", kind="score"), Column("tau CI", kind="interval"),
-               Column("abs. error", kind="score"), Column("interval coverage", kind="percent"),
-               Column("coverage", kind="score")]
-    show_table(Table(columns, rows, title=f"hfsearch bench · {wl.name} · {len(result.targets)} targets · regret and "
-                                          f"abs. error in {wl.metric} points (lower is better)", highlight={0},
-                     caption=f"written under {output}"), "table")
+    rows = [
+        {
+            "rank": s.rank,
+            "scorer": s.scorer,
+            "kind": s.kind,
+            "regret": s.regret[0],
+            "regret CI": s.regret[1:],
+            "top-1": s.top1[0],
+            "kendall tau": s.kendall_tau[0],
+            "tau CI": s.kendall_tau[1:],
+            "abs. error": s.abs_error[0],
+            "interval coverage": s.interval_coverage,
+            "coverage": s.coverage,
+        }
+        for s in result.summaries
+    ]
+    columns = [
+        Column("rank", kind="int", keep=True),
+        Column("scorer", kind="id", keep=True),
+        Column("kind"),
+        Column("regret", kind="score"),
+        Column("regret CI", kind="interval"),
+        Column("top-1", kind="score"),
+        Column("kendall tau", kind="score"),
+        Column("tau CI", kind="interval"),
+        Column("abs. error", kind="score"),
+        Column("interval coverage", kind="percent"),
+        Column("coverage", kind="score"),
+    ]
+    show_table(
+        Table(
+            columns,
+            rows,
+            title=f"hfsearch bench · {wl.name} · {len(result.targets)} targets · regret and "
+            f"abs. error in {wl.metric} points (lower is better)",
+            highlight={0},
+            caption=f"written under {output}",
+        ),
+        "table",
+    )

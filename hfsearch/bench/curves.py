@@ -83,15 +83,34 @@ def budget_curve(
     for strategy in strategies:
         grades = np.zeros((repeats, len(budgets), 2))
         for r in range(repeats):
-            sim = simulate(pred, labels, p[:, 0], top, strategy, seed + r,  # type: ignore[arg-type]
-                           prior_interval=p[:, 1:3], level=level, n_classes=c, recommendable=ok)
+            sim = simulate(
+                pred,
+                labels,
+                p[:, 0],
+                top,
+                strategy,
+                seed + r,  # type: ignore[arg-type]
+                prior_interval=p[:, 1:3],
+                level=level,
+                n_classes=c,
+                recommendable=ok,
+            )
             for k, b in enumerate(budgets):
                 pick = sim.best[min(b, len(sim.best) - 1)]
                 grades[r, k] = at_zero if b == 0 else (float(t[pick] >= best - 1e-12), 100.0 * (best - t[pick]))
         se = grades.std(axis=0, ddof=1) / np.sqrt(repeats) if repeats > 1 else np.zeros(grades.shape[1:])
-        records += [{"strategy": strategy, "budget": int(b), "top1": float(grades[:, k, 0].mean()),
-                     "regret": float(grades[:, k, 1].mean()), "top1_se": float(se[k, 0]), "regret_se": float(se[k, 1]),
-                     "repeats": int(repeats)} for k, b in enumerate(budgets)]
+        records += [
+            {
+                "strategy": strategy,
+                "budget": int(b),
+                "top1": float(grades[:, k, 0].mean()),
+                "regret": float(grades[:, k, 1].mean()),
+                "top1_se": float(se[k, 0]),
+                "regret_se": float(se[k, 1]),
+                "repeats": int(repeats),
+            }
+            for k, b in enumerate(budgets)
+        ]
     return records
 
 
@@ -122,18 +141,29 @@ def target_curves(t: Any, truth: dict[str, float], wl: Any, *, level: float = 0.
         return []
     models = [m for m in truth if m in t.predictions]
     auto, interval = t.scores.get("auto", {}), t.intervals.get("auto", {})
-    prior = np.array([[auto[m], *interval[m]] if auto.get(m) is not None and m in interval else [np.nan] * 3
-                      for m in models], dtype=np.float64)
+    prior = np.array(
+        [[auto[m], *interval[m]] if auto.get(m) is not None and m in interval else [np.nan] * 3 for m in models],
+        dtype=np.float64,
+    )
     pred = np.stack([t.predictions[m] for m in models], axis=1).astype(np.int64)
-    return budget_curve(pred, t.labels, prior, np.array([truth[m] for m in models]), seed=wl.seed, level=level,
-                        n_classes=max(len(wl.label_names), int(pred.max()) + 1, int(t.labels.max()) + 1))
+    return budget_curve(
+        pred,
+        t.labels,
+        prior,
+        np.array([truth[m] for m in models]),
+        seed=wl.seed,
+        level=level,
+        n_classes=max(len(wl.label_names), int(pred.max()) + 1, int(t.labels.max()) + 1),
+    )
 
 
 def curves_note(wl: Any, targets: Sequence[Any]) -> str:
     """Why a workload has no budget curves (empty when it has them)."""
     if wl.metric != "accuracy":
-        return (f"not computed: the label loop updates accuracy, and this workload is graded on {wl.metric} "
-                "(a label budget is refused with --metric f1 for the same reason)")
+        return (
+            f"not computed: the label loop updates accuracy, and this workload is graded on {wl.metric} "
+            "(a label budget is refused with --metric f1 for the same reason)"
+        )
     if not any(t.curves for t in targets):
         return "not computed: the task makes several predictions per row (not supported by the label loop)"
     return ""
@@ -151,8 +181,17 @@ def mean_curves(per_target: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str
         regret = np.array([r["regret"] for r in recs])
         n = len(recs)
         se = [float(a.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0 for a in (top1, regret)]
-        out.append({"strategy": strategy, "budget": budget, "top1": float(top1.mean()), "regret": float(regret.mean()),
-                    "top1_se": se[0], "regret_se": se[1], "n_targets": n})
+        out.append(
+            {
+                "strategy": strategy,
+                "budget": budget,
+                "top1": float(top1.mean()),
+                "regret": float(regret.mean()),
+                "top1_se": se[0],
+                "regret_se": se[1],
+                "n_targets": n,
+            }
+        )
     return out
 
 
@@ -161,22 +200,34 @@ def _cell(records: Sequence[dict[str, Any]], strategy: str, budget: int, key: st
     return "–" if rec is None else f"{rec[key]:.{digits}f}"
 
 
-def curves_table(records: Sequence[dict[str, Any]], budgets: Sequence[int] = DEFAULT_BUDGETS,
-                 metric: str = "accuracy") -> list[str]:
+def curves_table(
+    records: Sequence[dict[str, Any]], budgets: Sequence[int] = DEFAULT_BUDGETS, metric: str = "accuracy"
+) -> list[str]:
     """Markdown lines: one row per strategy, top-1 and regret at each budget."""
     strategies = [s for s in STRATEGIES if any(r["strategy"] == s for r in records)]
-    head = ("| rows labeled | " + " | ".join(f"top-1 @{b}" for b in budgets) + " | "
-            + " | ".join(f"regret @{b}" for b in budgets) + " |")
+    head = (
+        "| rows labeled | "
+        + " | ".join(f"top-1 @{b}" for b in budgets)
+        + " | "
+        + " | ".join(f"regret @{b}" for b in budgets)
+        + " |"
+    )
     lines = [head, "|---|" + "---:|" * (2 * len(budgets))]
     for s in strategies:
         name = "informative (the label loop)" if s == "informative" else "uniform random"
-        lines.append(f"| {name} | " + " | ".join(_cell(records, s, b, "top1", 2) for b in budgets) + " | "
-                     + " | ".join(_cell(records, s, b, "regret", 1) for b in budgets) + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(_cell(records, s, b, "top1", 2) for b in budgets)
+            + " | "
+            + " | ".join(_cell(records, s, b, "regret", 1) for b in budgets)
+            + " |"
+        )
     return lines
 
 
-def plot_budget_curves(panels: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: str | Path,
-                       metric: str = "accuracy") -> Path:
+def plot_budget_curves(
+    panels: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: str | Path, metric: str = "accuracy"
+) -> Path:
     """Top-1 and regret against the label budget, one column per panel (a workload's mean, or a pool), one line per
     strategy with standard-error bars (PNG)."""
     import matplotlib
@@ -192,8 +243,14 @@ def plot_budget_curves(panels: Sequence[tuple[str, Sequence[dict[str, Any]]]], p
                 continue
             x = [r["budget"] for r in recs]
             for i, key in enumerate(("top1", "regret")):
-                axes[i, j].errorbar(x, [r[key] for r in recs], yerr=[r[f"{key}_se"] for r in recs], marker="o",
-                                    capsize=3, label="label loop" if strategy == "informative" else "uniform rows")
+                axes[i, j].errorbar(
+                    x,
+                    [r[key] for r in recs],
+                    yerr=[r[f"{key}_se"] for r in recs],
+                    marker="o",
+                    capsize=3,
+                    label="label loop" if strategy == "informative" else "uniform rows",
+                )
         axes[0, j].set_title(title, fontsize=10)
         axes[0, j].set_ylabel("top-1")
         axes[0, j].set_ylim(-0.05, 1.05)

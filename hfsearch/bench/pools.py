@@ -72,7 +72,9 @@ def parse_pools_workload(data: Mapping[str, Any], file: Path) -> PoolsWorkload:
             raise WorkloadError(f"{where}: unknown field {key!r}.{hint}")
     pools = data.get("pools")
     if not isinstance(pools, Mapping) or not pools:
-        raise WorkloadError(f"{where}: pools: expected a mapping of name: .npz path, e.g. glue_rte: pools/glue_rte.npz.")
+        raise WorkloadError(
+            f"{where}: pools: expected a mapping of name: .npz path, e.g. glue_rte: pools/glue_rte.npz."
+        )
     paths = {}
     for name, value in pools.items():
         if not isinstance(value, str) or not value.strip():
@@ -80,16 +82,25 @@ def parse_pools_workload(data: Mapping[str, Any], file: Path) -> PoolsWorkload:
         path = Path(value).expanduser()
         paths[str(name)] = path if path.is_absolute() else (file.parent / path)
     budgets = data.get("budgets", list(DEFAULT_BUDGETS))
-    if not isinstance(budgets, list) or not budgets or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0
-                                                                for b in budgets):
+    if (
+        not isinstance(budgets, list)
+        or not budgets
+        or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in budgets)
+    ):
         raise WorkloadError(f"{where}: budgets: expected a list of whole numbers >= 0, got {budgets!r}.")
     repeats, seed = data.get("repeats", DEFAULT_REPEATS), data.get("seed", 0)
     for key, value, low in (("repeats", repeats, 1), ("seed", seed, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise WorkloadError(f"{where}: {key}: expected a whole number >= {low}, got {value!r}.")
-    return PoolsWorkload(name=str(data.get("name") or file.stem), file=file, pools=paths,
-                         description=str(data.get("description") or "").strip(),
-                         budgets=tuple(sorted(set(budgets))), repeats=int(repeats), seed=int(seed))
+    return PoolsWorkload(
+        name=str(data.get("name") or file.stem),
+        file=file,
+        pools=paths,
+        description=str(data.get("description") or "").strip(),
+        budgets=tuple(sorted(set(budgets))),
+        repeats=int(repeats),
+        seed=int(seed),
+    )
 
 
 @dataclass
@@ -119,15 +130,30 @@ class PoolsBenchResult:
 
     def to_dict(self) -> dict[str, Any]:
         wl = self.workload
-        return {"workload": {"name": wl.name, "kind": "pools", "file": str(wl.file), "budgets": list(wl.budgets),
-                             "repeats": wl.repeats, "seed": wl.seed},
-                "pools": [p.__dict__ for p in self.pools], "skipped": self.skipped, "seconds": round(self.seconds, 1)}
+        return {
+            "workload": {
+                "name": wl.name,
+                "kind": "pools",
+                "file": str(wl.file),
+                "budgets": list(wl.budgets),
+                "repeats": wl.repeats,
+                "seed": wl.seed,
+            },
+            "pools": [p.__dict__ for p in self.pools],
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 1),
+        }
 
 
 def _grade(method: str, scores: dict[str, float | None], truth: dict[str, float]) -> dict[str, Any]:
     o = evaluate_scorer(scores, truth)
-    return {"method": method, "regret": o.regret, "top1": o.top1, "kendall_tau": o.kendall_tau,
-            "chosen": ", ".join(o.chosen)}
+    return {
+        "method": method,
+        "regret": o.regret,
+        "top1": o.top1,
+        "kendall_tau": o.kendall_tau,
+        "chosen": ", ".join(o.chosen),
+    }
 
 
 def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolResult:
@@ -143,11 +169,19 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
     ok = frame["recommendable"].to_numpy(bool)
     consensus = frame["predicted_accuracy"].to_numpy(float)
     rows, notes = [], list(ranking.warnings)
-    auto = (selector.predict([{"consensus": float(v)} for v in consensus]) if ranking.method.startswith("dawid")
-            else [None] * len(consensus))
+    auto = (
+        selector.predict([{"consensus": float(v)} for v in consensus])
+        if ranking.method.startswith("dawid")
+        else [None] * len(consensus)
+    )
     if any(a is not None for a in auto):
-        rows.append(_grade("auto (selector on consensus)", {m: (a.value if a is not None and k else None)
-                                                             for m, a, k in zip(pool.models, auto, ok)}, truth))
+        rows.append(
+            _grade(
+                "auto (selector on consensus)",
+                {m: (a.value if a is not None and k else None) for m, a, k in zip(pool.models, auto, ok)},
+                truth,
+            )
+        )
         prior = np.array([[a.value, a.low, a.high] if a is not None else [np.nan] * 3 for a in auto])
         prior_name = "auto (value and 90% interval)"
     else:
@@ -155,15 +189,41 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
         z = 1.6448536269514722  # the loop's default sd of a label-free estimate, as rank_outputs uses it
         prior = np.stack([consensus, consensus - z * 0.05, consensus + z * 0.05], axis=1)
         prior_name = "consensus ± the loop's default sd 0.05 (no auto)"
-    rows.append(_grade(f"consensus ({ranking.method})",
-                       {m: (float(v) if k else None) for m, v, k in zip(pool.models, consensus, ok)}, truth))
-    rows.append(_grade("agreement (majority vote)", dict(zip(pool.models, majority_agreement(pool.predictions))), truth))
+    rows.append(
+        _grade(
+            f"consensus ({ranking.method})",
+            {m: (float(v) if k else None) for m, v, k in zip(pool.models, consensus, ok)},
+            truth,
+        )
+    )
+    rows.append(
+        _grade("agreement (majority vote)", dict(zip(pool.models, majority_agreement(pool.predictions))), truth)
+    )
     rnd = random_outcome(truth)
     rows.append({"method": "random pick", "regret": rnd.regret, "top1": rnd.top1, "kendall_tau": 0.0, "chosen": ""})
-    curves = budget_curve(pool.predictions, pool.labels, prior, acc, budgets=wl.budgets, repeats=wl.repeats,  # type: ignore[arg-type]
-                          seed=wl.seed, n_classes=pool.n_classes, recommendable=ok)
-    return PoolResult(name, str(path), pool.n_rows, len(pool.models), ranking.method, prior_name, rows, curves, notes,
-                      float(acc.max()))
+    curves = budget_curve(
+        pool.predictions,
+        pool.labels,
+        prior,
+        acc,
+        budgets=wl.budgets,
+        repeats=wl.repeats,  # type: ignore[arg-type]
+        seed=wl.seed,
+        n_classes=pool.n_classes,
+        recommendable=ok,
+    )
+    return PoolResult(
+        name,
+        str(path),
+        pool.n_rows,
+        len(pool.models),
+        ranking.method,
+        prior_name,
+        rows,
+        curves,
+        notes,
+        float(acc.max()),
+    )
 
 
 def pool_rows(wl: PoolsWorkload) -> list[Any]:
@@ -182,15 +242,20 @@ def pool_rows(wl: PoolsWorkload) -> list[Any]:
         if not ranking.method.startswith("dawid"):
             continue
         frame = ranking.frame.set_index("model").loc[pool.models]
-        for model, value, ok, truth in zip(pool.models, frame["predicted_accuracy"], frame["recommendable"],
-                                           pool.accuracies()):
+        for model, value, ok, truth in zip(
+            pool.models, frame["predicted_accuracy"], frame["recommendable"], pool.accuracies()
+        ):
             if ok:
                 rows.append(Row(name, name, str(model), {"consensus": float(value)}, float(truth)))
     return rows
 
 
-def run_pools_benchmark(wl: PoolsWorkload, log: Callable[[str], None] | None = None,
-                        warn: Callable[[str], None] | None = None, selector: Any = None) -> PoolsBenchResult:
+def run_pools_benchmark(
+    wl: PoolsWorkload,
+    log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+    selector: Any = None,
+) -> PoolsBenchResult:
     """Grade every pool of `wl`; an absent file is skipped with a one-line message (all absent: the workload is
     skipped, its report says so). ``auto`` is graded with `selector` (default: the shipped one) fitted without the
     pool being graded (leave-one-workload-out).
@@ -207,8 +272,10 @@ def run_pools_benchmark(wl: PoolsWorkload, log: Callable[[str], None] | None = N
     for name, path in wl.pools.items():
         if not path.is_file():
             skipped[name] = f"{path} not found"
-            tell(f"[{wl.name}] skipped pool {name}: {skipped[name]} (the dev pools live in ../shared/data/pools beside "
-                 "the repository)")
+            tell(
+                f"[{wl.name}] skipped pool {name}: {skipped[name]} (the dev pools live in ../shared/data/pools beside "
+                "the repository)"
+            )
             continue
         try:
             result = grade_pool(name, path, wl, (selector or shipped_selector()).without(name))
@@ -231,20 +298,31 @@ def pools_markdown(result: PoolsBenchResult) -> str:
     lines = [f"## Benchmark: {wl.name} (prediction pools)", ""]
     if wl.description:
         lines += [wl.description, ""]
-    lines += [(f"Recorded predictions of many models on one labeled set; no model is run. Label-free picks graded "
-               f"against the measured accuracies (regret in accuracy points, top-1, Kendall τ); the label-budget curves "
-               f"reveal the true label of each asked row, {wl.repeats} seeded repetitions per strategy."), ""]
+    lines += [
+        (
+            f"Recorded predictions of many models on one labeled set; no model is run. Label-free picks graded "
+            f"against the measured accuracies (regret in accuracy points, top-1, Kendall τ); the label-budget curves "
+            f"reveal the true label of each asked row, {wl.repeats} seeded repetitions per strategy."
+        ),
+        "",
+    ]
     lines += [f"- skipped `{name}`: {why}" for name, why in result.skipped.items()]
     if result.skipped:
         lines.append("")
     if not result.pools:
         lines += ["Workload skipped: no pool file found.", ""]
     for p in result.pools:
-        lines += [f"### {p.name} ({p.n_rows} rows, {p.n_models} models; best accuracy {p.best_accuracy:.3f})", "",
-                  "| label-free pick | regret (points) | top-1 | Kendall τ | chosen |", "|---|---:|---:|---:|---|"]
+        lines += [
+            f"### {p.name} ({p.n_rows} rows, {p.n_models} models; best accuracy {p.best_accuracy:.3f})",
+            "",
+            "| label-free pick | regret (points) | top-1 | Kendall τ | chosen |",
+            "|---|---:|---:|---:|---|",
+        ]
         for r in p.label_free:
-            lines.append(f"| {r['method']} | {_f(r['regret'], 1)} | {_f(r['top1'], 2)} | {_f(r['kendall_tau'], 2)} | "
-                         f"{r['chosen']} |")
+            lines.append(
+                f"| {r['method']} | {_f(r['regret'], 1)} | {_f(r['top1'], 2)} | {_f(r['kendall_tau'], 2)} | "
+                f"{r['chosen']} |"
+            )
         lines += ["", f"Label budget (prior: {p.prior}):", "", *curves_table(p.curves, wl.budgets), ""]
         lines += [f"- {n}" for n in p.notes]
         lines.append("")
@@ -264,7 +342,9 @@ def write_pools_report(result: PoolsBenchResult, output: str | Path, *, plots: b
     paths[0].write_text(json.dumps(result.to_dict(), indent=2, default=float) + "\n", encoding="utf-8")
     paths[1].write_text(pools_markdown(result), encoding="utf-8")
     if plots and result.pools:
-        paths.append(plot_budget_curves([(p.name, p.curves) for p in result.pools], out / "plots" / "budget_curves.png"))
+        paths.append(
+            plot_budget_curves([(p.name, p.curves) for p in result.pools], out / "plots" / "budget_curves.png")
+        )
     return paths
 
 

@@ -67,44 +67,71 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
     mixtures = sum(len(z["sources"]) > 1 for z in result.zoo)
     lines += [
         f"- Workload: `{_rel(wl.file)}` (fingerprint `{wl.fingerprint()}`), task `{wl.task}`, labels {wl.label_names}.",
-        (f"- Zoo: {n_cands} candidates ({', '.join(archs)}; {mixtures} trained on mixtures of domains), "
-         f"{len(wl.domains)} domains; each domain in turn is the target")
-        + (", and candidates trained on it are excluded (leave-one-domain-out)." if wl.exclude_source_domain else
-           " (candidates trained on it are kept)."),
-        (f"- Per target: {wl.samples} seeded rows of its test split (seed {wl.seed}; all rows when the split is "
-         "smaller), labels hidden from every scorer; "
-         f"ground truth = each candidate's {' and '.join(wl.metrics)} on those rows; grades use **{metric}**."),
-        (f"- Regret = best {metric} − {metric} of the scorer's choice, in points (ties at the top of a score are "
-         "averaged); top-1 = the choice is a truly best model; Kendall τ-b and Spearman ρ between score and true "
-         f"{metric} over the candidates the scorer could score (coverage). Means over {len(result.targets)} targets, "
-         f"{level}% bootstrap intervals ({wl.bootstrap_resamples} resamples, seed {wl.bootstrap_seed})."),
+        (
+            f"- Zoo: {n_cands} candidates ({', '.join(archs)}; {mixtures} trained on mixtures of domains), "
+            f"{len(wl.domains)} domains; each domain in turn is the target"
+        )
+        + (
+            ", and candidates trained on it are excluded (leave-one-domain-out)."
+            if wl.exclude_source_domain
+            else " (candidates trained on it are kept)."
+        ),
+        (
+            f"- Per target: {wl.samples} seeded rows of its test split (seed {wl.seed}; all rows when the split is "
+            "smaller), labels hidden from every scorer; "
+            f"ground truth = each candidate's {' and '.join(wl.metrics)} on those rows; grades use **{metric}**."
+        ),
+        (
+            f"- Regret = best {metric} − {metric} of the scorer's choice, in points (ties at the top of a score are "
+            "averaged); top-1 = the choice is a truly best model; Kendall τ-b and Spearman ρ between score and true "
+            f"{metric} over the candidates the scorer could score (coverage). Means over {len(result.targets)} targets, "
+            f"{level}% bootstrap intervals ({wl.bootstrap_resamples} resamples, seed {wl.bootstrap_seed})."
+        ),
     ]
     if wl.popularity_seed is not None:
-        lines.append("- `popularity` uses *synthetic* download counts (deterministic from the workload seed and the "
-                     "model name, unrelated to quality): it is a sanity baseline that should score like a random pick. "
-                     "`size` is the real parameter count.")
-    lines += ["", "### Scorers, best first (mean over targets)", "",
-              f"| rank | scorer | kind | regret ({metric}, points) | top-1 | Kendall τ | Spearman ρ | abs. error "
-              f"(points) | 90% interval coverage | coverage |",
-              "|---:|---|---|---|---|---|---|---|---:|---:|"]
+        lines.append(
+            "- `popularity` uses *synthetic* download counts (deterministic from the workload seed and the "
+            "model name, unrelated to quality): it is a sanity baseline that should score like a random pick. "
+            "`size` is the real parameter count."
+        )
+    lines += [
+        "",
+        "### Scorers, best first (mean over targets)",
+        "",
+        f"| rank | scorer | kind | regret ({metric}, points) | top-1 | Kendall τ | Spearman ρ | abs. error "
+        f"(points) | 90% interval coverage | coverage |",
+        "|---:|---|---|---|---|---|---|---|---:|---:|",
+    ]
     for s in result.summaries:
         name = f"*{s.scorer}* (uniform pick)" if s.scorer == RANDOM else f"`{s.scorer}`"
         kind = s.kind + ("" if s.higher_is_better or s.scorer == RANDOM else " ↓")
-        lines.append(f"| {s.rank} | {name} | {kind} | {_ci(s.regret, 1)} | {_ci(s.top1, 2)} | {_ci(s.kendall_tau, 2)} | "
-                     f"{_ci(s.spearman_rho, 2)} | {_ci(s.abs_error, 1)} | {_f(s.interval_coverage, 2)} | "
-                     f"{_f(s.coverage, 2)} |")
-    lines += ["", "↓ = lower score is better (the score is negated before ranking). Abs. error: for the scorers of kind "
-              f"*estimate* (a predicted {metric}), the mean |predicted − true| over the candidates; `auto` is graded "
-              "with the selector fitted on the OTHER workloads only (leave-one-workload-out).", ""]
+        lines.append(
+            f"| {s.rank} | {name} | {kind} | {_ci(s.regret, 1)} | {_ci(s.top1, 2)} | {_ci(s.kendall_tau, 2)} | "
+            f"{_ci(s.spearman_rho, 2)} | {_ci(s.abs_error, 1)} | {_f(s.interval_coverage, 2)} | "
+            f"{_f(s.coverage, 2)} |"
+        )
+    lines += [
+        "",
+        "↓ = lower score is better (the score is negated before ranking). Abs. error: for the scorers of kind "
+        f"*estimate* (a predicted {metric}), the mean |predicted − true| over the candidates; `auto` is graded "
+        "with the selector fitted on the OTHER workloads only (leave-one-workload-out).",
+        "",
+    ]
 
     if result.by_architecture:
         archs = list(result.by_architecture)
-        lines += ["### Within one architecture (mean over targets)", "",
-                  ("The same grades among the candidates of one architecture only: the paper's setting, where models "
-                   "share a family and differ in their training data. Similarity scorers depend on the training data "
-                   "alone, so this isolates what they can see."), "",
-                  "| scorer | " + " | ".join(f"{a}: regret | {a}: top-1 | {a}: τ" for a in archs) + " |",
-                  "|---|" + "---|---|---|" * len(archs)]
+        lines += [
+            "### Within one architecture (mean over targets)",
+            "",
+            (
+                "The same grades among the candidates of one architecture only: the paper's setting, where models "
+                "share a family and differ in their training data. Similarity scorers depend on the training data "
+                "alone, so this isolates what they can see."
+            ),
+            "",
+            "| scorer | " + " | ".join(f"{a}: regret | {a}: top-1 | {a}: τ" for a in archs) + " |",
+            "|---|" + "---|---|---|" * len(archs),
+        ]
         per = {a: {s.scorer: s for s in rows} for a, rows in result.by_architecture.items()}
         for s in result.summaries:
             cells = []
@@ -113,59 +140,104 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
                 cells += [_ci(row.regret, 1), _f(row.top1[0]), _f(row.kendall_tau[0])] if row else ["–"] * 3
             name = f"*{s.scorer}*" if s.scorer == RANDOM else s.scorer
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        counts = {a: [t.by_architecture[a][RANDOM].n_scored for t in result.targets if a in t.by_architecture]
-                  for a in archs}
-        lines += ["", "Candidates per target and architecture: "
-                  + "; ".join(f"{a} {min(c)}–{max(c)}" if min(c) != max(c) else f"{a} {c[0]}" for a, c in counts.items())
-                  + ".", ""]
+        counts = {
+            a: [t.by_architecture[a][RANDOM].n_scored for t in result.targets if a in t.by_architecture] for a in archs
+        }
+        lines += [
+            "",
+            "Candidates per target and architecture: "
+            + "; ".join(f"{a} {min(c)}–{max(c)}" if min(c) != max(c) else f"{a} {c[0]}" for a, c in counts.items())
+            + ".",
+            "",
+        ]
 
     # per-target regret table
     targets = result.targets
-    lines += [f"### Regret per target ({metric}, points)", "",
-              "| scorer | " + " | ".join(t.target for t in targets) + " |",
-              "|---|" + "---:|" * len(targets)]
-    best_row = "| *best model* | " + " | ".join(
-        f"{', '.join(_short(b) for b in t.best[:2])}{'…' if len(t.best) > 2 else ''} ({_f(100 * max(t.truth[metric].values()), 1)})"
-        if t.truth.get(metric) else "–" for t in targets) + " |"
+    lines += [
+        f"### Regret per target ({metric}, points)",
+        "",
+        "| scorer | " + " | ".join(t.target for t in targets) + " |",
+        "|---|" + "---:|" * len(targets),
+    ]
+    best_row = (
+        "| *best model* | "
+        + " | ".join(
+            f"{', '.join(_short(b) for b in t.best[:2])}{'…' if len(t.best) > 2 else ''} ({_f(100 * max(t.truth[metric].values()), 1)})"
+            if t.truth.get(metric)
+            else "–"
+            for t in targets
+        )
+        + " |"
+    )
     lines.append(best_row)
     for s in result.summaries:
         cells = [_f(t.outcomes[s.scorer].regret, 1) if s.scorer in t.outcomes else "–" for t in targets]
         lines.append(f"| {'*' + s.scorer + '*' if s.scorer == RANDOM else s.scorer} | " + " | ".join(cells) + " |")
-    lines += ["", f"### Kendall τ per target (score vs true {metric})", "",
-              "| scorer | " + " | ".join(t.target for t in targets) + " |",
-              "|---|" + "---:|" * len(targets)]
+    lines += [
+        "",
+        f"### Kendall τ per target (score vs true {metric})",
+        "",
+        "| scorer | " + " | ".join(t.target for t in targets) + " |",
+        "|---|" + "---:|" * len(targets),
+    ]
     for s in result.summaries:
         if s.scorer == RANDOM:
             continue
         cells = [_f(t.outcomes[s.scorer].kendall_tau, 2) if s.scorer in t.outcomes else "–" for t in targets]
         lines.append(f"| {s.scorer} | " + " | ".join(cells) + " |")
-    lines += ["", "Candidates per target: " + ", ".join(f"{t.target} {len(t.truth.get(metric, {}))}" for t in targets)
-              + "; target rows: " + ", ".join(f"{t.target} {t.n_rows}" for t in targets) + ".", ""]
+    lines += [
+        "",
+        "Candidates per target: "
+        + ", ".join(f"{t.target} {len(t.truth.get(metric, {}))}" for t in targets)
+        + "; target rows: "
+        + ", ".join(f"{t.target} {t.n_rows}" for t in targets)
+        + ".",
+        "",
+    ]
 
     lines += budget_section(result)
 
     if result.paired:
-        lines += ["### Adaptivity against each other scorer (per target, on regret)", "",
-                  "| scorer | versus | wins | ties | losses |", "|---|---|---:|---:|---:|"]
+        lines += [
+            "### Adaptivity against each other scorer (per target, on regret)",
+            "",
+            "| scorer | versus | wins | ties | losses |",
+            "|---|---|---:|---:|---:|",
+        ]
         for p in result.paired:
             lines.append(f"| {p['scorer']} | {p['versus']} | {p['wins']} | {p['ties']} | {p['losses']} |")
         lines.append("")
 
     # zoo
-    lines += ["### The zoo", "", f"| model | architecture | trained on | source {metric} | downloads |",
-              "|---|---|---|---:|---:|"]
+    lines += [
+        "### The zoo",
+        "",
+        f"| model | architecture | trained on | source {metric} | downloads |",
+        "|---|---|---|---:|---:|",
+    ]
     for z in result.zoo:
         src_metric = z["source_metrics"].get(metric, z["source_accuracy"])
-        dl = f"{z['downloads']:,}" + (" (synthetic)" if z["synthetic_downloads"] else "") if z["downloads"] is not None else "–"
-        lines.append(f"| {_short(z['repo_id'])} | {z['architecture']} | {' + '.join(z['sources'])} | "
-                     f"{_f(100 * src_metric, 1) if src_metric is not None else '–'} | {dl} |")
+        dl = (
+            f"{z['downloads']:,}" + (" (synthetic)" if z["synthetic_downloads"] else "")
+            if z["downloads"] is not None
+            else "–"
+        )
+        lines.append(
+            f"| {_short(z['repo_id'])} | {z['architecture']} | {' + '.join(z['sources'])} | "
+            f"{_f(100 * src_metric, 1) if src_metric is not None else '–'} | {dl} |"
+        )
     lines.append("")
     if timings:
         t = result.timings
-        lines += [(f"Time on this machine: zoo {_f(t.get('build_zoo'), 0)} s "
-                   f"({sum(z['trained_now'] for z in result.zoo)} candidates trained in this run; training time "
-                   f"recorded when built: {_f(sum(z['train_seconds'] for z in result.zoo), 0)} s), evaluation "
-                   f"{_f(t.get('evaluate'), 0)} s, total {_f(t.get('total'), 0)} s."), ""]
+        lines += [
+            (
+                f"Time on this machine: zoo {_f(t.get('build_zoo'), 0)} s "
+                f"({sum(z['trained_now'] for z in result.zoo)} candidates trained in this run; training time "
+                f"recorded when built: {_f(sum(z['train_seconds'] for z in result.zoo), 0)} s), evaluation "
+                f"{_f(t.get('evaluate'), 0)} s, total {_f(t.get('total'), 0)} s."
+            ),
+            "",
+        ]
     lines += [f"Reproduce: `hfsearch bench {_rel(wl.file)} --output bench/out/{wl.name}`.", ""]
     return "\n".join(lines)
 
@@ -180,13 +252,17 @@ def budget_section(result: BenchResult) -> list[str]:
     repeats = targets[0].curves[0]["repeats"]
     budgets = sorted({r["budget"] for r in result.curves})
     lines += [
-        (f"Each target starts from every candidate's label-free `auto` prediction and its 90% interval (the selector "
-         f"fitted without this workload), then reveals the true label of each row asked: rows chosen by the label loop "
-         f"(where the leading candidates disagree, weighted by P(best)) or uniformly random rows. The pick after each "
-         f"budget is graded like a scorer (top-1; regret in {metric} points). Mean over {len(targets)} targets of "
-         f"{repeats} seeded repetitions each; budget 0 is the label-free `auto` pick (ties shared). A candidate "
-         f"without an `auto` prediction starts from an uninformative prior (accuracy uniform on [0, 1])."), "",
-        *curves_table(result.curves, budgets, metric), "",
+        (
+            f"Each target starts from every candidate's label-free `auto` prediction and its 90% interval (the selector "
+            f"fitted without this workload), then reveals the true label of each row asked: rows chosen by the label loop "
+            f"(where the leading candidates disagree, weighted by P(best)) or uniformly random rows. The pick after each "
+            f"budget is graded like a scorer (top-1; regret in {metric} points). Mean over {len(targets)} targets of "
+            f"{repeats} seeded repetitions each; budget 0 is the label-free `auto` pick (ties shared). A candidate "
+            f"without an `auto` prediction starts from an uninformative prior (accuracy uniform on [0, 1])."
+        ),
+        "",
+        *curves_table(result.curves, budgets, metric),
+        "",
         "| target | " + " | ".join(f"loop @{b} | uniform @{b}" for b in budgets if b) + " |",
         "|---|" + "---:|---:|" * sum(1 for b in budgets if b),
     ]
@@ -194,8 +270,10 @@ def budget_section(result: BenchResult) -> list[str]:
         cells = []
         for b in budgets:
             if b:
-                cells += [next((f"{r['regret']:.1f}" for r in t.curves if r["strategy"] == s and r["budget"] == b), "–")
-                          for s in ("informative", "uniform")]
+                cells += [
+                    next((f"{r['regret']:.1f}" for r in t.curves if r["strategy"] == s and r["budget"] == b), "–")
+                    for s in ("informative", "uniform")
+                ]
         lines.append(f"| {t.target} | " + " | ".join(cells) + " |")
     lines += ["", f"(regret per target, {metric} points; plot: `plots/budget_curves.png`)", ""]
     return lines
@@ -284,21 +362,31 @@ def plot_score_vs_truth(result: BenchResult, folder: Path) -> list[Path]:
             for m, v in t.scores.get(s.scorer, {}).items():
                 if v is None or m not in truth:
                     continue
-                ax.scatter(v, 100 * truth[m], marker=markers.get(arch_of.get(m, ""), "o"), s=22,
-                           color="tab:red" if m in t.best else "tab:blue")
+                ax.scatter(
+                    v,
+                    100 * truth[m],
+                    marker=markers.get(arch_of.get(m, ""), "o"),
+                    s=22,
+                    color="tab:red" if m in t.best else "tab:blue",
+                )
             chosen = t.outcomes[s.scorer].chosen if s.scorer in t.outcomes else []
             for m in chosen:
                 v = t.scores.get(s.scorer, {}).get(m)
                 if v is not None and m in truth:
                     ax.scatter(v, 100 * truth[m], s=90, facecolors="none", edgecolors="black")
-            ax.set_title(f"{t.target} (regret {_f(t.outcomes[s.scorer].regret, 1) if s.scorer in t.outcomes else '–'})",
-                         fontsize=8)
+            ax.set_title(
+                f"{t.target} (regret {_f(t.outcomes[s.scorer].regret, 1) if s.scorer in t.outcomes else '–'})",
+                fontsize=8,
+            )
             ax.tick_params(labelsize=7)
         for ax in list(axes.flat)[k:]:
             ax.axis("off")
-        fig.suptitle(f"{wl.name} · {s.scorer} ({'higher' if s.higher_is_better else 'lower'} is better) vs true "
-                     f"{metric} (%) · red = best model, circle = chosen, marker = architecture "
-                     f"({', '.join(f'{m} {a}' for a, m in markers.items())})", fontsize=8)
+        fig.suptitle(
+            f"{wl.name} · {s.scorer} ({'higher' if s.higher_is_better else 'lower'} is better) vs true "
+            f"{metric} (%) · red = best model, circle = chosen, marker = architecture "
+            f"({', '.join(f'{m} {a}' for a, m in markers.items())})",
+            fontsize=8,
+        )
         fig.tight_layout(rect=(0, 0, 1, 0.93))
         path = per / f"{_slug(s.scorer)}.png"
         fig.savefig(path, dpi=100)
@@ -334,8 +422,15 @@ def plot_regret(result: BenchResult, folder: Path) -> Path:
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
             if not np.isnan(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=7,
-                        color="white" if grid[i, j] > np.nanmax(grid) * 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if grid[i, j] > np.nanmax(grid) * 0.6 else "black",
+                )
     ax.axvline(len(targets) - 0.5, color="black", lw=1)
     fig.colorbar(im, ax=ax, label=f"regret ({wl.metric}, points)")
     ax.set_title(f"{wl.name}: regret per target (scorers best first)", fontsize=10)

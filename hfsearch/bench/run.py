@@ -91,12 +91,23 @@ class TargetResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target, "intervals": {k: {m: list(v) for m, v in d.items()} for k, d in self.intervals.items()}, "dataset": self.dataset, "n_rows": self.n_rows, "candidates": self.candidates,
-            "excluded": self.excluded, "skipped": self.skipped, "truth": self.truth, "best": self.best,
-            "scores": self.scores, "unavailable": self.unavailable,
+            "target": self.target,
+            "intervals": {k: {m: list(v) for m, v in d.items()} for k, d in self.intervals.items()},
+            "dataset": self.dataset,
+            "n_rows": self.n_rows,
+            "candidates": self.candidates,
+            "excluded": self.excluded,
+            "skipped": self.skipped,
+            "truth": self.truth,
+            "best": self.best,
+            "scores": self.scores,
+            "unavailable": self.unavailable,
             "outcomes": {k: v.to_dict() for k, v in self.outcomes.items()},
-            "outcomes_by_architecture": {a: {k: v.to_dict() for k, v in o.items()} for a, o in self.by_architecture.items()},
-            "seconds": round(self.seconds, 2), "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "outcomes_by_architecture": {
+                a: {k: v.to_dict() for k, v in o.items()} for a, o in self.by_architecture.items()
+            },
+            "seconds": round(self.seconds, 2),
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "budget_curves": self.curves,
         }
 
@@ -125,10 +136,19 @@ class ScorerSummary:
             return {"mean": t[0], "low": t[1], "high": t[2]}
 
         return {
-            "rank": self.rank, "scorer": self.scorer, "kind": self.kind, "higher_is_better": self.higher_is_better,
-            "regret": ci(self.regret), "top1": ci(self.top1), "kendall_tau": ci(self.kendall_tau),
-            "spearman_rho": ci(self.spearman_rho), "coverage": self.coverage, "n_targets": self.n_targets,
-            "n_targets_with_tau": self.n_tau, "note": self.note, "abs_error": ci(self.abs_error),
+            "rank": self.rank,
+            "scorer": self.scorer,
+            "kind": self.kind,
+            "higher_is_better": self.higher_is_better,
+            "regret": ci(self.regret),
+            "top1": ci(self.top1),
+            "kendall_tau": ci(self.kendall_tau),
+            "spearman_rho": ci(self.spearman_rho),
+            "coverage": self.coverage,
+            "n_targets": self.n_targets,
+            "n_targets_with_tau": self.n_tau,
+            "note": self.note,
+            "abs_error": ci(self.abs_error),
             "interval_coverage": self.interval_coverage,
         }
 
@@ -157,16 +177,40 @@ class BenchResult:
         return {
             "schema_version": SCHEMA_VERSION,
             "workload": {
-                "name": wl.name, "file": str(wl.file), "description": wl.description, "task": wl.task,
-                "labels": wl.label_names, "metric": wl.metric, "metrics": wl.metrics, "samples": wl.samples,
-                "seed": wl.seed, "targets": wl.targets, "exclude_source_domain": wl.exclude_source_domain,
-                "scorers": wl.scorers, "score_params": wl.score_params, "fingerprint": wl.fingerprint(),
-                "popularity": (f"synthetic, seed {wl.popularity_seed}, log10 downloads in "
-                               f"[{wl.popularity_range[0]:g}, {wl.popularity_range[1]:g}]")
-                if wl.popularity_seed is not None else "none",
-                "bootstrap": {"resamples": wl.bootstrap_resamples, "level": wl.bootstrap_level, "seed": wl.bootstrap_seed},
-                "domains": {n: {"where": d.where, "train_rows": len(wl.rows[n]["train"]), "test_rows": len(wl.rows[n]["test"]),
-                                "license": d.license} for n, d in wl.domains.items()},
+                "name": wl.name,
+                "file": str(wl.file),
+                "description": wl.description,
+                "task": wl.task,
+                "labels": wl.label_names,
+                "metric": wl.metric,
+                "metrics": wl.metrics,
+                "samples": wl.samples,
+                "seed": wl.seed,
+                "targets": wl.targets,
+                "exclude_source_domain": wl.exclude_source_domain,
+                "scorers": wl.scorers,
+                "score_params": wl.score_params,
+                "fingerprint": wl.fingerprint(),
+                "popularity": (
+                    f"synthetic, seed {wl.popularity_seed}, log10 downloads in "
+                    f"[{wl.popularity_range[0]:g}, {wl.popularity_range[1]:g}]"
+                )
+                if wl.popularity_seed is not None
+                else "none",
+                "bootstrap": {
+                    "resamples": wl.bootstrap_resamples,
+                    "level": wl.bootstrap_level,
+                    "seed": wl.bootstrap_seed,
+                },
+                "domains": {
+                    n: {
+                        "where": d.where,
+                        "train_rows": len(wl.rows[n]["train"]),
+                        "test_rows": len(wl.rows[n]["test"]),
+                        "license": d.license,
+                    }
+                    for n, d in wl.domains.items()
+                },
             },
             "zoo": self.zoo,
             "leaderboard": self.leaderboard(),
@@ -197,7 +241,9 @@ def zoo_recipe(wl: Workload) -> Any:
     from ..zoo.build import CandidateRecipe, DomainSpec, ZooRecipe
 
     domains = [
-        DomainSpec(name, rows=wl.rows[name], license=d.license, source=d.source if d.source is not None else _source_note(d))
+        DomainSpec(
+            name, rows=wl.rows[name], license=d.license, source=d.source if d.source is not None else _source_note(d)
+        )
         for name, d in wl.domains.items()
     ]
     mixtures: dict[str, list[str]] = {}
@@ -207,28 +253,48 @@ def zoo_recipe(wl: Workload) -> Any:
     for mix, parts in mixtures.items():
         rows = {split: [r for p in parts for r in wl.rows[p][split]] for split in ("train", "test")}
         licences = sorted({wl.domains[p].license for p in parts})
-        domains.append(DomainSpec(
-            mix, rows=rows, license=licences[0] if len(licences) == 1 else "other",
-            source=f"The union of the workload domains {', '.join(parts)} (train with train, test with test); "
-                   f"see their dataset cards for origin and licence ({', '.join(licences)}).",
-        ))
+        domains.append(
+            DomainSpec(
+                mix,
+                rows=rows,
+                license=licences[0] if len(licences) == 1 else "other",
+                source=f"The union of the workload domains {', '.join(parts)} (train with train, test with test); "
+                f"see their dataset cards for origin and licence ({', '.join(licences)}).",
+            )
+        )
     candidates = []
     for c in wl.candidates:
         t = c.train
         downloads = c.downloads
         if downloads is None and wl.popularity_seed is not None:
             downloads = synthetic_downloads(wl, c)
-        candidates.append(CandidateRecipe(
-            name=c.name, arch=c.architecture,
-            sources=[wl.mixture_domain(c.sources)] if c.is_mixture else list(c.sources),
-            task=wl.task, seed=c.seed, epochs=t.get("epochs"), learning_rate=t.get("learning_rate"),
-            batch_size=t.get("batch_size"), label_noise=float(t.get("label_noise", 0.0)),
-            max_train_rows=t.get("max_train_rows", wl.max_train_rows), class_weight=t.get("class_weight"),
-            label_names=list(wl.label_names),
-            params=dict(t.get("params") or {}), downloads=downloads, likes=c.likes,
-        ))
-    return ZooRecipe(org=wl.org, domains=domains, candidates=candidates, task=wl.task, label_names=list(wl.label_names),
-                     license=wl.license)
+        candidates.append(
+            CandidateRecipe(
+                name=c.name,
+                arch=c.architecture,
+                sources=[wl.mixture_domain(c.sources)] if c.is_mixture else list(c.sources),
+                task=wl.task,
+                seed=c.seed,
+                epochs=t.get("epochs"),
+                learning_rate=t.get("learning_rate"),
+                batch_size=t.get("batch_size"),
+                label_noise=float(t.get("label_noise", 0.0)),
+                max_train_rows=t.get("max_train_rows", wl.max_train_rows),
+                class_weight=t.get("class_weight"),
+                label_names=list(wl.label_names),
+                params=dict(t.get("params") or {}),
+                downloads=downloads,
+                likes=c.likes,
+            )
+        )
+    return ZooRecipe(
+        org=wl.org,
+        domains=domains,
+        candidates=candidates,
+        task=wl.task,
+        label_names=list(wl.label_names),
+        license=wl.license,
+    )
 
 
 def _source_note(domain: Any) -> str:
@@ -250,22 +316,32 @@ def default_zoo_dir(wl: Workload) -> Path:
 
 # ---- grading -----------------------------------------------------------------------------------------------------
 def grade_target(
-    scores: dict[str, dict[str, float | None]], truth: dict[str, float], higher: dict[str, bool],
-    *, estimates: set[str] | frozenset[str] = frozenset(),
+    scores: dict[str, dict[str, float | None]],
+    truth: dict[str, float],
+    higher: dict[str, bool],
+    *,
+    estimates: set[str] | frozenset[str] = frozenset(),
     intervals: dict[str, dict[str, tuple[float, float]]] | None = None,
 ) -> dict[str, ScorerOutcome]:
     """Every scorer's outcome on one target (plus the random reference), on one true metric; the `estimates`
     (scores in the truth's unit) also get their absolute error, and the interval coverage where `intervals` has them."""
     intervals = intervals or {}
-    out = {col: evaluate_scorer(values, truth, higher[col], estimate=col in estimates, intervals=intervals.get(col))
-           for col, values in scores.items()}
+    out = {
+        col: evaluate_scorer(values, truth, higher[col], estimate=col in estimates, intervals=intervals.get(col))
+        for col, values in scores.items()
+    }
     out[RANDOM] = random_outcome(truth)
     return out
 
 
 def summarize(
-    per_target: Sequence[dict[str, ScorerOutcome]], columns: Sequence[tuple[str, str, bool]], *, resamples: int,
-    level: float, seed: int, notes: dict[str, str] | None = None,
+    per_target: Sequence[dict[str, ScorerOutcome]],
+    columns: Sequence[tuple[str, str, bool]],
+    *,
+    resamples: int,
+    level: float,
+    seed: int,
+    notes: dict[str, str] | None = None,
 ) -> list[ScorerSummary]:
     """Scorer grades (one ``{scorer: outcome}`` per target) averaged over targets, ranked by mean regret (then top-1,
     then tau); the random reference is included."""
@@ -277,14 +353,23 @@ def summarize(
         def ci(attr: str, outs: list[ScorerOutcome] = outs) -> tuple[float | None, float | None, float | None]:
             return bootstrap_ci([getattr(o, attr) for o in outs], resamples=resamples, level=level, seed=seed)
 
-        rows.append(ScorerSummary(
-            scorer=col, kind=kind, higher_is_better=hib, regret=ci("regret"), top1=ci("top1"),
-            kendall_tau=ci("kendall_tau"), spearman_rho=ci("spearman_rho"),
-            coverage=mean_or_none([o.coverage for o in outs]),
-            n_targets=sum(o.regret is not None for o in outs), n_tau=sum(o.kendall_tau is not None for o in outs),
-            note=notes.get(col, ""), abs_error=ci("abs_error"),
-            interval_coverage=mean_or_none([o.interval_coverage for o in outs]),
-        ))
+        rows.append(
+            ScorerSummary(
+                scorer=col,
+                kind=kind,
+                higher_is_better=hib,
+                regret=ci("regret"),
+                top1=ci("top1"),
+                kendall_tau=ci("kendall_tau"),
+                spearman_rho=ci("spearman_rho"),
+                coverage=mean_or_none([o.coverage for o in outs]),
+                n_targets=sum(o.regret is not None for o in outs),
+                n_tau=sum(o.kendall_tau is not None for o in outs),
+                note=notes.get(col, ""),
+                abs_error=ci("abs_error"),
+                interval_coverage=mean_or_none([o.interval_coverage for o in outs]),
+            )
+        )
 
     def key(s: ScorerSummary) -> tuple:
         inf = float("inf")
@@ -373,7 +458,9 @@ def run_benchmark(
     registry.mkdir(parents=True, exist_ok=True)
     columns = scorer_columns(wl)
 
-    say(f"[{wl.name}] building the zoo ({len(recipe.candidates)} candidates, {len(recipe.domains)} datasets) in {registry}")
+    say(
+        f"[{wl.name}] building the zoo ({len(recipe.candidates)} candidates, {len(recipe.domains)} datasets) in {registry}"
+    )
     t0 = time.perf_counter()
     built = build_zoo(recipe, registry, force=rebuild)
     t_build = time.perf_counter() - t0
@@ -383,12 +470,20 @@ def run_benchmark(
     zoo = []
     for b, rec in zip(built, recipe.candidates):
         spec = by_name[rec.name]
-        zoo.append({
-            "repo_id": b.repo_id, "architecture": spec.architecture, "sources": spec.sources, "seed": spec.seed,
-            "source_accuracy": b.source_accuracy, "source_metrics": b.metrics.get("all", {}),
-            "downloads": rec.downloads, "synthetic_downloads": spec.downloads is None and rec.downloads is not None,
-            "train_seconds": b.train_seconds, "trained_now": b.trained,
-        })
+        zoo.append(
+            {
+                "repo_id": b.repo_id,
+                "architecture": spec.architecture,
+                "sources": spec.sources,
+                "seed": spec.seed,
+                "source_accuracy": b.source_accuracy,
+                "source_metrics": b.metrics.get("all", {}),
+                "downloads": rec.downloads,
+                "synthetic_downloads": spec.downloads is None and rec.downloads is not None,
+                "train_seconds": b.train_seconds,
+                "trained_now": b.trained,
+            }
+        )
 
     accelerator = make_accelerator(device) if device else None
     results: list[TargetResult] = []
@@ -398,38 +493,66 @@ def run_benchmark(
         eligible = [f"{wl.org}/{n}" for n in wl.eligible(target)]
         excluded = [f"{wl.org}/{c.name}" for c in wl.candidates if f"{wl.org}/{c.name}" not in eligible]
         cfg = SearchConfig(
-            task=wl.task, dataset=recipe.dataset_id(target), split="test", labels=list(wl.label_names),
-            samples=wl.samples, seed=wl.seed, models=eligible, max_models=len(eligible), hub_dir=str(registry),
-            scores=list(wl.scorers), score_params=wl.score_params, batch_size=wl.batch_size, max_length=wl.max_length,
-            cache_dir=cache_dir, progress=False, metric=wl.metric,
+            task=wl.task,
+            dataset=recipe.dataset_id(target),
+            split="test",
+            labels=list(wl.label_names),
+            samples=wl.samples,
+            seed=wl.seed,
+            models=eligible,
+            max_models=len(eligible),
+            hub_dir=str(registry),
+            scores=list(wl.scorers),
+            score_params=wl.score_params,
+            batch_size=wl.batch_size,
+            max_length=wl.max_length,
+            cache_dir=cache_dir,
+            progress=False,
+            metric=wl.metric,
         )
         search = Search(cfg, accelerator=accelerator)
         result = search.execute()
         truth = true_metrics(search, tuple(wl.metrics))
         primary = truth[wl.metric]
-        scores = {col: {c.repo_id: c.scores.get(col) for c in result.candidates} for col, _, _ in columns
-                  if col != AUTO}
-        unavailable = {col: {c.repo_id: c.unavailable[col] for c in result.candidates if col in c.unavailable}
-                       for col, _, _ in columns}
+        scores = {
+            col: {c.repo_id: c.scores.get(col) for c in result.candidates} for col, _, _ in columns if col != AUTO
+        }
+        unavailable = {
+            col: {c.repo_id: c.unavailable[col] for c in result.candidates if col in c.unavailable}
+            for col, _, _ in columns
+        }
         best_value = max(primary.values()) if primary else None
         best = sorted(m for m, v in primary.items() if best_value is not None and v >= best_value - 1e-12)
         tr = TargetResult(
-            target=target, dataset=recipe.dataset_id(target), n_rows=result.n_samples, candidates=eligible,
-            excluded=excluded, skipped=[s.to_dict() for s in result.skipped], truth=truth, scores=scores,
-            unavailable={k: v for k, v in unavailable.items() if v}, outcomes={}, best=best,
-            seconds=time.perf_counter() - t1, timings=dict(result.timings),
+            target=target,
+            dataset=recipe.dataset_id(target),
+            n_rows=result.n_samples,
+            candidates=eligible,
+            excluded=excluded,
+            skipped=[s.to_dict() for s in result.skipped],
+            truth=truth,
+            scores=scores,
+            unavailable={k: v for k, v in unavailable.items() if v},
+            outcomes={},
+            best=best,
+            seconds=time.perf_counter() - t1,
+            timings=dict(result.timings),
         )
         tr.predictions, tr.labels = keep_predictions(search, primary)
         results.append(tr)
-        say(f"[{wl.name}] target {target}: {len(primary)} candidates on {result.n_samples} rows, best "
-            f"{', '.join(best)} ({wl.metric} {best_value:.3f}) in {tr.seconds:.0f}s" if best_value is not None else
-            f"[{wl.name}] target {target}: no candidate could be scored")
+        say(
+            f"[{wl.name}] target {target}: {len(primary)} candidates on {result.n_samples} rows, best "
+            f"{', '.join(best)} ({wl.metric} {best_value:.3f}) in {tr.seconds:.0f}s"
+            if best_value is not None
+            else f"[{wl.name}] target {target}: no candidate could be scored"
+        )
     t_eval = time.perf_counter() - t0
     if not any(t.truth.get(wl.metric) for t in results):
         raise WorkloadError(f"{wl.file}: no candidate could be run on any target (see the skipped reasons).")
     timings = {"build_zoo": t_build, "evaluate": t_eval, "total": time.perf_counter() - t_start}
-    bench = BenchResult(workload=wl, zoo=zoo, targets=results, summaries=[], paired=[], timings=timings,
-                        registry=str(registry))
+    bench = BenchResult(
+        workload=wl, zoo=zoo, targets=results, summaries=[], paired=[], timings=timings, registry=str(registry)
+    )
     return grade(bench, shipped_selector().without(wl.name))
 
 
@@ -472,20 +595,31 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
             sub = {m: v for m, v in primary.items() if arch_of.get(m) == arch}
             if len(sub) >= 2:
                 t.by_architecture[arch] = grade_target(
-                    {c: {m: v for m, v in vals.items() if m in sub} for c, vals in t.scores.items()}, sub, higher,
-                    estimates=estimates, intervals=t.intervals)
-    notes = {AUTO: f"the estimators combined by the selector fitted without this workload ({len(selector.workloads)} "
-                   "other workload(s))"}
+                    {c: {m: v for m, v in vals.items() if m in sub} for c, vals in t.scores.items()},
+                    sub,
+                    higher,
+                    estimates=estimates,
+                    intervals=t.intervals,
+                )
+    notes = {
+        AUTO: f"the estimators combined by the selector fitted without this workload ({len(selector.workloads)} "
+        "other workload(s))"
+    }
     if wl.popularity_seed is not None and any(c == "popularity" for c, _, _ in columns):
         notes["popularity"] = "synthetic downloads (seeded, uninformative by construction): a sanity baseline"
     boot = {"resamples": wl.bootstrap_resamples, "level": wl.bootstrap_level, "seed": wl.bootstrap_seed}
     bench.summaries = summarize([t.outcomes for t in bench.targets], columns, notes=notes, **boot)  # type: ignore[arg-type]
     archs = sorted({a for t in bench.targets for a in t.by_architecture})
-    bench.by_architecture = {
-        a: summarize([t.by_architecture[a] for t in bench.targets if a in t.by_architecture], columns, notes=notes,
-                     **boot)  # type: ignore[arg-type]
-        for a in archs
-    } if len(set(arch_of.values())) > 1 else {}
+    bench.by_architecture = (
+        {
+            a: summarize(
+                [t.by_architecture[a] for t in bench.targets if a in t.by_architecture], columns, notes=notes, **boot
+            )  # type: ignore[arg-type]
+            for a in archs
+        }
+        if len(set(arch_of.values())) > 1
+        else {}
+    )
     focus = [c for c, _, _ in columns if c.split(":")[0] == "adaptivity"][:1]  # the paper's measure, first space listed
     bench.paired = paired_comparison(bench.targets, focus, [c for c, _, _ in columns] + [RANDOM])
     bench.curves = mean_curves([t.curves for t in bench.targets if t.curves])

@@ -58,13 +58,42 @@ KIND_LABEL_COLUMN: dict[str, str] = {"tokens": "tags"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 _TOP_KEYS = {
-    "name", "description", "task", "labels", "metrics", "seed", "samples", "domains", "candidates", "targets",
-    "exclude_source_domain", "scorers", "score_params", "popularity", "bootstrap", "zoo", "inference",
+    "name",
+    "description",
+    "task",
+    "labels",
+    "metrics",
+    "seed",
+    "samples",
+    "domains",
+    "candidates",
+    "targets",
+    "exclude_source_domain",
+    "scorers",
+    "score_params",
+    "popularity",
+    "bootstrap",
+    "zoo",
+    "inference",
 }
 _DOMAIN_KEYS = {"path", "dataset", "config", "splits", "columns", "labels", "license", "source"}
 _CANDIDATE_KEYS = {
-    "sources", "mixture", "architectures", "architecture", "seeds", "seed", "epochs", "learning_rate", "batch_size",
-    "label_noise", "max_train_rows", "class_weight", "params", "downloads", "likes", "name",
+    "sources",
+    "mixture",
+    "architectures",
+    "architecture",
+    "seeds",
+    "seed",
+    "epochs",
+    "learning_rate",
+    "batch_size",
+    "label_noise",
+    "max_train_rows",
+    "class_weight",
+    "params",
+    "downloads",
+    "likes",
+    "name",
 }
 _ZOO_KEYS = {"org", "max_train_rows", "license"}
 _INFERENCE_KEYS = {"batch_size", "max_length"}
@@ -200,10 +229,7 @@ class Workload:
 
     def eligible(self, target: str) -> list[str]:
         """Names of the candidates served on `target` (with ``exclude_source_domain``: none trained on it)."""
-        return [
-            c.name for c in self.candidates
-            if not (self.exclude_source_domain and target in c.sources)
-        ]
+        return [c.name for c in self.candidates if not (self.exclude_source_domain and target in c.sources)]
 
     def mixture_domain(self, sources: list[str]) -> str:
         """Name of the registry dataset holding the union of `sources` (the declared data of a mixture model)."""
@@ -212,9 +238,16 @@ class Workload:
     def fingerprint(self) -> str:
         """Hash of everything that determines the benchmark's numbers (data, candidates, scorers, seeds)."""
         payload = {
-            "task": self.task, "labels": self.label_names, "metrics": self.metrics, "targets": self.targets,
-            "scorers": self.scorers, "score_params": self.score_params, "exclude": self.exclude_source_domain,
-            "samples": self.samples, "seed": self.seed, "popularity": [self.popularity_seed, self.popularity_range],
+            "task": self.task,
+            "labels": self.label_names,
+            "metrics": self.metrics,
+            "targets": self.targets,
+            "scorers": self.scorers,
+            "score_params": self.score_params,
+            "exclude": self.exclude_source_domain,
+            "samples": self.samples,
+            "seed": self.seed,
+            "popularity": [self.popularity_seed, self.popularity_range],
             "candidates": [c.__dict__ for c in self.candidates],
             "data": {n: _rows_hash(r) for n, r in sorted(self.rows.items())},
         }
@@ -340,12 +373,28 @@ def parse_workload(data: Mapping[str, Any], file: Path) -> Workload:
     _check_keys(f"{where}: inference", inference, _INFERENCE_KEYS)
 
     wl = Workload(
-        name=name, file=file, task=task, label_names=labels, metrics=metrics, domains=domains,
-        candidates=candidates, targets=targets, scorers=scorers, score_params=params, exclude_source_domain=exclude,
-        samples=samples, seed=seed, description=str(data.get("description") or "").strip(), org=org,  # type: ignore[arg-type]
-        max_train_rows=max_rows, license=str(zoo.get("license") or "unknown"), popularity_seed=pop_seed,
+        name=name,
+        file=file,
+        task=task,
+        label_names=labels,
+        metrics=metrics,
+        domains=domains,
+        candidates=candidates,
+        targets=targets,
+        scorers=scorers,
+        score_params=params,
+        exclude_source_domain=exclude,
+        samples=samples,
+        seed=seed,
+        description=str(data.get("description") or "").strip(),
+        org=org,  # type: ignore[arg-type]
+        max_train_rows=max_rows,
+        license=str(zoo.get("license") or "unknown"),
+        popularity_seed=pop_seed,
         popularity_range=(low, high),
-        bootstrap_resamples=_int(f"{where}: bootstrap.resamples", boot.get("resamples", 2000), minimum=0, optional=False),  # type: ignore[arg-type]
+        bootstrap_resamples=_int(
+            f"{where}: bootstrap.resamples", boot.get("resamples", 2000), minimum=0, optional=False
+        ),  # type: ignore[arg-type]
         bootstrap_level=level,
         bootstrap_seed=_int(f"{where}: bootstrap.seed", boot.get("seed", 0), minimum=0, optional=False),  # type: ignore[arg-type]
         batch_size=_int(f"{where}: inference.batch_size", inference.get("batch_size", 32), minimum=1, optional=False),  # type: ignore[arg-type]
@@ -353,8 +402,11 @@ def parse_workload(data: Mapping[str, Any], file: Path) -> Workload:
     )
     for t in wl.targets:
         if not wl.eligible(t):
-            raise _fail(f"{where}: targets", f"no candidate is left for target {t!r} once the models trained on it "
-                                             "are excluded (exclude_source_domain: true).")
+            raise _fail(
+                f"{where}: targets",
+                f"no candidate is left for target {t!r} once the models trained on it "
+                "are excluded (exclude_source_domain: true).",
+            )
     return wl
 
 
@@ -391,16 +443,23 @@ def _parse_domains(where: str, raw: Any, base: Path) -> dict[str, Domain]:
         if not isinstance(splits, dict) or set(splits) - {"train", "test"}:
             raise _fail(f"{at}.splits", "expected a mapping with keys 'train' and/or 'test' (the source split names).")
         columns = spec.get("columns") or {}
-        canonical = [*dict.fromkeys(c for cols in INPUT_KINDS.values() for c in cols), LABEL_COLUMN,
-                     *KIND_LABEL_COLUMN.values()]
+        canonical = [
+            *dict.fromkeys(c for cols in INPUT_KINDS.values() for c in cols),
+            LABEL_COLUMN,
+            *KIND_LABEL_COLUMN.values(),
+        ]
         if not isinstance(columns, dict) or set(columns) - set(canonical):
             raise _fail(f"{at}.columns", f"expected renames into {', '.join(canonical)}.")
         domains[name] = Domain(
-            name=name, path=path, dataset=str(spec["dataset"]) if "dataset" in spec else None,
-            config=spec.get("config"), splits={"train": "train", "test": "test", **{k: str(v) for k, v in splits.items()}},
+            name=name,
+            path=path,
+            dataset=str(spec["dataset"]) if "dataset" in spec else None,
+            config=spec.get("config"),
+            splits={"train": "train", "test": "test", **{k: str(v) for k, v in splits.items()}},
             columns={str(k): str(v) for k, v in columns.items()},
             label_names=_as_list(f"{at}.labels", spec.get("labels")) or None,
-            license=str(spec.get("license") or "unknown"), source=spec.get("source"),
+            license=str(spec.get("license") or "unknown"),
+            source=spec.get("source"),
         )
     return domains
 
@@ -417,7 +476,9 @@ def _parse_candidates(where: str, raw: Any, domains: Mapping[str, Domain], task:
             raise _fail(at, "expected a mapping (sources or mixture, architectures, seeds…).")
         _check_keys(at, entry, _CANDIDATE_KEYS)
         if ("sources" in entry) == ("mixture" in entry):
-            raise _fail(at, "give exactly one of 'sources' (one candidate per domain) and 'mixture' (one on their union).")
+            raise _fail(
+                at, "give exactly one of 'sources' (one candidate per domain) and 'mixture' (one on their union)."
+            )
         if "architecture" in entry and "architectures" in entry:
             raise _fail(at, "give 'architecture' or 'architectures', not both.")
         if "seed" in entry and "seeds" in entry:
@@ -425,8 +486,19 @@ def _parse_candidates(where: str, raw: Any, domains: Mapping[str, Domain], task:
         archs = _as_list(f"{at}.architectures", entry.get("architectures", entry.get("architecture")))
         if not archs:
             raise _fail(at, "missing 'architectures'.")
-        train = {k: entry[k] for k in ("epochs", "learning_rate", "batch_size", "label_noise", "max_train_rows",
-                                       "class_weight", "params") if entry.get(k) is not None}
+        train = {
+            k: entry[k]
+            for k in (
+                "epochs",
+                "learning_rate",
+                "batch_size",
+                "label_noise",
+                "max_train_rows",
+                "class_weight",
+                "params",
+            )
+            if entry.get(k) is not None
+        }
         for arch in archs:
             try:
                 get_architecture(task, arch, train.get("params"))
@@ -440,11 +512,16 @@ def _parse_candidates(where: str, raw: Any, domains: Mapping[str, Domain], task:
         for key in ("epochs", "batch_size", "max_train_rows"):
             if key in train:
                 _int(f"{at}.{key}", train[key], minimum=1)
-        if "learning_rate" in train and (isinstance(train["learning_rate"], bool)
-                                         or not isinstance(train["learning_rate"], (int, float))
-                                         or train["learning_rate"] <= 0):
-            raise _fail(f"{at}.learning_rate", f"expected a positive number, got {train['learning_rate']!r} "
-                                               "(write 1.0e-4, not 1e-4: YAML reads the latter as text).")
+        if "learning_rate" in train and (
+            isinstance(train["learning_rate"], bool)
+            or not isinstance(train["learning_rate"], (int, float))
+            or train["learning_rate"] <= 0
+        ):
+            raise _fail(
+                f"{at}.learning_rate",
+                f"expected a positive number, got {train['learning_rate']!r} "
+                "(write 1.0e-4, not 1e-4: YAML reads the latter as text).",
+            )
         if "mixture" in entry:
             groups = [_as_list(f"{at}.mixture", entry["mixture"])]
             if len(groups[0]) < 2 or len(set(groups[0])) != len(groups[0]):
@@ -467,11 +544,17 @@ def _parse_candidates(where: str, raw: Any, domains: Mapping[str, Domain], task:
                     name = str(explicit_name or f"{arch}-{label}" + (f"-s{seed}" if seed or len(seeds) > 1 else ""))
                     if not _NAME.match(name) or "--" in name or ".." in name:
                         raise _fail(f"{at}", f"candidate name {name!r} is not a valid repository name.")
-                    out.append(CandidateSpec(
-                        name=name, architecture=arch, sources=list(group), seed=seed, train=dict(train),
-                        downloads=_int(f"{at}.downloads", entry.get("downloads"), minimum=0),
-                        likes=_int(f"{at}.likes", entry.get("likes"), minimum=0),
-                    ))
+                    out.append(
+                        CandidateSpec(
+                            name=name,
+                            architecture=arch,
+                            sources=list(group),
+                            seed=seed,
+                            train=dict(train),
+                            downloads=_int(f"{at}.downloads", entry.get("downloads"), minimum=0),
+                            likes=_int(f"{at}.likes", entry.get("likes"), minimum=0),
+                        )
+                    )
     names = [c.name for c in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -529,8 +612,10 @@ def read_domain(domain: Domain) -> dict[str, list[dict[str, Any]]]:
                 try:
                     out[split] = [json.loads(line) for line in fh if line.strip()]
                 except json.JSONDecodeError as exc:
-                    raise WorkloadError(f"domain {domain.name!r}: {domain.splits[split]}.jsonl is not valid JSON lines "
-                                        f"(line {exc.lineno}).") from None
+                    raise WorkloadError(
+                        f"domain {domain.name!r}: {domain.splits[split]}.jsonl is not valid JSON lines "
+                        f"(line {exc.lineno})."
+                    ) from None
     else:
         from ..data.loading import load_dataset_dict
 
@@ -541,8 +626,10 @@ def read_domain(domain: Domain) -> dict[str, list[dict[str, Any]]]:
         for split in ("train", "test"):
             name = domain.splits[split]
             if name not in dd:
-                raise WorkloadError(f"domain {domain.name!r} ({domain.where}) has no {name!r} split "
-                                    f"(splits: {', '.join(dd) or 'none'}); map one with 'splits'.")
+                raise WorkloadError(
+                    f"domain {domain.name!r} ({domain.where}) has no {name!r} split "
+                    f"(splits: {', '.join(dd) or 'none'}); map one with 'splits'."
+                )
             out[split] = [dict(r) for r in dd[name]]
     if domain.columns:
         rename = {v: k for k, v in domain.columns.items()}
@@ -567,9 +654,11 @@ def check_domains(wl: Workload) -> None:
         first = rows["train"][0]
         kind = next((k for k, cols in INPUT_KINDS.items() if all(c in first for c in cols)), None)
         if kind is None:
-            raise WorkloadError(f"{where}: rows need 'text' or 'text_a' + 'text_b' (or 'series' for time series, "
-                                "'image' for images, 'tokens' + 'tags' for token classification) "
-                                f"(found: {', '.join(first)}); rename columns with 'columns'.")
+            raise WorkloadError(
+                f"{where}: rows need 'text' or 'text_a' + 'text_b' (or 'series' for time series, "
+                "'image' for images, 'tokens' + 'tags' for token classification) "
+                f"(found: {', '.join(first)}); rename columns with 'columns'."
+            )
         needed = INPUT_KINDS[kind]
         label_col = KIND_LABEL_COLUMN.get(kind, LABEL_COLUMN)
         for split, split_rows in rows.items():
@@ -578,26 +667,34 @@ def check_domains(wl: Workload) -> None:
                 if missing:
                     raise WorkloadError(f"{where}: row {i} of {domain.splits[split]!r} lacks {', '.join(missing)}.")
                 if kind == "tokens" and len(r["tokens"]) != len(r["tags"]):
-                    raise WorkloadError(f"{where}: row {i} of {domain.splits[split]!r} has {len(r['tokens'])} tokens "
-                                        f"but {len(r['tags'])} tags.")
+                    raise WorkloadError(
+                        f"{where}: row {i} of {domain.splits[split]!r} has {len(r['tokens'])} tokens "
+                        f"but {len(r['tags'])} tags."
+                    )
         kinds[name] = kind
         if kind == "tokens":
             label_sets[name] = {str(t) for s in rows.values() for r in s for t in r["tags"]}
         else:
             label_sets[name] = {r[LABEL_COLUMN] for s in rows.values() for r in s}
         if domain.label_names is not None and wl.label_names and domain.label_names != wl.label_names:
-            raise WorkloadError(f"{where}: label mismatch: the domain's labels {domain.label_names} differ from the "
-                                f"workload's {wl.label_names}.")
+            raise WorkloadError(
+                f"{where}: label mismatch: the domain's labels {domain.label_names} differ from the "
+                f"workload's {wl.label_names}."
+            )
         wl.rows[name] = {s: rows[s] for s in ("train", "test")}
     if set(kinds.values()) == {"pair", "text"}:
         pairs = sorted(n for n, k in kinds.items() if k == "pair")
         single = sorted(n for n, k in kinds.items() if k == "text")
-        raise WorkloadError(f"{wl.file}: domains mix text pairs ({', '.join(pairs)}) and single texts "
-                            f"({', '.join(single)}).")
+        raise WorkloadError(
+            f"{wl.file}: domains mix text pairs ({', '.join(pairs)}) and single texts ({', '.join(single)})."
+        )
     if len(set(kinds.values())) > 1:
         by_kind = {k: sorted(n for n, v in kinds.items() if v == k) for k in sorted(set(kinds.values()))}
-        raise WorkloadError(f"{wl.file}: domains mix input kinds: "
-                            + "; ".join(f"{k} ({', '.join(v)})" for k, v in by_kind.items()) + ".")
+        raise WorkloadError(
+            f"{wl.file}: domains mix input kinds: "
+            + "; ".join(f"{k} ({', '.join(v)})" for k, v in by_kind.items())
+            + "."
+        )
     wl.is_pair = next(iter(kinds.values())) == "pair"
     if next(iter(kinds.values())) == "tokens":
         _check_tags(wl, label_sets)
@@ -617,15 +714,19 @@ def _check_tags(wl: Workload, tag_sets: dict[str, set[str]]) -> None:
     from ..candidates.labels import entity_type_key, entity_types, is_tag_set, split_tag
 
     if not wl.label_names:
-        raise WorkloadError(f"{wl.file}: labels: a token-classification workload needs its entity types, e.g. "
-                            "labels: [PER, LOC, ORG, MISC].")
+        raise WorkloadError(
+            f"{wl.file}: labels: a token-classification workload needs its entity types, e.g. "
+            "labels: [PER, LOC, ORG, MISC]."
+        )
     types = entity_types(wl.label_names) if is_tag_set(wl.label_names) else list(wl.label_names)
     known = {entity_type_key(t) for t in types}
     for name, tags in tag_sets.items():
         bad = sorted(t for t in tags if split_tag(t)[0] != "O" and entity_type_key(split_tag(t)[1]) not in known)
         if bad:
-            raise WorkloadError(f"{wl.file}: label mismatch: domain {name!r} has tag(s) {bad[:5]} whose entity type is "
-                                f"not among the workload's labels {types}.")
+            raise WorkloadError(
+                f"{wl.file}: label mismatch: domain {name!r} has tag(s) {bad[:5]} whose entity type is "
+                f"not among the workload's labels {types}."
+            )
 
 
 def _align_labels(wl: Workload, label_sets: dict[str, set[Any]]) -> None:
@@ -637,9 +738,11 @@ def _align_labels(wl: Workload, label_sets: dict[str, set[Any]]) -> None:
         if len(distinct) > 1:
             ref_name = next(iter(sets))
             odd = next(n for n, s in sets.items() if s != sets[ref_name])
-            raise WorkloadError(f"{wl.file}: label mismatch between domains: {ref_name!r} has labels "
-                                f"{sorted(sets[ref_name], key=str)}, {odd!r} has {sorted(sets[odd], key=str)}; "
-                                "declare the class names with 'labels'.")
+            raise WorkloadError(
+                f"{wl.file}: label mismatch between domains: {ref_name!r} has labels "
+                f"{sorted(sets[ref_name], key=str)}, {odd!r} has {sorted(sets[odd], key=str)}; "
+                "declare the class names with 'labels'."
+            )
         values = sorted(next(iter(distinct)), key=str)
         if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             if values != list(range(len(values))):
@@ -650,12 +753,22 @@ def _align_labels(wl: Workload, label_sets: dict[str, set[Any]]) -> None:
         names = wl.label_names
     index = {n: i for i, n in enumerate(names)}
     for name, label_values in label_sets.items():
-        bad = sorted((v for v in label_values if not (
-            (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(names)) or (isinstance(v, str) and v in index)
-        )), key=str)
+        bad = sorted(
+            (
+                v
+                for v in label_values
+                if not (
+                    (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(names))
+                    or (isinstance(v, str) and v in index)
+                )
+            ),
+            key=str,
+        )
         if bad:
-            raise WorkloadError(f"{wl.file}: label mismatch: domain {name!r} has label(s) {bad[:5]} outside the "
-                                f"workload's label space {names} (ids 0..{len(names) - 1} or these names).")
+            raise WorkloadError(
+                f"{wl.file}: label mismatch: domain {name!r} has label(s) {bad[:5]} outside the "
+                f"workload's label space {names} (ids 0..{len(names) - 1} or these names)."
+            )
         if any(isinstance(v, str) for v in label_values):
             for split_rows in wl.rows[name].values():
                 for r in split_rows:

@@ -26,7 +26,18 @@ from .reported import EVAL_RESULTS_DIR, model_index_results
 logger = get_logger(__name__)
 
 #: What ``list_models`` / ``model_info`` are asked to expand.
-EXPAND = ["cardData", "safetensors", "downloads", "likes", "library_name", "tags", "sha", "pipeline_tag", "siblings", "config"]
+EXPAND = [
+    "cardData",
+    "safetensors",
+    "downloads",
+    "likes",
+    "library_name",
+    "tags",
+    "sha",
+    "pipeline_tag",
+    "siblings",
+    "config",
+]
 
 
 @dataclass
@@ -93,8 +104,23 @@ def _source_accuracy(card: dict[str, Any]) -> float | None:
 
 
 #: Bytes per parameter of the safetensors dtypes (what ``safetensors.parameters`` counts by).
-DTYPE_BYTES = {"F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2, "I16": 2, "U16": 2,
-               "I8": 1, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
+DTYPE_BYTES = {
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+    "F32": 4,
+    "I32": 4,
+    "U32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I16": 2,
+    "U16": 2,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+}
 
 
 def _weights_bytes(st: Any) -> int | None:
@@ -111,7 +137,9 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
     declared = _as_list(card.get("datasets"))
     refused = [d for d in declared if repo_id_problem(d) is not None]
     if refused:  # a card is remote data: its ids must never name a local path or a URL
-        logger.warning("%s: ignoring declared dataset(s) that are not Hub ids: %s", info.id, ", ".join(map(repr, refused)))
+        logger.warning(
+            "%s: ignoring declared dataset(s) that are not Hub ids: %s", info.id, ", ".join(map(repr, refused))
+        )
     siblings = [s.rfilename for s in (info.siblings or [])]
     tags = list(info.tags or [])
     config = info.config or {}
@@ -133,7 +161,9 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
         has_safetensors=st is not None or any(s.endswith(".safetensors") for s in siblings),
         custom_code="custom_code" in tags or bool(config.get("auto_map")),
         source_accuracy=_source_accuracy(card),
-        eval_files=sorted(s for s in siblings if s.startswith(f"{EVAL_RESULTS_DIR}/") and s.endswith((".yaml", ".yml"))),
+        eval_files=sorted(
+            s for s in siblings if s.startswith(f"{EVAL_RESULTS_DIR}/") and s.endswith((".yaml", ".yml"))
+        ),
         reported=model_index_results(card),
     )
 
@@ -153,7 +183,12 @@ class _LocalRegistry:
         return ModelInfo(**layout.model_info_dict(repo_id, folder))
 
     def list(
-        self, *, pipeline_tag: str | None = None, author: str | None, search: str | None, filter: str | list[str] | None = None
+        self,
+        *,
+        pipeline_tag: str | None = None,
+        author: str | None,
+        search: str | None,
+        filter: str | list[str] | None = None,
     ) -> list[ModelInfo]:
         """Repositories matching a ``list_models``-style query (``filter`` values must all be among a repo's tags,
         library, pipeline tag or model type, as on the Hub)."""
@@ -179,7 +214,12 @@ class _LocalRegistry:
 def _tags(info: ModelInfo) -> set[str]:
     """What a Hub ``filter=`` value matches: tags, library, pipeline tag and model type."""
     config = info.config or {}
-    return {*(info.tags or []), *_as_list(info.library_name), *_as_list(info.pipeline_tag), *_as_list(config.get("model_type"))}
+    return {
+        *(info.tags or []),
+        *_as_list(info.library_name),
+        *_as_list(info.pipeline_tag),
+        *_as_list(config.get("model_type")),
+    }
 
 
 def _merge(listings: list[list[ModelInfo]], limit: int) -> list[ModelInfo]:
@@ -271,7 +311,12 @@ def discover(
                 listings = [
                     list(
                         api.list_models(  # type: ignore[union-attr]
-                            **q, author=author, search=search, sort="downloads", limit=limit, expand=EXPAND,
+                            **q,
+                            author=author,
+                            search=search,
+                            sort="downloads",
+                            limit=limit,
+                            expand=EXPAND,
                         )
                     )
                     for q in queries
@@ -290,8 +335,12 @@ def discover(
             continue
         cand = candidate_from_info(info, task, path=local.path(info.id) if local is not None else None)
         if explicit and info.pipeline_tag and info.pipeline_tag != pipeline_tag:
-            logger.info("%s has pipeline_tag %s, not %s; kept because it was named explicitly",
-                        cand.repo_id, info.pipeline_tag, pipeline_tag)
+            logger.info(
+                "%s has pipeline_tag %s, not %s; kept because it was named explicitly",
+                cand.repo_id,
+                info.pipeline_tag,
+                pipeline_tag,
+            )
         why = filters.reason(cand)
         if why:
             skipped.append(Skipped(cand.repo_id, "filter", why))

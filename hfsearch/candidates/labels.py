@@ -141,8 +141,10 @@ def entity_type_key(entity_type: str) -> str:
 
 def is_tag_set(names: list[str]) -> bool:
     """Whether `names` are tags (contain ``O`` or prefixed entity tags) rather than bare entity types."""
-    return any(split_tag(n)[0] == "O" or (len(str(n)) > 2 and str(n)[1] in "-_" and str(n)[0].upper() in TAG_PREFIXES)
-               for n in names)
+    return any(
+        split_tag(n)[0] == "O" or (len(str(n)) > 2 and str(n)[1] in "-_" and str(n)[0].upper() in TAG_PREFIXES)
+        for n in names
+    )
 
 
 def bio_tags(entity_types: list[str]) -> list[str]:
@@ -178,14 +180,17 @@ class TagAlignment(Alignment):
         return bool(self.shared_types)
 
     def reason(self) -> str:
-        return (f"no entity type in common: the model tags {', '.join(self.model_types) or 'nothing'}, "
-                f"the target {', '.join(self.target_types) or 'nothing'}")
+        return (
+            f"no entity type in common: the model tags {', '.join(self.model_types) or 'nothing'}, "
+            f"the target {', '.join(self.target_types) or 'nothing'}"
+        )
 
     def note(self) -> str:
         parts = []
         if self.missing_target:
-            parts.append(f"target entity type(s) {', '.join(self.missing_target)} not predicted by the model "
-                         "(counted as missed)")
+            parts.append(
+                f"target entity type(s) {', '.join(self.missing_target)} not predicted by the model (counted as missed)"
+            )
         if self.unmapped_model:
             parts.append(f"model entity type(s) {', '.join(self.unmapped_model)} not in the target (read as O)")
         return "; ".join(parts)
@@ -213,8 +218,14 @@ def align_tags(id2label: dict[int, str] | None, target_tags: list[str]) -> TagAl
     generic = [_GENERIC.match(normalize(n)) for n in id2label.values()]
     if id2label and all(generic) and len(id2label) == len(target_tags):
         label_map = {i: int(m.group(1)) for i, m in zip(id2label, generic) if m and int(m.group(1)) < len(target_tags)}  # type: ignore[union-attr]
-        return TagAlignment(label_map=label_map, unmapped_model=[], missing_target=[], model_types=list(target_types),
-                            target_types=target_types, shared_types=list(target_types))
+        return TagAlignment(
+            label_map=label_map,
+            unmapped_model=[],
+            missing_target=[],
+            model_types=list(target_types),
+            target_types=target_types,
+            shared_types=list(target_types),
+        )
     outside = next((j for j, t in enumerate(target_tags) if split_tag(t)[0] == "O"), None)
     by_key: dict[str, dict[str, int]] = {}  # type key -> prefix -> target index
     for j, tag in enumerate(target_tags):
@@ -250,5 +261,11 @@ def align_tags(id2label: dict[int, str] | None, target_tags: list[str]) -> TagAl
         label_map[i] = j
     missing = [t for t in target_types if entity_type_key(t) not in shared]
     shared_types = [t for t in target_types if entity_type_key(t) in shared]
-    return TagAlignment(label_map=label_map if shared else {}, unmapped_model=unmapped, missing_target=missing,
-                        model_types=model_types, target_types=target_types, shared_types=shared_types)
+    return TagAlignment(
+        label_map=label_map if shared else {},
+        unmapped_model=unmapped,
+        missing_target=missing,
+        model_types=model_types,
+        target_types=target_types,
+        shared_types=shared_types,
+    )

@@ -34,8 +34,12 @@ def prior_key(cand: Candidate) -> tuple[float, float, float, float]:
     """What the Hub says about `cand` before it runs: (reported accuracy on the target, card accuracy on its own
     data, downloads, parameters); higher is more promising."""
     reported, _ = reported_accuracy_of(cand) if cand.reported_checked else (None, "")
-    return (_value(reported.value if reported is not None else None), _value(cand.source_accuracy),
-            _value(cand.downloads), _value(cand.num_params))
+    return (
+        _value(reported.value if reported is not None else None),
+        _value(cand.source_accuracy),
+        _value(cand.downloads),
+        _value(cand.num_params),
+    )
 
 
 def likely_winners_first(candidates: Sequence[Candidate]) -> list[Candidate]:

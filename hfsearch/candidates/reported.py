@@ -111,11 +111,19 @@ def model_index_results(card: dict[str, Any], where: str = "README.md") -> list[
                 value = _fraction(metric.get("value"))
                 if value is None:
                     continue
-                out.append(ReportedResult(
-                    dataset=dataset, value=value[0], reported_value=value[1], origin="model-index", where=where,
-                    metric=(_text(metric.get("type")) or "").lower() or None, config=_text(ds.get("config")),
-                    split=_text(ds.get("split")), verified=bool(metric.get("verified")),
-                ))
+                out.append(
+                    ReportedResult(
+                        dataset=dataset,
+                        value=value[0],
+                        reported_value=value[1],
+                        origin="model-index",
+                        where=where,
+                        metric=(_text(metric.get("type")) or "").lower() or None,
+                        config=_text(ds.get("config")),
+                        split=_text(ds.get("split")),
+                        verified=bool(metric.get("verified")),
+                    )
+                )
     return out
 
 
@@ -138,11 +146,20 @@ def eval_results_entries(text: str, where: str) -> list[ReportedResult]:
         dataset, value = _text(ds.get("id")), _fraction(item.get("value"))
         if dataset is None or value is None:
             continue
-        out.append(ReportedResult(
-            dataset=dataset, value=value[0], reported_value=value[1], origin=".eval_results", where=where,
-            config=_text(ds.get("config")), split=_text(ds.get("split")), task_id=_text(ds.get("task_id")),
-            verified=bool(item.get("verifyToken")), notes=_text(item.get("notes")),
-        ))
+        out.append(
+            ReportedResult(
+                dataset=dataset,
+                value=value[0],
+                reported_value=value[1],
+                origin=".eval_results",
+                where=where,
+                config=_text(ds.get("config")),
+                split=_text(ds.get("split")),
+                task_id=_text(ds.get("task_id")),
+                verified=bool(item.get("verifyToken")),
+                notes=_text(item.get("notes")),
+            )
+        )
     return out
 
 
@@ -171,7 +188,9 @@ def resolve_tasks(results: Iterable[ReportedResult], dataset: str, tasks: dict[s
             r.split = r.split or task["split"]
 
 
-def leaderboard_results(entries: Iterable[Any], dataset: str, tasks: dict[str, dict[str, str | None]]) -> dict[str, list[ReportedResult]]:
+def leaderboard_results(
+    entries: Iterable[Any], dataset: str, tasks: dict[str, dict[str, str | None]]
+) -> dict[str, list[ReportedResult]]:
     """``{model id: results}`` from ``DatasetLeaderboardEntry`` objects of `dataset`'s leaderboard."""
     only = next(iter(tasks.values())) if len(tasks) == 1 else {"config": None, "split": None}
     out: dict[str, list[ReportedResult]] = {}
@@ -180,11 +199,19 @@ def leaderboard_results(entries: Iterable[Any], dataset: str, tasks: dict[str, d
         model = getattr(e, "model_id", None)
         if value is None or not model:
             continue
-        out.setdefault(model, []).append(ReportedResult(
-            dataset=dataset, value=value[0], reported_value=value[1], origin="leaderboard",
-            where=f"leaderboard of {dataset}, rank {getattr(e, 'rank', '?')}", config=only["config"],
-            split=only["split"], verified=bool(getattr(e, "verified", False)), notes=_text(getattr(e, "notes", None)),
-        ))
+        out.setdefault(model, []).append(
+            ReportedResult(
+                dataset=dataset,
+                value=value[0],
+                reported_value=value[1],
+                origin="leaderboard",
+                where=f"leaderboard of {dataset}, rank {getattr(e, 'rank', '?')}",
+                config=only["config"],
+                split=only["split"],
+                verified=bool(getattr(e, "verified", False)),
+                notes=_text(getattr(e, "notes", None)),
+            )
+        )
     return out
 
 
@@ -209,7 +236,8 @@ def reported_accuracy_of(candidate: Candidate) -> tuple[ReportedResult | None, s
         return None, "the target is not a Hub dataset, so no model can report a result on it"
     on_target = [r for r in candidate.reported if r.dataset.lower() == target.lower()]
     fitting = [
-        r for r in on_target
+        r
+        for r in on_target
         if not (candidate.target_config and r.config and r.config != candidate.target_config)
         and not (candidate.target_split and r.split and r.split != candidate.target_split)
     ]
@@ -223,8 +251,10 @@ def reported_accuracy_of(candidate: Candidate) -> tuple[ReportedResult | None, s
         return None, f"reports {', '.join(metrics)} on {target} but no accuracy (looked at: {looked})"
     if on_target:
         splits = sorted({r.split or "?" for r in on_target})
-        return None, (f"reports results on {target} for split {', '.join(splits)}, not {candidate.target_split} "
-                      f"(looked at: {looked})")
+        return None, (
+            f"reports results on {target} for split {', '.join(splits)}, not {candidate.target_split} "
+            f"(looked at: {looked})"
+        )
     return None, f"reports no result on {target} (looked at: {looked})"
 
 
@@ -262,7 +292,9 @@ class _Reader:
                 else:
                     from huggingface_hub import hf_hub_download
 
-                    local = hf_hub_download(cand.repo_id, rel, revision=cand.sha, endpoint=self.endpoint, token=self.token)
+                    local = hf_hub_download(
+                        cand.repo_id, rel, revision=cand.sha, endpoint=self.endpoint, token=self.token
+                    )
                     text = Path(local).read_text(encoding="utf-8")
             except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the search
                 logger.info("%s: cannot read %s: %s", cand.repo_id, rel, exc)

@@ -38,6 +38,7 @@ from scipy.special import expit, logit
 
 from .clones import find_clone_groups, group_votes
 
+
 def vote_share(predictions: np.ndarray, n_classes: int) -> np.ndarray:
     """``(rows, models)`` share of the other distinct voters that predict what each model predicts.
 
@@ -215,8 +216,9 @@ class AccuracyBelief:
         return np.where(pat >= 0, out, 0.0)
 
     # -- moments ---------------------------------------------------------------------------------------------------
-    def stratum_moments(self, alpha: np.ndarray, open_size: np.ndarray, pattern: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
+    def stratum_moments(
+        self, alpha: np.ndarray, open_size: np.ndarray, pattern: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One stratum's share of the leaders' accuracy mean ``(..., K)`` and covariance ``(..., K, K)``.
 
         Args:
@@ -238,7 +240,9 @@ class AccuracyBelief:
         cov = ((w**2)[..., None, None] / (a0[..., None] + 1.0) + (open_size / n**2)[..., None, None]) * single
         return w[..., None] * hit, cov
 
-    def prior_weight(self, open_size: np.ndarray, alpha_sum: np.ndarray, strata: np.ndarray | None = None) -> np.ndarray:
+    def prior_weight(
+        self, open_size: np.ndarray, alpha_sum: np.ndarray, strata: np.ndarray | None = None
+    ) -> np.ndarray:
         """The leaders' offset weight: ``Σ_s open_s · α⁰_s / Σα_s / N`` over the strata (1 with no label, 0 with every
         row labeled). `strata` picks the strata of the last axis of `open_size` / `alpha_sum` (default: all)."""
         a0 = self.alpha0 if strata is None else self.alpha0[strata]
@@ -277,8 +281,11 @@ class AccuracyBelief:
             prior_share = (self.open_rows_o * self.strength0 / (self.a_o + self.b_o)).sum(axis=0) / n
             mean[o] = (self.correct[o] + open_o) / n + self.offset[o] * n_u / n + self.shift()[o] * prior_share
             beta_var = theta * (1.0 - theta) / (self.a_o + self.b_o + 1.0)
-            var[o] = (((self.open_rows_o / n) ** 2 * beta_var).sum(axis=0) + self.open_var0.sum(axis=0) / n**2
-                      + prior_share**2 * self.shift_var()[o])
+            var[o] = (
+                ((self.open_rows_o / n) ** 2 * beta_var).sum(axis=0)
+                + self.open_var0.sum(axis=0) / n**2
+                + prior_share**2 * self.shift_var()[o]
+            )
         upper = (self.correct + self.can[~self.labeled].sum(axis=0)) / n
         self.mean = np.clip(mean, self.correct / n, upper)
         self.sd = np.sqrt(np.maximum(var, 0.0))
@@ -293,7 +300,9 @@ class AccuracyBelief:
         lead = self.correct[self.leaders] / n + (self.open_size[None, :, None] / n * hit).sum(axis=1)
         weight = self.prior_weight(self.open_size, self.alpha.sum(axis=1)).sum()
         lead += (self.offset[self.leaders] + self.shift()[self.leaders]) * weight
-        lead += weight * np.sqrt(self.shift_var()[self.leaders]) * rng.standard_normal((self.n_draws, len(self.leaders)))
+        lead += (
+            weight * np.sqrt(self.shift_var()[self.leaders]) * rng.standard_normal((self.n_draws, len(self.leaders)))
+        )
         draws[:, self.leaders] = lead
         self.draws = draws
 
@@ -321,8 +330,16 @@ class AccuracyBelief:
 
     def with_leaders(self, leaders: np.ndarray, prior_sd: np.ndarray) -> AccuracyBelief:
         """The same belief (same labels) with the row groups redrawn around other `leaders`."""
-        other = AccuracyBelief(self.pred, self.prior, prior_sd, leaders, n_classes=self.n_classes,
-                               n_draws=self.n_draws, seed=self.seed, _cache=self.cache)
+        other = AccuracyBelief(
+            self.pred,
+            self.prior,
+            prior_sd,
+            leaders,
+            n_classes=self.n_classes,
+            n_draws=self.n_draws,
+            seed=self.seed,
+            _cache=self.cache,
+        )
         for row in np.flatnonzero(self.labeled):  # labels replayed in row order: the belief does not depend on order
             other.observe(int(row), int(self.labels[row]), refresh=False)
         other._refresh()

@@ -104,7 +104,6 @@ class DawidSkeneResult:
         out[self._known >= 0] = self.q[self._known >= 0]
         return out
 
-
     def estimate_accuracy(self, pred: np.ndarray, model: int | None = None) -> float:
         """Accuracy estimate of any prediction vector (e.g. a model's ids once remapped), like `model_accuracy`.
 
@@ -300,9 +299,15 @@ def dawid_skene(
     known = _known_array(known_labels, n, c)
 
     predicting = np.flatnonzero((p >= 0).any(axis=0))
-    groups = [[int(predicting[j]) for j in g] for g in find_clone_groups(
-        p[:, predicting], c, keys=None if group_keys is None else [group_keys[j] for j in predicting],
-        threshold=clone_threshold)]
+    groups = [
+        [int(predicting[j]) for j in g]
+        for g in find_clone_groups(
+            p[:, predicting],
+            c,
+            keys=None if group_keys is None else [group_keys[j] for j in predicting],
+            threshold=clone_threshold,
+        )
+    ]
     if len(groups) < 3:
         raise ConsensusUnavailable(
             f"a consensus needs at least 3 distinct voters; this pool has {len(groups)} after merging "
@@ -355,8 +360,21 @@ def dawid_skene(
         for j in members:
             loo[:, j], agreement[j] = _own_vote_posterior(q_g, p[:, j], chosen)
     return DawidSkeneResult(
-        q=q, class_prior=fit.prior, confusion=fit.confusion,
-        voter_accuracy=np.einsum("k,vkk->v", fit.prior, fit.confusion), model_type=chosen, bic=bic, groups=groups,
-        voter_of_model=voter_of_model, model_accuracy=loo.mean(axis=0), loo_correct=loo, loo_agreement=agreement, n_iter=fit.n_iter,
-        converged=fit.converged, log_likelihood=fit.ll, _log_joint=log_joint, _contrib=contrib, _known=known,
+        q=q,
+        class_prior=fit.prior,
+        confusion=fit.confusion,
+        voter_accuracy=np.einsum("k,vkk->v", fit.prior, fit.confusion),
+        model_type=chosen,
+        bic=bic,
+        groups=groups,
+        voter_of_model=voter_of_model,
+        model_accuracy=loo.mean(axis=0),
+        loo_correct=loo,
+        loo_agreement=agreement,
+        n_iter=fit.n_iter,
+        converged=fit.converged,
+        log_likelihood=fit.ll,
+        _log_joint=log_joint,
+        _contrib=contrib,
+        _known=known,
     )

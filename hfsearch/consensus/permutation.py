@@ -111,9 +111,14 @@ def check_permutation(
         p_value = float(binomtest(k, total, 0.5, alternative="greater").pvalue) if total > 0 else 1.0
     flagged = p_value < alpha and k_perm >= min_kappa
     return PermutationCheck(
-        model=model, flagged=bool(flagged), mapping=[int(x) for x in mapping],
-        agreement_identity=po_id * len(ph) / n_rows, agreement_permuted=po_perm * len(ph) / n_rows,
-        kappa_identity=k_id, kappa_permuted=k_perm, p_value=p_value,
+        model=model,
+        flagged=bool(flagged),
+        mapping=[int(x) for x in mapping],
+        agreement_identity=po_id * len(ph) / n_rows,
+        agreement_permuted=po_perm * len(ph) / n_rows,
+        kappa_identity=k_id,
+        kappa_permuted=k_perm,
+        p_value=p_value,
     )
 
 

@@ -119,8 +119,16 @@ class LabelLoop:
         self.max_leaders = max(int(max_leaders), 1)
         self.prior_sd = np.maximum(sd, 1e-6)
         leaders = candidates[np.argsort(-self.prior[candidates], kind="stable")[: self.max_leaders]]
-        self.belief = AccuracyBelief(self.pred, self.prior, self.prior_sd, np.sort(leaders),
-                                     row_correct=row_correct, n_classes=n_classes, n_draws=n_draws, seed=seed)
+        self.belief = AccuracyBelief(
+            self.pred,
+            self.prior,
+            self.prior_sd,
+            np.sort(leaders),
+            row_correct=row_correct,
+            n_classes=n_classes,
+            n_draws=n_draws,
+            seed=seed,
+        )
         self.n_classes = self.belief.n_classes
         self.budget = int(budget)
         self.strategy = strategy
@@ -259,8 +267,13 @@ class LabelLoop:
         e_new = resid_new / (b.nu[lead] + b.n_obs[lead] + predicts[:, None, :])
         e_old = b.shift()[lead]
         total_new = w_all + (w_new - w_old[:, None])[..., None]
-        mean_new = (mean + (m_new - m_old[:, None, :]) + right / n
-                    + (b.offset[lead] + e_new) * total_new - (b.offset[lead] + e_old) * w_all)
+        mean_new = (
+            mean
+            + (m_new - m_old[:, None, :])
+            + right / n
+            + (b.offset[lead] + e_new) * total_new
+            - (b.offset[lead] + e_old) * w_all
+        )
         cov_new = cov + (c_new - c_old[:, None, :, :])
         h_now = self._entropy(mean[None, :], cov[None, :, :])[0]
         h_new = self._entropy(mean_new.reshape(g * h, -1), cov_new.reshape(g * h, *cov.shape)).reshape(g, h)

@@ -15,8 +15,15 @@ from pathlib import Path
 from ..errors import DatasetError
 
 #: Extensions of tabular data files and the `datasets` builder that reads each.
-TABULAR = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet",
-           ".arrow": "arrow"}
+TABULAR = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+}
 #: Files read as text (an ``encoding`` applies to them).
 TEXT_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".txt")
 #: `datasets` builders whose files hfsearch reads from a folder (tables, plain text, CoNLL, image folders).
@@ -44,7 +51,8 @@ def is_data_file(path: Path) -> bool:
 def data_files(folder: Path) -> list[Path]:
     """The data files under `folder` (recursively, hidden files and folders excluded), sorted."""
     return sorted(
-        p for p in folder.rglob("*")
+        p
+        for p in folder.rglob("*")
         if p.is_file() and is_data_file(p) and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
@@ -135,7 +143,7 @@ def _diagnose_jsonl(path: Path, encoding: str) -> str | None:
             except json.JSONDecodeError as exc:
                 return f"line {n} is not valid JSON ({exc.msg} at character {exc.pos + 1})"
             if not isinstance(value, dict):
-                return f"line {n} is a JSON {type(value).__name__}, not an object ({{\"column\": value, …}})"
+                return f'line {n} is a JSON {type(value).__name__}, not an object ({{"column": value, …}})'
             rows += 1
     return None if rows else "it holds no JSON object (no rows)"
 

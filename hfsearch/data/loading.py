@@ -256,8 +256,10 @@ def choose_split(
         raise DatasetError(f"The dataset{of} has no split.")
     if split is not None:
         if split not in dd:
-            raise DatasetError(f"Unknown split {split!r}; available: {', '.join(names)} (in {name or 'the dataset'}); "
-                               "choose one with --split.")
+            raise DatasetError(
+                f"Unknown split {split!r}; available: {', '.join(names)} (in {name or 'the dataset'}); "
+                "choose one with --split."
+            )
         return split
     for p in prefer:
         if p in dd:

@@ -96,6 +96,13 @@ class Sample:
         positions = np.asarray(positions, dtype=np.int64)
         labels = None if self.labels is None else np.asarray(self.labels)[positions]
         fp = hashlib.sha256(f"{self.fingerprint}/{tag}".encode()).hexdigest()[:32]
-        return Sample(rows=self.rows.select(positions), columns=self.columns, name=self.name,
-                      indices=np.asarray(self.indices)[positions], fingerprint=fp, labels=labels,
-                      label_names=self.label_names, extra=dict(self.extra))
+        return Sample(
+            rows=self.rows.select(positions),
+            columns=self.columns,
+            name=self.name,
+            indices=np.asarray(self.indices)[positions],
+            fingerprint=fp,
+            labels=labels,
+            label_names=self.label_names,
+            extra=dict(self.extra),
+        )

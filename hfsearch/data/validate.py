@@ -201,8 +201,11 @@ def drop_invalid_rows(
     where = origin(ds)
     share = len(rows) / n
     if share > max_share or len(rows) == n:
-        limit = "every row is" if len(rows) == n else (
-            "no row may be" if max_share == 0 else f"more than {max_share:.0%} of the rows are")
+        limit = (
+            "every row is"
+            if len(rows) == n
+            else ("no row may be" if max_share == 0 else f"more than {max_share:.0%} of the rows are")
+        )
         raise DatasetError(
             f"{len(rows)} of {n} rows of {where} have {what} {cols} ({_rows_text(rows)}): {limit} unusable; {fix}."
         )

@@ -110,9 +110,7 @@ def as_labels(labels: Any, rows: int, num_classes: int | None = None, name: str 
     return y
 
 
-def labeled_source(
-    zs: Any, ys: Any, min_rows: int = MIN_SOURCE_ROWS
-) -> tuple[np.ndarray, np.ndarray]:
+def labeled_source(zs: Any, ys: Any, min_rows: int = MIN_SOURCE_ROWS) -> tuple[np.ndarray, np.ndarray]:
     """Validate the source slice and keep its labeled rows.
 
     Args:

@@ -82,7 +82,10 @@ def result_card(
         f"{result.rank_name}."
     )
     best = result.best
-    out += ["", f"**Recommended model: {model_link(best, endpoint)}**" if best else "**No model could be recommended.**"]
+    out += [
+        "",
+        f"**Recommended model: {model_link(best, endpoint)}**" if best else "**No model could be recommended.**",
+    ]
     if best:
         out += ["", fmt(result.recommendation())]
     link = (lambda m: f"{endpoint.rstrip('/')}/{m}") if endpoint else None
@@ -90,18 +93,34 @@ def result_card(
     out += ["", "## Ranking", "", render_markdown(ranking)]
     if result.notes():
         out += ["", "## Notes", "", *[f"- {fmt(n)}" for n in result.notes()]]
-    scores = Table([Column("score", kind="id"), Column("kind"), Column("better"), Column("what it measures")],
-                   [{"score": f"`{c.name}`", "kind": c.kind, "better": "higher" if c.higher_is_better else "lower",
-                     "what it measures": c.description} for c in result.score_columns])
+    scores = Table(
+        [Column("score", kind="id"), Column("kind"), Column("better"), Column("what it measures")],
+        [
+            {
+                "score": f"`{c.name}`",
+                "kind": c.kind,
+                "better": "higher" if c.higher_is_better else "lower",
+                "what it measures": c.description,
+            }
+            for c in result.score_columns
+        ],
+    )
     out += ["", "## Scores", "", render_markdown(scores)]
     if result.ground_truth:
-        out += ["", f"The true {', '.join(result.ground_truth)} columns were measured with the labels after ranking; "
-                    "no score saw them."]
+        out += [
+            "",
+            f"The true {', '.join(result.ground_truth)} columns were measured with the labels after ranking; "
+            "no score saw them.",
+        ]
     out += _reproduce(command, versions, repo_id, "ranking")
-    out += ["", "## Files", "",
-            "- `ranking.parquet`: the ranking above, one row per candidate (the dataset's `ranking` split);",
-            "- `result.json`: the whole result (scores, reasons, skipped candidates, query, timings);",
-            "- `config.json`: the command, the search configuration and the library versions."]
+    out += [
+        "",
+        "## Files",
+        "",
+        "- `ranking.parquet`: the ranking above, one row per candidate (the dataset's `ranking` split);",
+        "- `result.json`: the whole result (scores, reasons, skipped candidates, query, timings);",
+        "- `config.json`: the command, the search configuration and the library versions.",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -122,7 +141,9 @@ def bench_card(
     meta = {
         "pretty_name": f"hfsearch benchmark: {name}",
         "tags": [*TAGS, "benchmark", *([wl["task"]] if wl.get("task") else [])],
-        "configs": [{"config_name": "default", "data_files": [{"split": "leaderboard", "path": "leaderboard.parquet"}]}],
+        "configs": [
+            {"config_name": "default", "data_files": [{"split": "leaderboard", "path": "leaderboard.parquet"}]}
+        ],
     }
     out = [front_matter(meta), f"# hfsearch benchmark: {name}", ""]
     if wl.get("description"):
@@ -134,13 +155,23 @@ def bench_card(
         f"against the true {metric}: regret (in {metric} points, lower is better), top-1, Kendall tau."
     )
     rows = [
-        [str(s.get("rank")), f"`{s.get('scorer')}`", s.get("kind", ""), fmt((s.get("regret") or {}).get("mean")),
-         fmt((s.get("top1") or {}).get("mean"), 2), fmt((s.get("kendall_tau") or {}).get("mean"), 3),
-         fmt(s.get("coverage"), 2)]
+        [
+            str(s.get("rank")),
+            f"`{s.get('scorer')}`",
+            s.get("kind", ""),
+            fmt((s.get("regret") or {}).get("mean")),
+            fmt((s.get("top1") or {}).get("mean"), 2),
+            fmt((s.get("kendall_tau") or {}).get("mean"), 3),
+            fmt(s.get("coverage"), 2),
+        ]
         for s in results.get("leaderboard") or []
     ]
-    out += ["", "## Scorer leaderboard", "",
-            table(["rank", "scorer", "kind", "regret", "top-1", "Kendall tau", "coverage"], rows)]
+    out += [
+        "",
+        "## Scorer leaderboard",
+        "",
+        table(["rank", "scorer", "kind", "regret", "top-1", "Kendall tau", "coverage"], rows),
+    ]
     out += ["", "The full report is `report.md`; every number is in `results.json`."]
     if plots:
         out += ["", "## Plots", "", *[f"![{Path(p).stem}]({p})" for p in plots]]
@@ -153,6 +184,14 @@ def _reproduce(command: str | None, versions: dict[str, str], repo_id: str, spli
     if command:
         out += ["```bash", command, "```", ""]
     out += ["Library versions:", "", table(["library", "version"], [[k, v] for k, v in versions.items()])]
-    out += ["", "Read the table back:", "", "```python", "from datasets import load_dataset",
-            "", f'table = load_dataset("{repo_id}", split="{split}")', "```"]
+    out += [
+        "",
+        "Read the table back:",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'table = load_dataset("{repo_id}", split="{split}")',
+        "```",
+    ]
     return out

@@ -49,10 +49,17 @@ def leaderboard(root: str | Path, dataset_id: str, *, base_model_only: bool = Tr
                 continue
             for e in entries:
                 if e.dataset.lower() == dataset_id.lower():
-                    rows.append({
-                        "modelId": repo_id, "value": e.reported_value, "filename": rel, "verified": e.verified,
-                        "source": None, "author": {"name": repo_id.split("/")[0], "type": "org"},
-                        "pullRequest": None, "notes": e.notes,
-                    })
+                    rows.append(
+                        {
+                            "modelId": repo_id,
+                            "value": e.reported_value,
+                            "filename": rel,
+                            "verified": e.verified,
+                            "source": None,
+                            "author": {"name": repo_id.split("/")[0], "type": "org"},
+                            "pullRequest": None,
+                            "notes": e.notes,
+                        }
+                    )
     rows.sort(key=lambda r: (-float(r["value"]), r["modelId"]))
     return [{"rank": i, **r} for i, r in enumerate(rows, start=1)]

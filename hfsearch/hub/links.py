@@ -14,7 +14,9 @@ def hub_endpoint(endpoint: str | None = None) -> str:
     return str(hf_constants.ENDPOINT).rstrip("/")
 
 
-def repo_url(repo_id: str, *, endpoint: str | None = None, hub_dir: str | None = None, kind: str = "model") -> str | None:
+def repo_url(
+    repo_id: str, *, endpoint: str | None = None, hub_dir: str | None = None, kind: str = "model"
+) -> str | None:
     """The web page of a repository, or ``None`` for one of a local registry (`hub_dir`) or a local path."""
     if hub_dir or not repo_id or repo_id.startswith(("/", ".", "~")) or os.path.isabs(repo_id):
         return None

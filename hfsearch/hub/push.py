@@ -42,8 +42,17 @@ if TYPE_CHECKING:
 logger = get_logger(__name__)
 
 #: Libraries whose versions are written next to every pushed result.
-VERSIONED = ("hfsearch", "huggingface_hub", "transformers", "torch", "datasets", "accelerate", "evaluate", "numpy",
-             "scikit-learn")
+VERSIONED = (
+    "hfsearch",
+    "huggingface_hub",
+    "transformers",
+    "torch",
+    "datasets",
+    "accelerate",
+    "evaluate",
+    "numpy",
+    "scikit-learn",
+)
 #: Configuration keys whose values are secrets (written as ``"***"`` when set).
 SECRET_KEYS = {"token", "hf_token", "use_auth_token", "api_key", "password"}
 _TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{10,}")
@@ -67,8 +76,10 @@ def redact(value: Any, secrets: list[str]) -> Any:
     """`value` (JSON-like) with every secret replaced by ``"***"``: values of `SECRET_KEYS`, the strings in
     `secrets`, and anything shaped like a Hugging Face token (``hf_…``)."""
     if isinstance(value, dict):
-        return {k: ("***" if str(k).lower() in SECRET_KEYS and value[k] not in (None, False, "") else redact(v, secrets))
-                for k, v in value.items()}
+        return {
+            k: ("***" if str(k).lower() in SECRET_KEYS and value[k] not in (None, False, "") else redact(v, secrets))
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [redact(v, secrets) for v in value]
     if isinstance(value, str):
@@ -101,7 +112,12 @@ def _hub_url(endpoint: str | None) -> str:
 
 
 def _commit(
-    files: dict[str, bytes | Path], repo_id: str, *, message: str, token: str | bool | None, endpoint: str | None,
+    files: dict[str, bytes | Path],
+    repo_id: str,
+    *,
+    message: str,
+    token: str | bool | None,
+    endpoint: str | None,
     private: bool,
 ) -> CommitInfo:
     """Create the dataset repository if needed and commit `files` (repository path → content) in one commit."""
@@ -184,12 +200,12 @@ def push_result(
     buf = io.BytesIO()
     result.ranking.to_parquet(buf, index=False)
     files: dict[str, bytes | Path] = {
-        "README.md": result_card(result, repo_id=repo_id, endpoint=None if local else _hub_url(endpoint), command=line,
-                                 versions=versions).encode(),
+        "README.md": result_card(
+            result, repo_id=repo_id, endpoint=None if local else _hub_url(endpoint), command=line, versions=versions
+        ).encode(),
         "ranking.parquet": buf.getvalue(),
         "result.json": _json_bytes(redact(data, secrets)),
-        "config.json": _json_bytes({"command": line, "config": redact(settings, secrets),
-                                    "versions": versions}),
+        "config.json": _json_bytes({"command": line, "config": redact(settings, secrets), "versions": versions}),
     }
     best = f": {result.best} recommended" if result.best else ""
     message = f"hfsearch: {result.task} ranking for {result.dataset} ({result.split}){best}"
@@ -261,12 +277,16 @@ def push_bench(
     files: dict[str, bytes | Path] = {"results.json": folder / "results.json"}
     if (folder / "report.md").is_file():
         files["report.md"] = folder / "report.md"
-    plot_paths = sorted(p.relative_to(folder).as_posix() for p in (folder / "plots").rglob("*.png")) \
-        if (folder / "plots").is_dir() else []
+    plot_paths = (
+        sorted(p.relative_to(folder).as_posix() for p in (folder / "plots").rglob("*.png"))
+        if (folder / "plots").is_dir()
+        else []
+    )
     files.update({p: (folder / p).read_bytes() for p in plot_paths})
     files["leaderboard.parquet"] = _leaderboard_parquet(results)
-    files["config.json"] = _json_bytes({"command": line, "workload": redact(results.get("workload"), secrets),
-                                        "versions": versions})
+    files["config.json"] = _json_bytes(
+        {"command": line, "workload": redact(results.get("workload"), secrets), "versions": versions}
+    )
     top = [p for p in plot_paths if "/" not in p.removeprefix("plots/")]
     files["README.md"] = bench_card(results, repo_id=repo_id, command=line, versions=versions, plots=top).encode()
     name = (results.get("workload") or {}).get("name", "benchmark")

@@ -42,8 +42,12 @@ class AnswerStore:
     def __init__(self, folder: str | Path, fingerprint: str, class_names: Sequence[str], target: str = "") -> None:
         key = hashlib.sha256(json.dumps([fingerprint, list(class_names)]).encode()).hexdigest()[:24]
         self.path = Path(folder) / f"{key}.json"
-        self.header = {"version": ANSWERS_VERSION, "target": target, "fingerprint": fingerprint,
-                       "classes": list(class_names)}
+        self.header = {
+            "version": ANSWERS_VERSION,
+            "target": target,
+            "fingerprint": fingerprint,
+            "classes": list(class_names),
+        }
         self.answers: list[tuple[int, int | None]] = self._read()
 
     def _read(self) -> list[tuple[int, int | None]]:
@@ -52,7 +56,11 @@ class AnswerStore:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return []  # none yet, or unreadable: start afresh (the file is rewritten on the next answer)
-        if not isinstance(data, dict) or data.get("version") != ANSWERS_VERSION or not isinstance(data.get("answers"), list):
+        if (
+            not isinstance(data, dict)
+            or data.get("version") != ANSWERS_VERSION
+            or not isinstance(data.get("answers"), list)
+        ):
             return []
         out = []
         for item in data["answers"]:
@@ -86,8 +94,9 @@ class PromptLabels(LabelSource):
         out (`IO[str]`, *optional*): where questions are written (default `sys.stderr`: stdout carries the result).
     """
 
-    def __init__(self, store: AnswerStore | None = None, stdin: IO[str] | None = None, out: IO[str] | None = None
-                 ) -> None:
+    def __init__(
+        self, store: AnswerStore | None = None, stdin: IO[str] | None = None, out: IO[str] | None = None
+    ) -> None:
         self.store = store
         self.stdin = stdin or sys.stdin
         self.out = out or sys.stderr

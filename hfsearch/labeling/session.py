@@ -84,8 +84,15 @@ class LabelSession:
         self.prior[self.uninformed] = uninformed_prior(level)
         self.rows, self.columns = rows, list(columns)
         self.indices = indices
-        self.loop = LabelLoop(predictions, self.prior[:, 0], self.prior[:, 1:3], budget=budget, level=level,
-                              n_classes=len(self.class_names), seed=seed)
+        self.loop = LabelLoop(
+            predictions,
+            self.prior[:, 0],
+            self.prior[:, 1:3],
+            budget=budget,
+            level=level,
+            n_classes=len(self.class_names),
+            seed=seed,
+        )
 
     @classmethod
     def from_search(cls, search: Search, budget: int | None = None) -> LabelSession | None:
@@ -108,8 +115,10 @@ class LabelSession:
             if peer is None:
                 continue
             if len(peer.pred) != len(target):
-                raise TaskError(f"--label-budget needs one prediction per target row; task {search.cfg.task!r} makes "
-                                f"{len(peer.pred)} on {len(target)} rows (not supported yet).")
+                raise TaskError(
+                    f"--label-budget needs one prediction per target row; task {search.cfg.task!r} makes "
+                    f"{len(peer.pred)} on {len(target)} rows (not supported yet)."
+                )
             models.append(run.repo_id)
             preds.append(peer.pred)
             prior.append(result.predicted if result.predicted is not None else (np.nan,) * 3)
@@ -118,9 +127,18 @@ class LabelSession:
         names = list(state.label_names or [])
         n_classes = max(len(names), int(np.max(preds)) + 1, 2)
         names += [str(k) for k in range(len(names), n_classes)]
-        return cls(models, np.stack(preds, axis=1), np.asarray(prior), names,
-                   search.cfg.label_budget if budget is None else budget, rows=target.rows, columns=target.columns,
-                   indices=target.indices, level=search.selector.level, seed=search.cfg.seed)
+        return cls(
+            models,
+            np.stack(preds, axis=1),
+            np.asarray(prior),
+            names,
+            search.cfg.label_budget if budget is None else budget,
+            rows=target.rows,
+            columns=target.columns,
+            indices=target.indices,
+            level=search.selector.level,
+            seed=search.cfg.seed,
+        )
 
     # ---- the loop ------------------------------------------------------------------------------------------------
     @property
@@ -200,6 +218,8 @@ class LabelSession:
 
     def summary(self) -> dict[str, Any]:
         """Labels used, the budget and the rows labeled (position, split index, class id), for the result's record."""
-        rows = [{"row": int(i), "index": int(self.indices[i]) if self.indices is not None else int(i),
-                 "label": int(y)} for i, y in self.loop.history]
+        rows = [
+            {"row": int(i), "index": int(self.indices[i]) if self.indices is not None else int(i), "label": int(y)}
+            for i, y in self.loop.history
+        ]
         return {"labels_used": self.n_labeled, "label_budget": self.budget, "rows": rows}

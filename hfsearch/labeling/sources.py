@@ -91,8 +91,11 @@ def describe_value(value: Any, max_chars: int = MAX_FIELD_CHARS) -> str:
 def row_view(rows: Any, columns: Sequence[str], row: int, index: int | None = None) -> RowView:
     """The `RowView` of position `row` of a `datasets.Dataset` (only its input `columns` are read)."""
     record = rows[int(row)]
-    return RowView(row=int(row), index=int(row if index is None else index),
-                   fields={c: describe_value(record.get(c)) for c in columns})
+    return RowView(
+        row=int(row),
+        index=int(row if index is None else index),
+        fields={c: describe_value(record.get(c)) for c in columns},
+    )
 
 
 class LabelSource:

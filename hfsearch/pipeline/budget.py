@@ -69,8 +69,10 @@ class Budget:
         if need is None:
             return None
         if self.used_bytes + need > self.max_download:
-            return (f"not tried: its weights ({megabytes(need)}) would exceed the download budget (--max-download "
-                    f"{megabytes(self.max_download)}, {megabytes(self.used_bytes)} used)")
+            return (
+                f"not tried: its weights ({megabytes(need)}) would exceed the download budget (--max-download "
+                f"{megabytes(self.max_download)}, {megabytes(self.used_bytes)} used)"
+            )
         return None
 
     def charge(self, cand: Candidate) -> None:

@@ -19,13 +19,25 @@ def discover(search: Search) -> None:
     and put them in the order they will run (`likely_winners_first`)."""
     cfg, adapter, state = search.cfg, search.adapter, search.state
     filters = Filters(
-        safetensors_only=not cfg.allow_pickle, max_params=cfg.max_params, allow_custom_code=cfg.allow_custom_code,
-        licenses=cfg.licenses, languages=cfg.languages,
+        safetensors_only=not cfg.allow_pickle,
+        max_params=cfg.max_params,
+        allow_custom_code=cfg.allow_custom_code,
+        licenses=cfg.licenses,
+        languages=cfg.languages,
     )
     found = discover_candidates(
-        cfg.task, adapter.pipeline_tag, models=cfg.models, author=cfg.author, search=cfg.search,
-        max_models=cfg.max_models, filters=filters, hub_dir=cfg.hub_dir, endpoint=cfg.endpoint, token=cfg.token,
-        queries=adapter.hub_queries(), accept=adapter.accepts,
+        cfg.task,
+        adapter.pipeline_tag,
+        models=cfg.models,
+        author=cfg.author,
+        search=cfg.search,
+        max_models=cfg.max_models,
+        filters=filters,
+        hub_dir=cfg.hub_dir,
+        endpoint=cfg.endpoint,
+        token=cfg.token,
+        queries=adapter.hub_queries(),
+        accept=adapter.accepts,
     )
     state.query = found.query
     for skip in found.skipped:
@@ -41,8 +53,15 @@ def discover(search: Search) -> None:
         state.runs[cand.repo_id] = CandidateRun(cand)
     _require_candidates(search)
     if "reported" in search.needs:  # what each candidate reports on this very dataset (cards, .eval_results, board)
-        for note in attach_reported(state.candidates, cfg.dataset, config=cfg.config, split=state.split,
-                                    hub_dir=cfg.hub_dir, endpoint=cfg.endpoint, token=cfg.token):
+        for note in attach_reported(
+            state.candidates,
+            cfg.dataset,
+            config=cfg.config,
+            split=state.split,
+            hub_dir=cfg.hub_dir,
+            endpoint=cfg.endpoint,
+            token=cfg.token,
+        ):
             state.warn(note)
     # likely winners first: a budget that runs out, or early elimination, then spends its rows on them
     state.runs = {c.repo_id: state.runs[c.repo_id] for c in likely_winners_first(state.candidates)}

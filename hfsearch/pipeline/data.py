@@ -26,8 +26,14 @@ def load_target(search: Search) -> None:
     source reads it row by row, only for the rows the label loop asks for.
     """
     cfg, adapter, state = search.cfg, search.adapter, search.state
-    ds, split = load_split(cfg.dataset, config=cfg.config, split=cfg.split, hub_dir=cfg.hub_dir,
-                           encoding=cfg.encoding, local=cfg.local_dataset)
+    ds, split = load_split(
+        cfg.dataset,
+        config=cfg.config,
+        split=cfg.split,
+        hub_dir=cfg.hub_dir,
+        encoding=cfg.encoding,
+        local=cfg.local_dataset,
+    )
     features = ds.features
     if cfg.label_column:
         require_columns(ds.features, [cfg.label_column])
@@ -43,13 +49,21 @@ def load_target(search: Search) -> None:
     labels = adapter.labels_array(rows, label_col) if label_col else None
     rows = rows.select_columns(columns)
     name = f"{cfg.dataset}{':' + cfg.config if cfg.config else ''}/{split}"
-    state.target = Sample(rows=rows, columns=columns, name=name, indices=idx,
-                          fingerprint=fingerprint(rows, columns), labels=labels, label_names=names)
+    state.target = Sample(
+        rows=rows,
+        columns=columns,
+        name=name,
+        indices=idx,
+        fingerprint=fingerprint(rows, columns),
+        labels=labels,
+        label_names=names,
+    )
     state.split = split
     state.label_names = names
     if cfg.label_column and cfg.label_budget and label_col:
-        state.label_source = ColumnLabels(ds.select(idx).select_columns([label_col]), label_col, ds.features[label_col],
-                                          names)
+        state.label_source = ColumnLabels(
+            ds.select(idx).select_columns([label_col]), label_col, ds.features[label_col], names
+        )
     adapter.bind_target(state.target)
 
 
@@ -100,8 +114,9 @@ def load_source(search: Search, cand: Candidate) -> tuple[Sample | None, str | N
         except Exception as exc:  # noqa: BLE001 - a source that does not load only disables similarity scores
             errors.append(f"{ds_id}: {one_line(exc)}")
             continue
-        sample = Sample(rows=rows, columns=columns, name=f"{ds_id}/{split}", indices=idx,
-                        fingerprint=fingerprint(rows, columns))
+        sample = Sample(
+            rows=rows, columns=columns, name=f"{ds_id}/{split}", indices=idx, fingerprint=fingerprint(rows, columns)
+        )
         state.sources[ds_id] = sample
         return sample, None
     return None, "no declared dataset loads (" + "; ".join(errors) + ")"
@@ -169,5 +184,10 @@ def _draw_heldout(search: Search, ds_id: str) -> tuple[str, Any, str, Any, Sampl
     except Exception as exc:  # noqa: BLE001
         return f"{ds_id}/{split}: {one_line(exc)}"
     name = f"{ds_id}/{split}"
-    return name, picked, label_col, ds.features, Sample(rows=rows, columns=columns, name=name, indices=idx,
-                                                         fingerprint=fingerprint(rows, columns))
+    return (
+        name,
+        picked,
+        label_col,
+        ds.features,
+        Sample(rows=rows, columns=columns, name=name, indices=idx, fingerprint=fingerprint(rows, columns)),
+    )

@@ -52,17 +52,23 @@ def choose_source(search: Search, given: LabelSource | None) -> LabelSource | No
     if not cfg.label_budget:
         return given
     if search.metric != "accuracy":
-        raise ConfigError(f"label_budget (--label-budget) updates the predicted accuracy, but this search predicts "
-                          f"{search.metric} (the default of task {cfg.task!r}): add metric='accuracy' "
-                          "(--metric accuracy) or drop the label budget.")
+        raise ConfigError(
+            f"label_budget (--label-budget) updates the predicted accuracy, but this search predicts "
+            f"{search.metric} (the default of task {cfg.task!r}): add metric='accuracy' "
+            "(--metric accuracy) or drop the label budget."
+        )
     if given is not None or cfg.label_column:
         return given
     if not _terminal():
-        raise ConfigError("label_budget (--label-budget) needs labels: give label_column (--label-column COL) to read "
-                          "them from the data, or run in a terminal to answer them (stdin is not a terminal).")
+        raise ConfigError(
+            "label_budget (--label-budget) needs labels: give label_column (--label-column COL) to read "
+            "them from the data, or run in a terminal to answer them (stdin is not a terminal)."
+        )
     if constants.world_size() > 1:
-        raise ConfigError("labels are answered at the terminal by one process: run without accelerate launch/torchrun, "
-                          "or give label_column (--label-column COL).")
+        raise ConfigError(
+            "labels are answered at the terminal by one process: run without accelerate launch/torchrun, "
+            "or give label_column (--label-column COL)."
+        )
     return PromptLabels()
 
 
@@ -84,8 +90,10 @@ def label(search: Search) -> None:
         source.store = AnswerStore(search.cache.root / "labels", target.fingerprint, session.class_names, target.name)
     ask_labels(session, source, check=search.hooks.check)
     if isinstance(source, ColumnLabels) and source.unreadable:
-        state.warn(f"label column {source.column!r}: {source.unreadable} asked row(s) held no usable label "
-                   f"(missing, or not one of {', '.join(session.class_names)}) and were skipped")
+        state.warn(
+            f"label column {source.column!r}: {source.unreadable} asked row(s) held no usable label "
+            f"(missing, or not one of {', '.join(session.class_names)}) and were skipped"
+        )
     session.apply(search.results)
     state.labels = session
 

@@ -122,8 +122,11 @@ def wanted(search: Search, runs: list[CandidateRun]) -> bool:
     elif len(runs) < 2:
         why = "there is a single candidate"
     if why:
-        search.state.warn(f"--budget auto ran every candidate in full: early elimination needs that {why}."
-                          if why.startswith("it ") else f"--budget auto ran every candidate in full: {why}.")
+        search.state.warn(
+            f"--budget auto ran every candidate in full: early elimination needs that {why}."
+            if why.startswith("it ")
+            else f"--budget auto ran every candidate in full: {why}."
+        )
         return False
     return True
 
@@ -133,8 +136,9 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
     target = search.state.target
     assert target is not None
     cfg, state = search.cfg, search.state
-    budget = Budget(max_time=cfg.max_time, max_download=cfg.max_download, started=state.started,
-                    allow_pickle=cfg.allow_pickle)
+    budget = Budget(
+        max_time=cfg.max_time, max_download=cfg.max_download, started=state.started, allow_pickle=cfg.allow_pickle
+    )
     sizes = slice_sizes(len(target))
     active = list(runs)
     for rows in sizes:
@@ -156,8 +160,10 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
             state.early.append(res)
         active = [r for r in active if r.repo_id in state.runs]
     dropped = sum(r.status == "eliminated" for r in state.early)
-    state.warn(f"--budget auto: {dropped} of {len(runs)} candidates eliminated early (slices of "
-               f"{', '.join(map(str, sizes[:-1]))} of {sizes[-1]} target rows).")
+    state.warn(
+        f"--budget auto: {dropped} of {len(runs)} candidates eliminated early (slices of "
+        f"{', '.join(map(str, sizes[:-1]))} of {sizes[-1]} target rows)."
+    )
 
 
 def stop(search: Search, runs: list[CandidateRun]) -> None:
@@ -181,13 +187,16 @@ def stop(search: Search, runs: list[CandidateRun]) -> None:
         r.outputs = outputs
     for res in score_slice(search, runs, rows)[0]:
         res.status = "stopped"
-        res.status_reason = (f"the time budget (--max-time {search.cfg.max_time} s) ran out while it raced on a "
-                             f"slice: predicted {_fmt(res.predicted)}")
+        res.status_reason = (
+            f"the time budget (--max-time {search.cfg.max_time} s) ran out while it raced on a "
+            f"slice: predicted {_fmt(res.predicted)}"
+        )
         state.early.append(res)
 
 
-def score_slice(search: Search, runs: list[CandidateRun], rows: int
-                ) -> tuple[list[CandidateResult], dict[str, tuple[float, float]]]:
+def score_slice(
+    search: Search, runs: list[CandidateRun], rows: int
+) -> tuple[list[CandidateResult], dict[str, tuple[float, float]]]:
     """The estimators and the ``auto`` prediction of `runs` on the slice of `rows` target rows.
 
     Reuses the score and estimate stages on a view of the search whose target, held-out samples and outputs are the
@@ -202,8 +211,9 @@ def score_slice(search: Search, runs: list[CandidateRun], rows: int
     assert target is not None
     seed, n = search.cfg.seed, len(target)
     view = copy.copy(search)
-    view.state = SearchState(target=Prefix.of(target, rows, seed).view(), split=search.state.split,
-                             label_names=search.state.label_names)
+    view.state = SearchState(
+        target=Prefix.of(target, rows, seed).view(), split=search.state.split, label_names=search.state.label_names
+    )
     held: dict[str, tuple[int, int]] = {}
     for r in runs:
         held_view = None
@@ -211,8 +221,14 @@ def score_slice(search: Search, runs: list[CandidateRun], rows: int
             h = heldout_rows(len(r.heldout), rows, n)
             held_view, held[r.repo_id] = Prefix.of(r.heldout, h, seed).view(), (h, len(r.heldout))
         outputs = {k: v for k, v in r.outputs.items() if k in ("target", "heldout")}
-        view.state.runs[r.repo_id] = CandidateRun(r.candidate, source=r.source, source_reason=r.source_reason,
-                                                  heldout=held_view, heldout_reason=r.heldout_reason, outputs=outputs)
+        view.state.runs[r.repo_id] = CandidateRun(
+            r.candidate,
+            source=r.source,
+            source_reason=r.source_reason,
+            heldout=held_view,
+            heldout_reason=r.heldout_reason,
+            outputs=outputs,
+        )
     view.specs = [s for s in search.specs if s.column in search.selector.inputs]
     view.needs = set().union(*(s.needs() for s in view.specs)) if view.specs else set()
     view.results = []
@@ -231,8 +247,9 @@ def score_slice(search: Search, runs: list[CandidateRun], rows: int
     return view.results, bounds
 
 
-def race_bounds(value: float, rows: int, n: int, heldout: int | None = None, heldout_total: int | None = None,
-                weight: float = 1.0) -> tuple[float, float]:
+def race_bounds(
+    value: float, rows: int, n: int, heldout: int | None = None, heldout_total: int | None = None, weight: float = 1.0
+) -> tuple[float, float]:
     """Where a candidate's prediction on the *whole* sample is expected to lie (90 %), given `value` on a slice.
 
     Racing must reproduce the pick of ``--budget full``, which ranks by the predictions on the whole sample; those
@@ -269,8 +286,11 @@ def slice_interval(predicted: tuple[float, float, float], rows: int, heldout: in
     value, low, high = predicted
     var = max(value * (1 - value), 0.0) * (1 / rows + (1 / heldout if heldout else 0.0))
     extra = (Z90**2) * var
-    return (value, max(0.0, value - math.sqrt((value - low) ** 2 + extra)),
-            min(1.0, value + math.sqrt((high - value) ** 2 + extra)))
+    return (
+        value,
+        max(0.0, value - math.sqrt((value - low) ** 2 + extra)),
+        min(1.0, value + math.sqrt((high - value) ** 2 + extra)),
+    )
 
 
 def eliminated(results: list[CandidateResult], bounds: dict[str, tuple[float, float]]) -> list[CandidateResult]:
@@ -279,8 +299,10 @@ def eliminated(results: list[CandidateResult], bounds: dict[str, tuple[float, fl
     The leader is the highest prediction (ties: the first by repo id). Candidates without a prediction are never
     eliminated, nor is anyone when fewer than two have one.
     """
-    judged = sorted((r for r in results if r.repo_id in bounds and r.predicted is not None),
-                    key=lambda r: (-r.predicted[0], r.repo_id))  # type: ignore[index]
+    judged = sorted(
+        (r for r in results if r.repo_id in bounds and r.predicted is not None),
+        key=lambda r: (-r.predicted[0], r.repo_id),
+    )  # type: ignore[index]
     if len(judged) < 2:
         return []
     leader = judged[0]
@@ -293,7 +315,8 @@ def eliminated(results: list[CandidateResult], bounds: dict[str, tuple[float, fl
             r.status_reason = (
                 f"on the whole sample its prediction would be {low:.3f}–{high:.3f} (90%), below the leader "
                 f"{leader.repo_id}'s {floor:.3f}–{bounds[leader.repo_id][1]:.3f}; predicted {_fmt(r.predicted)} "
-                f"(--budget auto)")
+                f"(--budget auto)"
+            )
             out.append(r)
     return out
 

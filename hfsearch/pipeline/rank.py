@@ -24,12 +24,22 @@ def rank(search: Search) -> None:
         if r.heldout_rows is None and run is not None and run.heldout is not None and "heldout" in run.outputs:
             r.heldout_rows = len(run.heldout)
     search.result = SearchResult(
-        task=cfg.task, dataset=cfg.dataset, split=state.split or "", columns=state.target.columns,
+        task=cfg.task,
+        dataset=cfg.dataset,
+        split=state.split or "",
+        columns=state.target.columns,
         n_samples=len(state.target),
-        score_columns=[ScoreColumn(s.column, s.info.kind, s.info.higher_is_better, s.info.description)
-                       for s in search.specs] + [ScoreColumn(AUTO, "estimate", True, AUTO_DESCRIPTION)],
-        rank_by=search.rank_by, candidates=list(search.results) + list(state.early), skipped=list(state.skipped),
-        warnings=list(state.warnings), query=dict(state.query), timings=dict(state.timings), config=cfg.to_dict(),
+        score_columns=[
+            ScoreColumn(s.column, s.info.kind, s.info.higher_is_better, s.info.description) for s in search.specs
+        ]
+        + [ScoreColumn(AUTO, "estimate", True, AUTO_DESCRIPTION)],
+        rank_by=search.rank_by,
+        candidates=list(search.results) + list(state.early),
+        skipped=list(state.skipped),
+        warnings=list(state.warnings),
+        query=dict(state.query),
+        timings=dict(state.timings),
+        config=cfg.to_dict(),
         metric=search.metric,
         labels=state.labels.summary() if state.labels is not None else {},
     )

@@ -39,8 +39,10 @@ def run(search: Search) -> None:
             run_candidates(search, runs)
         return
     if search.cfg.budget == "auto":
-        search.state.warn("--budget auto runs every candidate in full under several processes (early elimination "
-                          "needs every candidate's slice results in one place).")
+        search.state.warn(
+            "--budget auto runs every candidate in full under several processes (early elimination "
+            "needs every candidate's slice results in one place)."
+        )
     mine = runs[state.process_index :: state.num_processes]
     run_candidates(search, mine)
     gather(search, runs, mine)
@@ -67,8 +69,9 @@ def plan(search: Search, r: CandidateRun) -> dict[str, Sample]:
     return samples
 
 
-def run_candidates(search: Search, runs: list[CandidateRun], *, rows: int | None = None,
-                   budget: Budget | None = None) -> list[CandidateRun]:
+def run_candidates(
+    search: Search, runs: list[CandidateRun], *, rows: int | None = None, budget: Budget | None = None
+) -> list[CandidateRun]:
     """Run each candidate over its samples; a failing candidate is skipped and the search goes on.
 
     Args:
@@ -86,8 +89,12 @@ def run_candidates(search: Search, runs: list[CandidateRun], *, rows: int | None
     target = search.state.target
     assert target is not None
     need_model = bool(search.needs & {"logits", "features", "pool"})
-    budget = budget or Budget(max_time=search.cfg.max_time, max_download=search.cfg.max_download,
-                              started=search.state.started, allow_pickle=search.cfg.allow_pickle)
+    budget = budget or Budget(
+        max_time=search.cfg.max_time,
+        max_download=search.cfg.max_download,
+        started=search.state.started,
+        allow_pickle=search.cfg.allow_pickle,
+    )
     plans = [(r, plan(search, r)) for r in runs]
     runner = search.runner
     ran: list[CandidateRun] = []
@@ -108,15 +115,22 @@ def run_candidates(search: Search, runs: list[CandidateRun], *, rows: int | None
                 if i + 1 < len(plans):  # overlap the next download with this candidate's inference
                     runner.prefetch(plans[i + 1][0].candidate, plans[i + 1][1])
                 try:  # rows a racing round (or an earlier search) already computed are reused, never rerun
-                    r.outputs = runner.run_prefix(r.candidate, race.prefixes(search, samples, rows or len(target)),
-                                                  have=r.outputs, check=candidate_check(search, t0))
+                    r.outputs = runner.run_prefix(
+                        r.candidate,
+                        race.prefixes(search, samples, rows or len(target)),
+                        have=r.outputs,
+                        check=candidate_check(search, t0),
+                    )
                 except CandidateError as exc:
                     search.skip(Skipped(r.repo_id, exc.stage, str(exc)))
                     continue
                 budget.charge(r.candidate)
             ran.append(r)
-            search.hooks.emit(CandidateDone(r.repo_id, i, len(plans), time.perf_counter() - t0,
-                                            from_cache=runner.stats.models_loaded == loaded))
+            search.hooks.emit(
+                CandidateDone(
+                    r.repo_id, i, len(plans), time.perf_counter() - t0, from_cache=runner.stats.models_loaded == loaded
+                )
+            )
     finally:
         runner.close()
     return ran
@@ -140,7 +154,8 @@ def candidate_check(search: Search, started: float) -> Callable[[], None]:
         if now > deadline:
             raise CandidateError(
                 f"timed out: still running after {now - started:.0f} s (candidate timeout {timeout} s); allow more "
-                "time, or use fewer samples or a GPU", stage="timeout",
+                "time, or use fewer samples or a GPU",
+                stage="timeout",
             )
 
     return check
@@ -158,8 +173,11 @@ def gather(search: Search, runs: list[CandidateRun], mine: list[CandidateRun]) -
     from accelerate.utils import gather_object
 
     state = search.state
-    done = [(r.repo_id, r.outputs, r.source.name if r.source else None, r.source_reason, r.heldout_reason)
-            for r in mine if r.repo_id in state.runs]
+    done = [
+        (r.repo_id, r.outputs, r.source.name if r.source else None, r.source_reason, r.heldout_reason)
+        for r in mine
+        if r.repo_id in state.runs
+    ]
     failed = [s for s in state.skipped if s.stage not in ("filter", "align")]
     gathered = gather_object([(done, failed)])
     by_id = {r.repo_id: r for r in runs}

@@ -41,11 +41,20 @@ def score(search: Search) -> None:
             if not finite:
                 unavailable[spec.column] = "not finite"
         cand = r.candidate
-        results.append(CandidateResult(
-            repo_id=cand.repo_id, sha=cand.sha, scores=scores, unavailable=unavailable,
-            source=r.source.name if r.source is not None else None, declared_datasets=cand.datasets,
-            downloads=cand.downloads, likes=cand.likes, num_params=cand.num_params, label_map=cand.label_map,
-        ))
+        results.append(
+            CandidateResult(
+                repo_id=cand.repo_id,
+                sha=cand.sha,
+                scores=scores,
+                unavailable=unavailable,
+                source=r.source.name if r.source is not None else None,
+                declared_datasets=cand.datasets,
+                downloads=cand.downloads,
+                likes=cand.likes,
+                num_params=cand.num_params,
+                label_map=cand.label_map,
+            )
+        )
     search.results = results
 
 
@@ -65,9 +74,12 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
     inputs = []
     for r in state.runs.values():
         tgt = r.outputs.get("target")
-        target_view = View(raw=raw_target, logits=adapter.score_logits(tgt.logits) if tgt is not None else None,
-                           features=tgt.features.astype(np.float32) if tgt is not None else None,
-                           reference=ref_target)
+        target_view = View(
+            raw=raw_target,
+            logits=adapter.score_logits(tgt.logits) if tgt is not None else None,
+            features=tgt.features.astype(np.float32) if tgt is not None else None,
+            reference=ref_target,
+        )
         source_view = None
         if r.source is not None:
             src = r.source
@@ -85,13 +97,26 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
         if r.heldout is not None and held is not None and held.logits is not None:
             heldout_view = View(logits=adapter.score_logits(held.logits), labels=r.heldout.labels)
         peer = peers.get(r.repo_id)
-        inputs.append((r, ScoreInput(
-            candidate=r.candidate, target=target_view, source=source_view, source_reason=r.source_reason, pool=pool,
-            heldout=heldout_view, heldout_reason=r.heldout_reason or "the model was not run on held-out data",
-            metric=TargetMetric(metric, peer.pred, peer.probs,
-                                lambda q, p: adapter.expected_metric(metric, q, p, target)) if peer else None,
-            peers=peers,
-        )))
+        inputs.append(
+            (
+                r,
+                ScoreInput(
+                    candidate=r.candidate,
+                    target=target_view,
+                    source=source_view,
+                    source_reason=r.source_reason,
+                    pool=pool,
+                    heldout=heldout_view,
+                    heldout_reason=r.heldout_reason or "the model was not run on held-out data",
+                    metric=TargetMetric(
+                        metric, peer.pred, peer.probs, lambda q, p: adapter.expected_metric(metric, q, p, target)
+                    )
+                    if peer
+                    else None,
+                    peers=peers,
+                ),
+            )
+        )
     sources = {r.repo_id: inp.source for r, inp in inputs if inp.source is not None}
     for _, inp in inputs:
         inp.sources = sources
@@ -140,8 +165,9 @@ def reference_features(search: Search, sample: Sample) -> np.ndarray | None:
         feats = hit.features.astype(np.float32)
     else:
         try:
-            feats = adapter.embed_reference(sample.rows, sample.columns, batch_size=search.cfg.batch_size,
-                                            device=search.runner.accelerator.device)
+            feats = adapter.embed_reference(
+                sample.rows, sample.columns, batch_size=search.cfg.batch_size, device=search.runner.accelerator.device
+            )
         except ReferenceUnavailable as exc:
             search.state.warn(str(exc))
             feats = None

@@ -150,8 +150,13 @@ class SearchResult:
         rows = []
         for i, r in enumerate(self._order(), start=1):
             value, low, high = r.predicted if r.predicted is not None else (None, None, None)
-            row: dict[str, Any] = {"rank": i, "model": r.repo_id, "predicted_accuracy": value, "predicted_low": low,
-                                   "predicted_high": high}
+            row: dict[str, Any] = {
+                "rank": i,
+                "model": r.repo_id,
+                "predicted_accuracy": value,
+                "predicted_low": low,
+                "predicted_high": high,
+            }
             if self.has_p_best:
                 row["p_best"] = r.p_best
             for c in self.shown_scores:
@@ -162,8 +167,13 @@ class SearchResult:
             row["status"] = r.status
             row["rows"] = r.rows if r.rows is not None else (self.n_samples if r.complete else None)
             rows.append(row)
-        columns = (["rank", "model", *PREDICTED] + (["p_best"] if self.has_p_best else [])
-                   + [c.name for c in self.shown_scores] + list(self.ground_truth) + ["source", "status", "rows"])
+        columns = (
+            ["rank", "model", *PREDICTED]
+            + (["p_best"] if self.has_p_best else [])
+            + [c.name for c in self.shown_scores]
+            + list(self.ground_truth)
+            + ["source", "status", "rows"]
+        )
         return pd.DataFrame(rows, columns=columns)
 
     def ranks(self) -> pd.DataFrame:
@@ -171,7 +181,9 @@ class SearchResult:
         df = self.ranking.set_index("model")
         out = pd.DataFrame(index=df.index)
         for c in self.shown_scores:
-            out[c.name] = df[c.name].astype(float).rank(ascending=not c.higher_is_better, method="min", na_option="keep")
+            out[c.name] = (
+                df[c.name].astype(float).rank(ascending=not c.higher_is_better, method="min", na_option="keep")
+            )
         return out
 
     @property
@@ -206,11 +218,15 @@ class SearchResult:
         if top.p_best is not None:  # the loop's joint belief says more than two marginal intervals
             if top.p_best >= 0.9:
                 return f"{text}; ahead of the next ({runner.repo_id}: {runner.predicted[0]:.3f})"
-            return (f"{text}; not settled against {runner.repo_id} ({runner.predicted[0]:.3f}): label more rows to "
-                    "separate them")
+            return (
+                f"{text}; not settled against {runner.repo_id} ({runner.predicted[0]:.3f}): label more rows to "
+                "separate them"
+            )
         if runner.predicted[2] >= low:
-            return (f"{text}; the top two overlap ({runner.repo_id}: {runner.predicted[0]:.3f}): label a few rows to "
-                    "separate them (--label-budget 20)")
+            return (
+                f"{text}; the top two overlap ({runner.repo_id}: {runner.predicted[0]:.3f}): label a few rows to "
+                "separate them (--label-budget 20)"
+            )
         return f"{text}; clearly ahead of the next ({runner.repo_id}: {runner.predicted[0]:.3f})"
 
     @property
@@ -223,17 +239,24 @@ class SearchResult:
         computed (one line per scorer and reason, however many candidates share it) and warnings."""
         out = [f"skipped {s.repo_id} [{s.stage}]: {s.reason}" for s in self.skipped]
         if self.labels:
-            out.append(f"labels: {self.labels_used} used of a budget of {self.labels.get('label_budget', 0)}, on rows "
-                       "chosen where the leading candidates disagree; predicted accuracy, interval and P(best) updated")
-        out += [f"{r.status} {r.repo_id} after {r.rows} target rows: {r.status_reason}" for r in self.candidates
-                if not r.complete]
+            out.append(
+                f"labels: {self.labels_used} used of a budget of {self.labels.get('label_budget', 0)}, on rows "
+                "chosen where the leading candidates disagree; predicted accuracy, interval and P(best) updated"
+            )
+        out += [
+            f"{r.status} {r.repo_id} after {r.rows} target rows: {r.status_reason}"
+            for r in self.candidates
+            if not r.complete
+        ]
         for c in self.score_columns:
             by_reason: dict[str, list[str]] = {}
             for r in self.candidates:
                 if c.name in r.unavailable and r.complete:  # a slice's missing scores are said by its status line
                     by_reason.setdefault(r.unavailable[c.name], []).append(r.repo_id)
             for reason, models in by_reason.items():
-                who = "every candidate" if len(models) == len(self.candidates) and len(models) > 1 else ", ".join(models)
+                who = (
+                    "every candidate" if len(models) == len(self.candidates) and len(models) > 1 else ", ".join(models)
+                )
                 out.append(f"{c.name} unavailable for {who}: {reason}")
         out.extend(f"warning: {w}" for w in self.warnings)
         return out
@@ -250,24 +273,52 @@ class SearchResult:
         unit = "F1" if self.metric == "f1" else self.metric
         cols = [Column("rank", kind="int", keep=True), Column("model", kind="id", keep=True, link=link)]
         if any(r.predicted is not None for r in self.candidates):
-            cols += [Column("predicted_accuracy", title=f"predicted {unit}", kind="metric", higher_is_better=True,
-                            description=f"predicted {unit} on your data (the accuracy estimators combined)",
-                            mark="★" if self.rank_by == AUTO else ""),
-                     Column("predicted", title="90% interval", kind="interval",
-                            description="90% interval of the prediction, calibrated on benchmark workloads")]
+            cols += [
+                Column(
+                    "predicted_accuracy",
+                    title=f"predicted {unit}",
+                    kind="metric",
+                    higher_is_better=True,
+                    description=f"predicted {unit} on your data (the accuracy estimators combined)",
+                    mark="★" if self.rank_by == AUTO else "",
+                ),
+                Column(
+                    "predicted",
+                    title="90% interval",
+                    kind="interval",
+                    description="90% interval of the prediction, calibrated on benchmark workloads",
+                ),
+            ]
         if self.has_p_best:
-            cols.append(Column("p_best", title="P(best)", kind="percent",
-                               description=f"probability of being the most accurate candidate, after "
-                                           f"{self.labels_used} label(s)"))
+            cols.append(
+                Column(
+                    "p_best",
+                    title="P(best)",
+                    kind="percent",
+                    description=f"probability of being the most accurate candidate, after {self.labels_used} label(s)",
+                )
+            )
         for c in self.shown_scores:
-            cols.append(Column(c.name, kind="score", higher_is_better=c.higher_is_better,
-                               description=f"{c.description} ({c.kind}; {'higher' if c.higher_is_better else 'lower'} "
-                                           "is better)", mark="★" if c.name == self.rank_by else ""))
+            cols.append(
+                Column(
+                    c.name,
+                    kind="score",
+                    higher_is_better=c.higher_is_better,
+                    description=f"{c.description} ({c.kind}; {'higher' if c.higher_is_better else 'lower'} is better)",
+                    mark="★" if c.name == self.rank_by else "",
+                )
+            )
         cols += [Column(m, kind="metric", description=f"true {m} (benchmark mode)") for m in self.ground_truth]
         cols.append(Column("source", kind="text", description="the source sample the similarity scores used"))
         if any(not r.complete for r in self.candidates):
-            cols.append(Column("status", kind="text", description="complete: scored on the whole sample; eliminated "
-                               "(--budget auto) or stopped (a budget): scored on the first rows only"))
+            cols.append(
+                Column(
+                    "status",
+                    kind="text",
+                    description="complete: scored on the whole sample; eliminated "
+                    "(--budget auto) or stopped (a budget): scored on the first rows only",
+                )
+            )
             cols.append(Column("rows", kind="int", description="target rows the scores are computed on"))
         records = self.ranking.to_dict(orient="records")
         for row in records:
@@ -289,19 +340,21 @@ class SearchResult:
             if row["model"] == best:
                 badges[(i, "model")] = "★ recommended"
         table = Table(
-            columns=cols, rows=records,
-            title=title if title is not None else (f"{self.task} · {self.dataset} ({self.split}, {self.n_samples} rows) "
-                                                   f"· ranked by {self.rank_name}"),
+            columns=cols,
+            rows=records,
+            title=title
+            if title is not None
+            else (f"{self.task} · {self.dataset} ({self.split}, {self.n_samples} rows) · ranked by {self.rank_name}"),
             caption=self.recommendation(),
-            notes=self.notes(), highlight={i for i, r in enumerate(records) if r["model"] == best},
-            tips=tips, badges=badges,
+            notes=self.notes(),
+            highlight={i for i, r in enumerate(records) if r["model"] == best},
+            tips=tips,
+            badges=badges,
         )
         return table.select(columns)
 
     def to_dict(self) -> dict[str, Any]:
-        ranking = [
-            {k: _clean(v) for k, v in row.items()} for row in self.ranking.to_dict(orient="records")
-        ]
+        ranking = [{k: _clean(v) for k, v in row.items()} for row in self.ranking.to_dict(orient="records")]
         details = {r.repo_id: r for r in self.candidates}
         for row in ranking:
             r = details[row["model"]]

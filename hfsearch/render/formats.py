@@ -89,8 +89,10 @@ def render_text(table: Table, *, width: int | None = None, color: bool = False) 
     if table.caption:
         out.append(table.caption)
     if dropped:
-        out.append(f"(not shown, the terminal is too narrow: {', '.join(dropped)}; choose columns with --columns or "
-                   "use --format json)")
+        out.append(
+            f"(not shown, the terminal is too narrow: {', '.join(dropped)}; choose columns with --columns or "
+            "use --format json)"
+        )
     return "\n".join(out)
 
 
@@ -152,7 +154,9 @@ def _csv_value(value: Any) -> Any:
 
 def render_json(table: Table) -> str:
     """The rows as a JSON list of records (raw values; NaN as null)."""
-    rows = [{c.key: (None if _missing(row.get(c.key)) else row.get(c.key)) for c in table.columns} for row in table.rows]
+    rows = [
+        {c.key: (None if _missing(row.get(c.key)) else row.get(c.key)) for c in table.columns} for row in table.rows
+    ]
     return json.dumps(rows, indent=2, default=str)
 
 
@@ -176,7 +180,7 @@ def render_html(table: Table) -> str:
                 text = f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{text}</a>'
             badge = table.badges.get((i, c.key))
             if badge:
-                text += f" <small class=\"hfs-badge\">{html.escape(badge)}</small>"
+                text += f' <small class="hfs-badge">{html.escape(badge)}</small>'
             tip = table.tips.get((i, c.key))
             attrs = f' title="{html.escape(tip, quote=True)}"' if tip else ""
             if cell == MISSING:
@@ -185,8 +189,10 @@ def render_html(table: Table) -> str:
         cls = "hfs-best" if i in table.highlight else "hfs-row"
         body.append(f'<tr class="{cls}">' + "".join(cells) + "</tr>")
     caption = f"<caption>{html.escape(table.title)}</caption>" if table.title else ""
-    out = (f'<table class="hfs-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'
-           f'<tbody>{"".join(body)}</tbody></table>')
+    out = (
+        f'<table class="hfs-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
     if table.caption:
         out += f'<p class="hfs-caption">{html.escape(table.caption)}</p>'
     if table.notes:
@@ -194,5 +200,15 @@ def render_html(table: Table) -> str:
     return out
 
 
-__all__ = ["FORMATS", "Format", "fit_columns", "format_value", "render", "render_csv", "render_html", "render_json",
-           "render_markdown", "render_text"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "fit_columns",
+    "format_value",
+    "render",
+    "render_csv",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]

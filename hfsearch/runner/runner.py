@@ -152,8 +152,13 @@ class Runner:
     # ---- outputs -----------------------------------------------------------------------------------------------
     def key(self, cand: Candidate, sample: Sample) -> str:
         return cache_key(
-            repo=cand.repo_id, sha=cand.sha, task=self.adapter.name, data=sample.fingerprint,
-            columns=sample.columns, max_length=self.max_length, version=RUNNER_VERSION,
+            repo=cand.repo_id,
+            sha=cand.sha,
+            task=self.adapter.name,
+            data=sample.fingerprint,
+            columns=sample.columns,
+            max_length=self.max_length,
+            version=RUNNER_VERSION,
         )
 
     def close(self) -> None:
@@ -196,7 +201,11 @@ class Runner:
         return results
 
     def run_prefix(
-        self, cand: Candidate, prefixes: dict[str, Prefix], *, have: dict[str, Outputs] | None = None,
+        self,
+        cand: Candidate,
+        prefixes: dict[str, Prefix],
+        *,
+        have: dict[str, Outputs] | None = None,
         check: Callable[[], None] | None = None,
     ) -> dict[str, Outputs]:
         """Outputs of `cand` on the first rows of seeded orders of samples (early elimination's growing slices).
@@ -318,7 +327,9 @@ class Runner:
         if key not in self._encodings:
             if len(self._encodings) > 16:
                 self._encodings.pop(next(iter(self._encodings)))
-            self._encodings[key] = self.adapter.encode(preprocessor, sample.rows, sample.columns, max_length=self.max_length)
+            self._encodings[key] = self.adapter.encode(
+                preprocessor, sample.rows, sample.columns, max_length=self.max_length
+            )
         return self._encodings[key]
 
     def forward_all(
@@ -337,7 +348,12 @@ class Runner:
                 batch_size //= 2
 
     def _forward(
-        self, model: Any, enc: Encoded, preprocessor: Any, n_rows: int, batch_size: int,
+        self,
+        model: Any,
+        enc: Encoded,
+        preprocessor: Any,
+        n_rows: int,
+        batch_size: int,
         check: Callable[[], None] | None = None,
     ) -> Outputs:
         device = self.accelerator.device

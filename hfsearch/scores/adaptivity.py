@@ -41,8 +41,18 @@ from .histograms import (
 
 SIMILARITY_SPACES = ("raw", "reference", "model")
 _DEFAULTS: dict[str, Any] = dict(
-    partition_size="auto", bins=100, tau="auto", tau_quantile=0.95, seed=0, method="exact", top_words=300,
-    projections=10, r=1.3, K=11, L=46, pool_quantile=0.1,
+    partition_size="auto",
+    bins=100,
+    tau="auto",
+    tau_quantile=0.95,
+    seed=0,
+    method="exact",
+    top_words=300,
+    projections=10,
+    r=1.3,
+    K=11,
+    L=46,
+    pool_quantile=0.1,
 )
 
 
@@ -119,16 +129,29 @@ def adaptivity_counts(
         if size <= 0:
             raise ScorerError(f"partition_size must be positive or 'auto', not {partition_size!r}")
     hs, ht = partition_histograms(
-        source, target, size=size, bins=int(bins), seed=int(seed), top_words=int(top_words),
+        source,
+        target,
+        size=size,
+        bins=int(bins),
+        seed=int(seed),
+        top_words=int(top_words),
         projections=int(projections),
     )
     hist = dict(bins=int(bins), seed=int(seed), top_words=int(top_words), projections=int(projections))
     if tau == "auto":
         t = auto_tau(ht, tau_quantile)
     elif tau == "pool":
-        t = cached(("pool-tau", tuple(data_key(p) for p in pool or ()), data_key(target), size, float(pool_quantile),
-                    tuple(sorted(hist.items()))),
-                   lambda: pool_tau(pool or [], target, float(pool_quantile), size=size, **hist))
+        t = cached(
+            (
+                "pool-tau",
+                tuple(data_key(p) for p in pool or ()),
+                data_key(target),
+                size,
+                float(pool_quantile),
+                tuple(sorted(hist.items())),
+            ),
+            lambda: pool_tau(pool or [], target, float(pool_quantile), size=size, **hist),
+        )
     else:
         try:
             t = float(tau)
@@ -146,7 +169,11 @@ def adaptivity_counts(
 
 
 @register_scorer(
-    "adaptivity", kind="similarity", higher_is_better=True, needs=("source",), spaces=SIMILARITY_SPACES,
+    "adaptivity",
+    kind="similarity",
+    higher_is_better=True,
+    needs=("source",),
+    spaces=SIMILARITY_SPACES,
     **_DEFAULTS,
 )
 def adaptivity(inp: ScoreInput, space: str | None, **params: Any) -> float:
@@ -182,7 +209,11 @@ def adaptivity(inp: ScoreInput, space: str | None, **params: Any) -> float:
 
 
 @register_scorer(
-    "adaptivity_norm", kind="similarity", higher_is_better=True, needs=("source",), spaces=SIMILARITY_SPACES,
+    "adaptivity_norm",
+    kind="similarity",
+    higher_is_better=True,
+    needs=("source",),
+    spaces=SIMILARITY_SPACES,
     **_DEFAULTS,
 )
 def adaptivity_norm(inp: ScoreInput, space: str | None, **params: Any) -> float:
@@ -215,6 +246,7 @@ def knn_coverage_value(xs: np.ndarray, xt: np.ndarray, k: int = 5) -> float:
     n = len(xt)
     if n <= k:
         raise ScoreUnavailable(f"knn_coverage needs more than k={k} target rows")
+
     def radii() -> np.ndarray:
         d_tt = sq_dists_cached(xt, xt).copy()
         np.fill_diagonal(d_tt, np.inf)  # a row is not its own neighbour
@@ -229,8 +261,13 @@ def knn_coverage_value(xs: np.ndarray, xt: np.ndarray, k: int = 5) -> float:
 
 
 @register_scorer(
-    "knn_coverage", kind="similarity", higher_is_better=True, needs=("source",),
-    spaces=("reference", "model", "raw"), k=5, top_words=300,
+    "knn_coverage",
+    kind="similarity",
+    higher_is_better=True,
+    needs=("source",),
+    spaces=("reference", "model", "raw"),
+    k=5,
+    top_words=300,
 )
 def knn_coverage(inp: ScoreInput, space: str | None, *, k: int = 5, top_words: int = 300) -> float:
     """k-NN coverage of the target by the source: does the source contain the target's kind of data?

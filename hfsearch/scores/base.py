@@ -234,9 +234,7 @@ class ScorerSpec:
             if not info.spaces:
                 raise ScorerError(f"Scorer {info.name!r} does not run in a feature space (got {space!r}).")
             if space not in info.spaces:
-                raise ScorerError(
-                    f"Scorer {info.name!r} runs in {', '.join(info.spaces)}, not {space!r}."
-                )
+                raise ScorerError(f"Scorer {info.name!r} runs in {', '.join(info.spaces)}, not {space!r}.")
         else:
             space = info.default_space
         unknown = sorted(set(params or {}) - set(info.defaults))

@@ -71,8 +71,13 @@ def mmd2_unbiased(xs: np.ndarray, xt: np.ndarray, bandwidth: float | str = "medi
 
 
 @register_scorer(
-    "mmd", kind="similarity", higher_is_better=False, needs=("source",), spaces=SPACES,
-    bandwidth="median", top_words=300,
+    "mmd",
+    kind="similarity",
+    higher_is_better=False,
+    needs=("source",),
+    spaces=SPACES,
+    bandwidth="median",
+    top_words=300,
 )
 def mmd(inp: ScoreInput, space: str | None, *, bandwidth: float | str = "median", top_words: int = 300) -> float:
     """Maximum mean discrepancy between source and target features (lower is better).
@@ -104,11 +109,18 @@ def sliced_wasserstein(xs: np.ndarray, xt: np.ndarray, projections: int = 64, se
 
 
 @register_scorer(
-    "wasserstein", kind="similarity", higher_is_better=False, needs=("source",), spaces=SPACES,
-    projections=64, seed=0, top_words=300,
+    "wasserstein",
+    kind="similarity",
+    higher_is_better=False,
+    needs=("source",),
+    spaces=SPACES,
+    projections=64,
+    seed=0,
+    top_words=300,
 )
-def wasserstein(inp: ScoreInput, space: str | None, *, projections: int = 64, seed: int = 0,
-                top_words: int = 300) -> float:
+def wasserstein(
+    inp: ScoreInput, space: str | None, *, projections: int = 64, seed: int = 0, top_words: int = 300
+) -> float:
     """Sliced 2-Wasserstein distance between source and target features (lower is better).
 
     SW₂(S, T) = ( E_θ W₂²(θᵀS, θᵀT) )^½, estimated with ``projections`` fixed seeded unit directions θ
@@ -161,11 +173,19 @@ def frechet_distance(xs: np.ndarray, xt: np.ndarray, dim: int | None = 64, seed:
 
 
 @register_scorer(
-    "frechet", kind="similarity", higher_is_better=False, needs=("source",), spaces=SPACES,
-    dim=64, seed=0, eps=1e-6, top_words=300,
+    "frechet",
+    kind="similarity",
+    higher_is_better=False,
+    needs=("source",),
+    spaces=SPACES,
+    dim=64,
+    seed=0,
+    eps=1e-6,
+    top_words=300,
 )
-def frechet(inp: ScoreInput, space: str | None, *, dim: int | None = 64, seed: int = 0, eps: float = 1e-6,
-            top_words: int = 300) -> float:
+def frechet(
+    inp: ScoreInput, space: str | None, *, dim: int | None = 64, seed: int = 0, eps: float = 1e-6, top_words: int = 300
+) -> float:
     """Fréchet (2-Wasserstein) distance between Gaussian fits of source and target features (lower is better).
 
     FD = ‖μ_S − μ_T‖² + tr(C_S) + tr(C_T) − 2 tr( (C_T^½ C_S C_T^½)^½ ) (Dowson & Landau 1982; FID, Heusel et al.
@@ -179,7 +199,12 @@ def frechet(inp: ScoreInput, space: str | None, *, dim: int | None = 64, seed: i
 
 
 @register_scorer(
-    "cosine", kind="similarity", higher_is_better=True, needs=("source",), spaces=SPACES, top_words=300,
+    "cosine",
+    kind="similarity",
+    higher_is_better=True,
+    needs=("source",),
+    spaces=SPACES,
+    top_words=300,
 )
 def cosine(inp: ScoreInput, space: str | None, *, top_words: int = 300) -> float:
     """Cosine similarity of the mean source and mean target feature vectors (higher is better).

@@ -24,11 +24,19 @@ def _pair(inp: ScoreInput, space: str | None) -> tuple[Any, Any]:
 
 
 @register_scorer(
-    "jsd", kind="similarity", higher_is_better=False, needs=("source",), spaces=SPACES,
-    bins=100, top_words=300, projections=10, seed=0,
+    "jsd",
+    kind="similarity",
+    higher_is_better=False,
+    needs=("source",),
+    spaces=SPACES,
+    bins=100,
+    top_words=300,
+    projections=10,
+    seed=0,
 )
-def jsd(inp: ScoreInput, space: str | None, *, bins: int = 100, top_words: int = 300, projections: int = 10,
-        seed: int = 0) -> float:
+def jsd(
+    inp: ScoreInput, space: str | None, *, bins: int = 100, top_words: int = 300, projections: int = 10, seed: int = 0
+) -> float:
     """Jensen–Shannon divergence between the whole-dataset histograms of source and target (lower is better).
 
     JSD(p, q) = ½ KL(p ‖ m) + ½ KL(q ‖ m), m = ½(p + q), natural log, 0 ≤ JSD ≤ ln 2 (Lin, 1991; the paper's
@@ -42,19 +50,43 @@ def jsd(inp: ScoreInput, space: str | None, *, bins: int = 100, top_words: int =
     return _jsd(hs, ht)
 
 
-def _kl(inp: ScoreInput, space: str | None, reverse: bool, bins: int, top_words: int, projections: int,
-        seed: int, eps: float) -> float:
+def _kl(
+    inp: ScoreInput,
+    space: str | None,
+    reverse: bool,
+    bins: int,
+    top_words: int,
+    projections: int,
+    seed: int,
+    eps: float,
+) -> float:
     s, t = _pair(inp, space)
     hs, ht = whole_histograms(s, t, bins=bins, seed=seed, top_words=top_words, projections=projections)
     return kl_divergence(hs, ht, eps) if reverse else kl_divergence(ht, hs, eps)
 
 
 @register_scorer(
-    "kl", kind="similarity", higher_is_better=False, needs=("source",), spaces=SPACES,
-    bins=100, top_words=300, projections=10, seed=0, eps=1e-6,
+    "kl",
+    kind="similarity",
+    higher_is_better=False,
+    needs=("source",),
+    spaces=SPACES,
+    bins=100,
+    top_words=300,
+    projections=10,
+    seed=0,
+    eps=1e-6,
 )
-def kl(inp: ScoreInput, space: str | None, *, bins: int = 100, top_words: int = 300, projections: int = 10,
-       seed: int = 0, eps: float = 1e-6) -> float:
+def kl(
+    inp: ScoreInput,
+    space: str | None,
+    *,
+    bins: int = 100,
+    top_words: int = 300,
+    projections: int = 10,
+    seed: int = 0,
+    eps: float = 1e-6,
+) -> float:
     """KL(target ‖ source) between the whole-dataset histograms, smoothed (lower is better).
 
     KL(p̃_T ‖ p̃_S) = Σ p̃_T log(p̃_T / p̃_S), p̃ = (p + eps) / Σ(p + eps) (Kullback & Leibler, 1951). This
@@ -65,11 +97,27 @@ def kl(inp: ScoreInput, space: str | None, *, bins: int = 100, top_words: int = 
 
 
 @register_scorer(
-    "kl_rev", kind="similarity", higher_is_better=False, needs=("source",), spaces=SPACES,
-    bins=100, top_words=300, projections=10, seed=0, eps=1e-6,
+    "kl_rev",
+    kind="similarity",
+    higher_is_better=False,
+    needs=("source",),
+    spaces=SPACES,
+    bins=100,
+    top_words=300,
+    projections=10,
+    seed=0,
+    eps=1e-6,
 )
-def kl_rev(inp: ScoreInput, space: str | None, *, bins: int = 100, top_words: int = 300, projections: int = 10,
-           seed: int = 0, eps: float = 1e-6) -> float:
+def kl_rev(
+    inp: ScoreInput,
+    space: str | None,
+    *,
+    bins: int = 100,
+    top_words: int = 300,
+    projections: int = 10,
+    seed: int = 0,
+    eps: float = 1e-6,
+) -> float:
     """KL(source ‖ target) between the whole-dataset histograms, smoothed (lower is better).
 
     KL(p̃_S ‖ p̃_T) = Σ p̃_S log(p̃_S / p̃_T), the reverse of ``kl``: penalises source mass absent from the target.

@@ -63,8 +63,10 @@ def atc_maxconf(inp: ScoreInput, space: str | None = None, *, calibrate: bool = 
     Performance*, ICLR 2022).
     """
     zs, ys, zt = _inputs(inp)
-    res = _run(("atc", "maxconf", bool(calibrate), array_key(zs), array_key(ys), array_key(zt)),
-               lambda: atc(zs, ys, zt, score="maxconf", calibrate=bool(calibrate)))
+    res = _run(
+        ("atc", "maxconf", bool(calibrate), array_key(zs), array_key(ys), array_key(zt)),
+        lambda: atc(zs, ys, zt, score="maxconf", calibrate=bool(calibrate)),
+    )
     return _predicted(inp, res.per_row)
 
 
@@ -72,8 +74,10 @@ def atc_maxconf(inp: ScoreInput, space: str | None = None, *, calibrate: bool = 
 def atc_negentropy(inp: ScoreInput, space: str | None = None, *, calibrate: bool = True) -> float:
     """Average Thresholded Confidence with the negative-entropy score (the variant Garg et al. recommend)."""
     zs, ys, zt = _inputs(inp)
-    res = _run(("atc", "negentropy", bool(calibrate), array_key(zs), array_key(ys), array_key(zt)),
-               lambda: atc(zs, ys, zt, score="negentropy", calibrate=bool(calibrate)))
+    res = _run(
+        ("atc", "negentropy", bool(calibrate), array_key(zs), array_key(ys), array_key(zt)),
+        lambda: atc(zs, ys, zt, score="negentropy", calibrate=bool(calibrate)),
+    )
     return _predicted(inp, res.per_row)
 
 
@@ -82,8 +86,10 @@ def difference_of_confidences(inp: ScoreInput, space: str | None = None, *, cali
     """Difference of Confidences: held-out accuracy minus the drop of mean max-confidence from the held-out slice to
     the target (Guillory et al., *Predicting with Confidence on Unseen Distributions*, ICCV 2021)."""
     zs, ys, zt = _inputs(inp)
-    res = _run(("doc", bool(calibrate), array_key(zs), array_key(ys), array_key(zt)),
-               lambda: doc(zs, ys, zt, calibrate=bool(calibrate)))
+    res = _run(
+        ("doc", bool(calibrate), array_key(zs), array_key(ys), array_key(zt)),
+        lambda: doc(zs, ys, zt, calibrate=bool(calibrate)),
+    )
     return _predicted(inp, res.per_row)
 
 
@@ -108,8 +114,10 @@ def consensus(inp: ScoreInput, space: str | None = None) -> float:
     names, preds, n_classes = _peer_matrix(inp)
     shas = [inp.peers[n].sha or n for n in names]
     try:
-        res = cached(("consensus", array_key(preds), tuple(shas), n_classes),
-                     lambda: dawid_skene(preds, n_classes=n_classes, group_keys=shas))
+        res = cached(
+            ("consensus", array_key(preds), tuple(shas), n_classes),
+            lambda: dawid_skene(preds, n_classes=n_classes, group_keys=shas),
+        )
     except ConsensusUnavailable as exc:
         raise ScoreUnavailable(str(exc)) from None
     j = names.index(inp.candidate.repo_id)
@@ -131,8 +139,10 @@ def agreement_on_the_line(inp: ScoreInput, space: str | None = None) -> float:
     id_pred = np.stack([inp.peers[n].heldout_pred for n in group])
     target_pred = np.stack([inp.peers[n].pred for n in group])
     labels = me.heldout_labels
-    res = _run(("aline", array_key(id_pred), array_key(labels), array_key(target_pred)),
-               lambda: aline(id_pred, labels, target_pred))
+    res = _run(
+        ("aline", array_key(id_pred), array_key(labels), array_key(target_pred)),
+        lambda: aline(id_pred, labels, target_pred),
+    )
     value = float(res.aline_d[group.index(inp.candidate.repo_id)])
     if inp.metric.name == "accuracy":
         return value

@@ -268,8 +268,9 @@ def shared_vocabulary(a: TextIndex, b: TextIndex, top_words: int = 300) -> tuple
 def text_pair(source: RawData, target: RawData, top_words: int = 300) -> tuple[TextIndex, TextIndex, tuple[str, ...]]:
     """Token indexes of both text datasets and their shared vocabulary (cached by content)."""
     ia, ib = text_index(source.texts or []), text_index(target.texts or [])
-    vocab = cached(("vocab", data_key(source), data_key(target), top_words),
-                   lambda: shared_vocabulary(ia, ib, top_words))
+    vocab = cached(
+        ("vocab", data_key(source), data_key(target), top_words), lambda: shared_vocabulary(ia, ib, top_words)
+    )
     return ia, ib, vocab
 
 
@@ -370,8 +371,10 @@ def partition_histograms(
         # each side's histograms depend on that side only (per-partition normalisation)
         def side(x: RawData) -> np.ndarray:
             labels, k = partition_labels(len(x), size, seed)
-            return cached(("numhist", data_key(x), size, seed, bins),
-                          lambda: numeric_histograms(np.asarray(x.values), labels, k, bins))
+            return cached(
+                ("numhist", data_key(x), size, seed, bins),
+                lambda: numeric_histograms(np.asarray(x.values), labels, k, bins),
+            )
 
         return side(source), side(target)
 
@@ -413,12 +416,17 @@ def whole_histograms(
                 return value_histogram(vs, bins, lo, hi), value_histogram(vt, bins, lo, hi)
             ia, ib, vocab = text_pair(source, target, top_words)
             one_s, one_t = np.zeros(ia.n_rows, np.int64), np.zeros(ib.n_rows, np.int64)
-            return (with_overflow(text_counts(ia, vocab, one_s, 1))[0],
-                    with_overflow(text_counts(ib, vocab, one_t, 1))[0])
+            return (
+                with_overflow(text_counts(ia, vocab, one_s, 1))[0],
+                with_overflow(text_counts(ib, vocab, one_t, 1))[0],
+            )
         xs, xt = as_features(source), as_features(target)
         hs, ht = sliced_histograms(
-            [xs, xt], [(np.zeros(len(xs), np.int64), 1), (np.zeros(len(xt), np.int64), 1)],
-            bins=bins, projections=projections, seed=seed,
+            [xs, xt],
+            [(np.zeros(len(xs), np.int64), 1), (np.zeros(len(xt), np.int64), 1)],
+            bins=bins,
+            projections=projections,
+            seed=seed,
         )
         return hs[0], ht[0]
 
@@ -440,6 +448,7 @@ def feature_matrices(source: Any, target: Any, *, top_words: int = 300) -> tuple
             xs = np.asarray(source.values, dtype=np.float64).reshape(len(source), -1)
             xt = np.asarray(target.values, dtype=np.float64).reshape(len(target), -1)
         else:
+
             def build() -> tuple[np.ndarray, np.ndarray]:
                 ia, ib, vocab = text_pair(source, target, top_words)
                 return np.sqrt(bag_of_words(ia, vocab)), np.sqrt(bag_of_words(ib, vocab))

@@ -197,11 +197,23 @@ class LSHIndex:
         """Write the index to an ``.npz`` file (arrays and a JSON header; no pickle)."""
         hist, owner = self._all()[:2]
         codes = np.concatenate(self._codes) if self._codes else np.zeros((0, self.L), np.uint64)
-        header = {"format": _FORMAT, "dim": self.dim, "r": self.r, "K": self.K, "L": self.L, "seed": self.seed,
-                  "keys": self.keys}
+        header = {
+            "format": _FORMAT,
+            "dim": self.dim,
+            "r": self.r,
+            "K": self.K,
+            "L": self.L,
+            "seed": self.seed,
+            "keys": self.keys,
+        }
         with open(path, "wb") as f:
-            np.savez_compressed(f, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-                                hist=hist, owner=owner, codes=codes)
+            np.savez_compressed(
+                f,
+                header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+                hist=hist,
+                owner=owner,
+                codes=codes,
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LSHIndex:

@@ -15,5 +15,16 @@ from .selector import (
     relative_features,
 )
 
-__all__ = ["DEFAULT_PATH", "ESTIMATORS", "INPUTS", "RELATIVE", "Combination", "Prediction", "Row", "Selector",
-           "features", "fit_combination", "relative_features"]
+__all__ = [
+    "DEFAULT_PATH",
+    "ESTIMATORS",
+    "INPUTS",
+    "RELATIVE",
+    "Combination",
+    "Prediction",
+    "Row",
+    "Selector",
+    "features",
+    "fit_combination",
+    "relative_features",
+]

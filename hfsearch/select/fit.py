@@ -15,7 +15,9 @@ from typing import Any
 from .selector import INPUTS, Row
 
 
-def rows_from_targets(workload: str, metric: str, targets: Iterable[Any], inputs: tuple[str, ...] = INPUTS) -> list[Row]:
+def rows_from_targets(
+    workload: str, metric: str, targets: Iterable[Any], inputs: tuple[str, ...] = INPUTS
+) -> list[Row]:
     """The rows of one benchmark workload: per target and candidate with a true `metric`, the finite estimator values.
 
     `targets` are `hfsearch.bench.run.TargetResult`s (``.target``, ``.scores``, ``.truth``).

@@ -38,15 +38,24 @@ def lowo_table(results: Sequence[Any]) -> str:
         rows.append((scorer, regrets, _mean(regrets)))
     rows.sort(key=lambda r: (r[2] is None, r[2] if r[2] is not None else 0.0))
     metric = {r.workload.name: r.workload.metric for r in results}
-    out = ["| scorer | " + " | ".join(f"{n} ({metric[n]})" for n in names) + " | mean |",
-           "|---|" + "---:|" * (len(names) + 1)]
+    out = [
+        "| scorer | " + " | ".join(f"{n} ({metric[n]})" for n in names) + " | mean |",
+        "|---|" + "---:|" * (len(names) + 1),
+    ]
     for scorer, regrets, mean in rows:
         name = f"**{scorer}**" if scorer == AUTO else scorer
         out.append(f"| {name} | " + " | ".join(_f(v) for v in regrets) + f" | {_f(mean)} |")
-    out += ["", "Mean regret in points (lower is better; the metric each workload grades), every scorer on every "
-                "workload; `auto` graded leave-one-workload-out.", ""]
-    out += ["| workload | auto regret | auto top-1 | auto τ | τ − size τ | τ − confidence τ | auto abs. error "
-            "(points) | 90% interval coverage |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out += [
+        "",
+        "Mean regret in points (lower is better; the metric each workload grades), every scorer on every "
+        "workload; `auto` graded leave-one-workload-out.",
+        "",
+    ]
+    out += [
+        "| workload | auto regret | auto top-1 | auto τ | τ − size τ | τ − confidence τ | auto abs. error "
+        "(points) | 90% interval coverage |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for n in names:
         a = per[n].get(AUTO)
         if a is None:
@@ -55,9 +64,14 @@ def lowo_table(results: Sequence[Any]) -> str:
 
         def gap(other: str) -> str:
             o = per[n].get(other)
-            return _f(tau - o.kendall_tau[0], 2) if o is not None and tau is not None and o.kendall_tau[0] is not None \
+            return (
+                _f(tau - o.kendall_tau[0], 2)
+                if o is not None and tau is not None and o.kendall_tau[0] is not None
                 else "–"
+            )
 
-        out.append(f"| {n} | {_f(a.regret[0])} | {_f(a.top1[0], 2)} | {_f(tau, 2)} | {gap('size')} | "
-                   f"{gap('confidence')} | {_f(a.abs_error[0])} | {_f(a.interval_coverage, 2)} |")
+        out.append(
+            f"| {n} | {_f(a.regret[0])} | {_f(a.top1[0], 2)} | {_f(tau, 2)} | {gap('size')} | "
+            f"{gap('confidence')} | {_f(a.abs_error[0])} | {_f(a.interval_coverage, 2)} |"
+        )
     return "\n".join(out) + "\n"

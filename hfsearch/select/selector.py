@@ -48,8 +48,11 @@ ABSOLUTE: tuple[str, ...] = ("knn_coverage",)
 #: Pool-relative signals, with the sign that makes higher mean better; each enters as a z-score within the pool.
 RELATIVE: tuple[tuple[str, int], ...] = (("adaptivity", 1), ("knn_coverage", 1), ("nuclear_norm", 1))
 #: Every score the selector reads.
-INPUTS = ESTIMATORS + tuple(n for n in ABSOLUTE if n not in ESTIMATORS) + tuple(
-    n for n, _ in RELATIVE if n not in ESTIMATORS + ABSOLUTE)
+INPUTS = (
+    ESTIMATORS
+    + tuple(n for n in ABSOLUTE if n not in ESTIMATORS)
+    + tuple(n for n, _ in RELATIVE if n not in ESTIMATORS + ABSOLUTE)
+)
 #: Prefix of a relative feature's name.
 Z = "z:"
 #: Coverage of the interval.
@@ -97,8 +100,9 @@ def _finite(v: Any) -> bool:
     return v is not None and isinstance(v, (int, float)) and math.isfinite(float(v))
 
 
-def relative_features(pool: Sequence[Mapping[str, Any]], relative: Sequence[tuple[str, int]] = RELATIVE
-                      ) -> list[dict[str, float]]:
+def relative_features(
+    pool: Sequence[Mapping[str, Any]], relative: Sequence[tuple[str, int]] = RELATIVE
+) -> list[dict[str, float]]:
     """Each candidate's pool-relative features: for every signal in `relative`, the z-score of its (oriented)
     value among the candidates of `pool` that have one (0 when fewer than two have, or all are equal)."""
     out: list[dict[str, float]] = [{} for _ in pool]
@@ -113,9 +117,12 @@ def relative_features(pool: Sequence[Mapping[str, Any]], relative: Sequence[tupl
     return out
 
 
-def features(pool: Sequence[Mapping[str, Any]], estimators: Sequence[str] = ESTIMATORS,
-             relative: Sequence[tuple[str, int]] = RELATIVE, absolute: Sequence[str] = ABSOLUTE
-             ) -> list[dict[str, float]]:
+def features(
+    pool: Sequence[Mapping[str, Any]],
+    estimators: Sequence[str] = ESTIMATORS,
+    relative: Sequence[tuple[str, int]] = RELATIVE,
+    absolute: Sequence[str] = ABSOLUTE,
+) -> list[dict[str, float]]:
     """The selector's features of every candidate of one search: its finite estimator and absolute values, and its
     pool-relative features."""
     rel = relative_features(pool, relative)
@@ -249,16 +256,36 @@ class Selector:
 
     # ---- fitting -----------------------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, rows: Iterable[Row], *, estimators: tuple[str, ...] = ESTIMATORS,
-            relative: tuple[tuple[str, int], ...] = RELATIVE, absolute: tuple[str, ...] = ABSOLUTE,
-            model: str = "within", **metadata: Any) -> Selector:
-        return cls(rows=list(rows), estimators=estimators, relative=relative, absolute=absolute,
-                   metadata=dict(metadata), model=model)
+    def fit(
+        cls,
+        rows: Iterable[Row],
+        *,
+        estimators: tuple[str, ...] = ESTIMATORS,
+        relative: tuple[tuple[str, int], ...] = RELATIVE,
+        absolute: tuple[str, ...] = ABSOLUTE,
+        model: str = "within",
+        **metadata: Any,
+    ) -> Selector:
+        return cls(
+            rows=list(rows),
+            estimators=estimators,
+            relative=relative,
+            absolute=absolute,
+            metadata=dict(metadata),
+            model=model,
+        )
 
     def without(self, workload: str) -> Selector:
         """The selector fitted on every workload but `workload` (what grades it on `workload`)."""
-        return Selector([r for r in self.rows if r.workload != workload], self.estimators, self.relative,
-                        self.absolute, self.level, dict(self.metadata), self.model)
+        return Selector(
+            [r for r in self.rows if r.workload != workload],
+            self.estimators,
+            self.relative,
+            self.absolute,
+            self.level,
+            dict(self.metadata),
+            self.model,
+        )
 
     def combination(self, available: tuple[str, ...]) -> Combination | None:
         """The combination for candidates whose available estimators are `available` (fitted once, then kept).
@@ -286,7 +313,9 @@ class Selector:
         d = math.sqrt(sum(v * v for v in spread) / len(spread)) if spread else 0.0
         return y, math.sqrt(SCALE_FLOOR**2 + d**2), combo.inputs
 
-    def pool_points(self, pool_feats: Sequence[Mapping[str, float]]) -> list[tuple[float, float, tuple[str, ...]] | None]:
+    def pool_points(
+        self, pool_feats: Sequence[Mapping[str, float]]
+    ) -> list[tuple[float, float, tuple[str, ...]] | None]:
         """`point` for every candidate of one search. With ``model="within"`` (the default), each candidate's
         prediction is the pool's level (the mean of the per-candidate combinations) plus the within-pool model's
         deviation: the level is learnt from how estimators relate to accuracy across pools, the order from how the
@@ -305,7 +334,9 @@ class Selector:
             if p is None:
                 out.append(None)
                 continue
-            used = tuple(dict.fromkeys([*p[2], *(k for k, w in zip(within.inputs, within.weights) if w > 0 and k in d)]))
+            used = tuple(
+                dict.fromkeys([*p[2], *(k for k, w in zip(within.inputs, within.weights) if w > 0 and k in d)])
+            )
             out.append((level + within({k: d.get(k, 0.0) for k in within.inputs}), p[1], used))
         return out
 
@@ -339,19 +370,31 @@ class Selector:
                 out.append(None)
                 continue
             y, s, used = got
-            out.append(Prediction(value=float(np.clip(y, 0.0, 1.0)), low=float(np.clip(y - q * s, 0.0, 1.0)),
-                                  high=float(np.clip(y + q * s, 0.0, 1.0)), inputs=used))
+            out.append(
+                Prediction(
+                    value=float(np.clip(y, 0.0, 1.0)),
+                    low=float(np.clip(y - q * s, 0.0, 1.0)),
+                    high=float(np.clip(y + q * s, 0.0, 1.0)),
+                    inputs=used,
+                )
+            )
         return out
 
     # ---- the file ----------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": SELECTOR_VERSION, "estimators": list(self.estimators),
-            "relative": [[name, sign] for name, sign in self.relative], "absolute": list(self.absolute),
-            "model": self.model, "level": self.level,
-            "metadata": self.metadata, "workloads": self.workloads,
-            "rows": [[r.workload, r.target, r.model, {k: round(v, 5) for k, v in r.values.items()}, round(r.truth, 5)]
-                     for r in self.rows],
+            "version": SELECTOR_VERSION,
+            "estimators": list(self.estimators),
+            "relative": [[name, sign] for name, sign in self.relative],
+            "absolute": list(self.absolute),
+            "model": self.model,
+            "level": self.level,
+            "metadata": self.metadata,
+            "workloads": self.workloads,
+            "rows": [
+                [r.workload, r.target, r.model, {k: round(v, 5) for k, v in r.values.items()}, round(r.truth, 5)]
+                for r in self.rows
+            ],
         }
 
     def save(self, path: str | Path) -> Path:
@@ -367,8 +410,12 @@ class Selector:
         if data.get("version") != SELECTOR_VERSION:
             raise ValueError(f"selector file version {data.get('version')!r}, expected {SELECTOR_VERSION}")
         rows = [Row(w, t, m, {k: float(v) for k, v in vals.items()}, float(y)) for w, t, m, vals, y in data["rows"]]
-        return cls(rows=rows, estimators=tuple(data["estimators"]),
-                   relative=tuple((str(n), int(sign)) for n, sign in data["relative"]),
-                   absolute=tuple(data.get("absolute", ())), level=float(data["level"]),
-                   model=str(data.get("model", "direct")),
-                   metadata=data.get("metadata", {}))
+        return cls(
+            rows=rows,
+            estimators=tuple(data["estimators"]),
+            relative=tuple((str(n), int(sign)) for n, sign in data["relative"]),
+            absolute=tuple(data.get("absolute", ())),
+            level=float(data["level"]),
+            model=str(data.get("model", "direct")),
+            metadata=data.get("metadata", {}),
+        )

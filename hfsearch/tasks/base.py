@@ -68,11 +68,15 @@ class TaskAdapter(ABC):
             lo, hi = self.n_inputs
             if not lo <= len(columns) <= hi:
                 want = str(lo) if lo == hi else f"{lo} to {hi}"
-                raise ColumnError(f"Task {self.name!r} takes {want} input column(s), got {len(columns)}: {', '.join(columns)}.")
+                raise ColumnError(
+                    f"Task {self.name!r} takes {want} input column(s), got {len(columns)}: {', '.join(columns)}."
+                )
             return list(columns)
         candidates = [n for n in names if n != label and self.is_input_feature(n, features[n])]
         if not candidates:
-            raise ColumnError(f"No input column for task {self.name!r} found; columns are: {', '.join(names)}. Use --column.")
+            raise ColumnError(
+                f"No input column for task {self.name!r} found; columns are: {', '.join(names)}. Use --column."
+            )
         if len(candidates) == 1:
             return candidates
         preferred = [n for n in self.preferred_inputs if n in candidates]
@@ -188,7 +192,9 @@ class TaskAdapter(ABC):
         """Encode the whole sample once (no padding yet)."""
 
     @abstractmethod
-    def batches(self, encoded: Encoded, batch_size: int, preprocessor: Any) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    def batches(
+        self, encoded: Encoded, batch_size: int, preprocessor: Any
+    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         """Yield ``(row_indices, model_inputs)`` batches, grouped by length to minimise padding."""
 
     @abstractmethod
@@ -252,7 +258,9 @@ class TaskAdapter(ABC):
             return expected_f1(q, pred)
         raise ValueError(f"unknown metric {metric!r} for task {self.name!r} (known: {', '.join(self.metrics)})")
 
-    def heldout_labels(self, rows: Dataset, column: str, features: Features, id2label: dict[int, str] | None) -> np.ndarray:
+    def heldout_labels(
+        self, rows: Dataset, column: str, features: Features, id2label: dict[int, str] | None
+    ) -> np.ndarray:
         """The labels of a candidate's held-out source rows as the candidate's own label ids, one per prediction
         (``-1`` where a label has no counterpart among the model's labels).
 

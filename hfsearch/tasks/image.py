@@ -46,7 +46,9 @@ _PROCESSOR_FILES = ("preprocessor_config.json", "image_processor_config.json")
 def _numeric_depth(feature: Any) -> int:
     """Nesting depth of a list-of-numbers feature (0 if it is not one)."""
     depth = 0
-    while type(feature).__name__ in ("List", "Sequence", "LargeList") or (isinstance(feature, list) and len(feature) == 1):
+    while type(feature).__name__ in ("List", "Sequence", "LargeList") or (
+        isinstance(feature, list) and len(feature) == 1
+    ):
         feature = feature[0] if isinstance(feature, list) else feature.feature
         depth += 1
     dtype = getattr(feature, "dtype", "")
@@ -139,8 +141,10 @@ class ImageClassification(TaskAdapter):
     def resolve_columns(self, features: Features, columns: list[str] | None) -> list[str]:
         cols = super().resolve_columns(features, columns)
         if not is_image_feature(features[cols[0]]):
-            raise ColumnError(f"Column {cols[0]!r} is not an image (got {features[cols[0]]}); image-classification needs "
-                              "an Image feature or arrays / nested lists of pixel values.")
+            raise ColumnError(
+                f"Column {cols[0]!r} is not an image (got {features[cols[0]]}); image-classification needs "
+                "an Image feature or arrays / nested lists of pixel values."
+            )
         return cols
 
     # ---- raw view ------------------------------------------------------------------------------------------------
@@ -173,7 +177,9 @@ class ImageClassification(TaskAdapter):
         images = [to_pil(v, mode) for v in rows[columns[0]]]
         return Encoded(inputs={"images": images}, lengths=np.ones(len(images), dtype=np.int64))
 
-    def batches(self, encoded: Encoded, batch_size: int, preprocessor: Any) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    def batches(
+        self, encoded: Encoded, batch_size: int, preprocessor: Any
+    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         images = encoded.inputs["images"]
         for start in range(0, len(images), batch_size):
             idx = np.arange(start, min(start + batch_size, len(images)))
@@ -184,7 +190,11 @@ class ImageClassification(TaskAdapter):
         pixels = batch["pixel_values"]
         channels = getattr(model.config, "num_channels", pixels.shape[1])
         if pixels.shape[1] != channels:  # processor and model disagree: adapt gray <-> colour
-            pixels = pixels.repeat(1, channels, 1, 1) if pixels.shape[1] == 1 else pixels.mean(1, keepdim=True).repeat(1, channels, 1, 1)
+            pixels = (
+                pixels.repeat(1, channels, 1, 1)
+                if pixels.shape[1] == 1
+                else pixels.mean(1, keepdim=True).repeat(1, channels, 1, 1)
+            )
         out = model(pixel_values=pixels.to(next(model.parameters()).dtype), output_hidden_states=True)
         hidden = out.hidden_states[-1]
         pooled = hidden.mean(dim=(2, 3)) if hidden.ndim == 4 else hidden.mean(dim=1)

@@ -22,8 +22,16 @@ PAIR_COLUMNS = (
     ("left", "right"),
 )
 
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "merges.txt",
-                   "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "merges.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
 
 
 def pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,7 +124,9 @@ class TextClassification(TaskAdapter):
         inputs["pad_token_id"] = pad
         return Encoded(inputs=inputs, lengths=lengths)
 
-    def batches(self, encoded: Encoded, batch_size: int, preprocessor: Any = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    def batches(
+        self, encoded: Encoded, batch_size: int, preprocessor: Any = None
+    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         pad = encoded.inputs["pad_token_id"]
         flat, offsets, lengths = encoded.inputs["input_ids"]
         for idx in length_batches(encoded.lengths, batch_size):
@@ -162,7 +172,9 @@ def _reference_model() -> tuple[Any, Any]:
     return _REFERENCE["model"], _REFERENCE["tokenizer"]
 
 
-def embed_texts(adapter: TextClassification, rows: Dataset, columns: list[str], *, batch_size: int, device: Any) -> np.ndarray:
+def embed_texts(
+    adapter: TextClassification, rows: Dataset, columns: list[str], *, batch_size: int, device: Any
+) -> np.ndarray:
     """Sentence embeddings of all-MiniLM-L6-v2 (mean pooling, L2-normalised, as sentence-transformers does)."""
     model, tok = _reference_model()
     model = model.to(device)
@@ -176,4 +188,3 @@ def embed_texts(adapter: TextClassification, rows: Dataset, columns: list[str], 
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
             out[idx] = torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy()
     return out
-

@@ -27,15 +27,17 @@ class TextPairClassification(TextClassification):
 
     def resolve_columns(self, features: Features, columns: list[str] | None) -> list[str]:
         if columns is not None and len(columns) == 1:
-            raise ColumnError(f"One text column given for a pair task ({columns[0]!r}): pass two, e.g. --column "
-                              "text_a,text_b.")
+            raise ColumnError(
+                f"One text column given for a pair task ({columns[0]!r}): pass two, e.g. --column text_a,text_b."
+            )
         if not columns:
             for a, b in PAIR_COLUMNS:
                 if a in features and b in features and is_string(features[a]) and is_string(features[b]):
                     return [a, b]
             names = ", ".join(features)
-            raise ColumnError(f"No text pair found for task {self.name!r} (columns: {names}); choose two with "
-                              "--column a,b.")
+            raise ColumnError(
+                f"No text pair found for task {self.name!r} (columns: {names}); choose two with --column a,b."
+            )
         cols = super().resolve_columns(features, columns)
         bad = [c for c in cols if not is_string(features[c])]
         if bad:

@@ -77,8 +77,22 @@ ID_LIKE = re.compile(
     r"source_index|trial|fold|split|__index_level_0__)$",
     re.IGNORECASE,
 )
-_NUMERIC = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64",
-            "double", "float", "bfloat16")
+_NUMERIC = (
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "double",
+    "float",
+    "bfloat16",
+)
 #: Preferred names of a series column when several qualify.
 PREFERRED = ("series", "past_values", "signal", "signals", "values", "window", "features", "x")
 #: Name of the series column built from a recording table (form 3).
@@ -116,20 +130,28 @@ def load_series_classifier(path: str, *, allow_pickle: bool = False) -> Any:
     except KeyError:
         raise CandidateError(
             f"load failed: model type {config.model_type!r} has no time-series classification class in transformers "
-            f"(supported: {', '.join(classification_classes())})", stage="load"
+            f"(supported: {', '.join(classification_classes())})",
+            stage="load",
         ) from None
     declared = list(getattr(config, "architectures", None) or [])
     if declared and cls.__name__ not in declared:
-        raise CandidateError(f"load failed: the checkpoint is a {declared[0]}, not a time-series classifier ({cls.__name__})", stage="load")
+        raise CandidateError(
+            f"load failed: the checkpoint is a {declared[0]}, not a time-series classifier ({cls.__name__})",
+            stage="load",
+        )
     model, info = cls.from_pretrained(
-        path, config=config, trust_remote_code=False, use_safetensors=None if allow_pickle else True,
+        path,
+        config=config,
+        trust_remote_code=False,
+        use_safetensors=None if allow_pickle else True,
         output_loading_info=True,
     )
     missing = list(info.get("missing_keys") or [])
     if missing:
         raise CandidateError(
             f"load failed: {len(missing)} weight(s) missing from the checkpoint (e.g. {sorted(missing)[0]}): "
-            "not a trained classifier", stage="load"
+            "not a trained classifier",
+            stage="load",
         )
     return model
 
@@ -144,7 +166,9 @@ class SeriesSpec:
     @classmethod
     def from_config(cls, config: Any) -> "SeriesSpec":
         get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
-        return cls(context_length=int(get("context_length", 0) or 0), num_input_channels=int(get("num_input_channels", 1) or 1))
+        return cls(
+            context_length=int(get("context_length", 0) or 0), num_input_channels=int(get("num_input_channels", 1) or 1)
+        )
 
 
 # ---- feature inspection ------------------------------------------------------------------------------------------
@@ -186,7 +210,9 @@ def _stack(values: Any, column: str) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if arr.ndim != 3:
-        raise DatasetError(f"Column {column!r} is not a series column: expected (time, channels) rows, got shape {arr.shape[1:]}.")
+        raise DatasetError(
+            f"Column {column!r} is not a series column: expected (time, channels) rows, got shape {arr.shape[1:]}."
+        )
     return arr
 
 
@@ -225,8 +251,10 @@ class TimeSeriesClassification(TaskAdapter):
     name = "time-series-classification"
     #: Not a Hub pipeline tag (the Hub has none for this task): used for the local registry's cards and in reports.
     pipeline_tag = "time-series-classification"
-    description = ("Classify sensor windows (time, channels) or feature vectors; cut long recordings with --window/--stride "
-                   "(PatchTST, PatchTSMixer).")
+    description = (
+        "Classify sensor windows (time, channels) or feature vectors; cut long recordings with --window/--stride "
+        "(PatchTST, PatchTSMixer)."
+    )
     n_inputs = (1, 256)
     preferred_inputs = PREFERRED
     reference_id = "channel-stats-v1(mean,std,min,max,energy)"
@@ -241,15 +269,18 @@ class TimeSeriesClassification(TaskAdapter):
     def configure(self, **options: Any) -> "TimeSeriesClassification":
         unknown = sorted(set(options) - {"window", "stride"})
         if unknown:
-            raise TaskError(f"Task {self.name!r} has no option {', '.join('--' + u.replace('_', '-') for u in unknown)}.")
+            raise TaskError(
+                f"Task {self.name!r} has no option {', '.join('--' + u.replace('_', '-') for u in unknown)}."
+            )
         window, stride = options.get("window"), options.get("stride")
         for flag, value in (("window", window), ("stride", stride)):
             if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1):
                 raise TaskError(f"--{flag} must be a positive number of time steps (got {value!r}).")
         if stride is not None and window is None:
             raise TaskError("--stride needs --window (the window length in time steps).")
-        return type(self)(window=int(window) if window is not None else None,
-                          stride=int(stride) if stride is not None else None)
+        return type(self)(
+            window=int(window) if window is not None else None, stride=int(stride) if stride is not None else None
+        )
 
     # ---- discovery -------------------------------------------------------------------------------------------------
     def hub_queries(self) -> list[dict[str, Any]]:
@@ -276,10 +307,14 @@ class TimeSeriesClassification(TaskAdapter):
                 return list(columns)
             bad = [c for c, d in depths.items() if d not in (0, 1, 2)]
             if bad:
-                raise ColumnError(f"Column {bad[0]!r} ({features[bad[0]]}) is not numeric: a time series column holds "
-                                  "(time, channels) arrays, 1-D lists, or one number per time step.")
-            raise ColumnError("Give either one series column (arrays per row) or several numeric columns (one value per "
-                              f"time step), not a mix: {', '.join(columns)}.")
+                raise ColumnError(
+                    f"Column {bad[0]!r} ({features[bad[0]]}) is not numeric: a time series column holds "
+                    "(time, channels) arrays, 1-D lists, or one number per time step."
+                )
+            raise ColumnError(
+                "Give either one series column (arrays per row) or several numeric columns (one value per "
+                f"time step), not a mix: {', '.join(columns)}."
+            )
         arrays = [n for n in names if n != label and self.is_input_feature(n, features[n])]
         if len(arrays) == 1:
             return arrays
@@ -287,11 +322,15 @@ class TimeSeriesClassification(TaskAdapter):
             preferred = [n for n in PREFERRED if n in arrays]
             if preferred:
                 return [preferred[0]]
-            raise ColumnError(f"Ambiguous series column for task {self.name!r}: {', '.join(arrays)}. Choose with --column.")
+            raise ColumnError(
+                f"Ambiguous series column for task {self.name!r}: {', '.join(arrays)}. Choose with --column."
+            )
         scalars = [n for n in names if n != label and series_depth(features[n]) == 0 and not ID_LIKE.match(n)]
         if scalars:
             return scalars
-        raise ColumnError(f"No series column for task {self.name!r} found; columns are: {', '.join(names)}. Use --column.")
+        raise ColumnError(
+            f"No series column for task {self.name!r} found; columns are: {', '.join(names)}. Use --column."
+        )
 
     # ---- preparing the split (windowing) ---------------------------------------------------------------------------
     def prepare(
@@ -300,8 +339,14 @@ class TimeSeriesClassification(TaskAdapter):
         table_form = len(columns) > 1 or series_depth(ds.features[columns[0]]) == 0
         bad = self.invalid_rows(ds, columns)
         if table_form:  # rows are time steps: dropping one would join two moments of a recording
-            drop_invalid_rows(ds, bad, what="a missing", warnings=warnings, max_share=0.0,
-                              fix="fill the gaps (time steps cannot be dropped from a recording)")
+            drop_invalid_rows(
+                ds,
+                bad,
+                what="a missing",
+                warnings=warnings,
+                max_share=0.0,
+                fix="fill the gaps (time steps cannot be dropped from a recording)",
+            )
             if self.window is None:
                 raise DatasetError(
                     f"The rows are single time steps (columns {', '.join(columns)}): cut the recording into windows with "
@@ -332,7 +377,9 @@ class TimeSeriesClassification(TaskAdapter):
         col = ds.with_format("arrow")[:][column]
         return np.asarray(pc.list_value_length(col).to_numpy(zero_copy_only=False), dtype=np.int64)
 
-    def _output(self, windows: np.ndarray, column: str, labels: Any, label_column: str | None, label_feature: Any) -> Dataset:
+    def _output(
+        self, windows: np.ndarray, column: str, labels: Any, label_column: str | None, label_feature: Any
+    ) -> Dataset:
         w, c = windows.shape[1], windows.shape[2]
         data: dict[str, Any] = {column: windows}
         feats: dict[str, Any] = {column: Array2D(shape=(w, c), dtype="float32")}
@@ -341,7 +388,9 @@ class TimeSeriesClassification(TaskAdapter):
             feats[label_column] = label_feature
         return Dataset.from_dict(data, features=Features(feats))
 
-    def _window_rows(self, ds: Dataset, column: str, label_column: str | None, warnings: list[str]) -> tuple[Dataset, list[str], str | None]:
+    def _window_rows(
+        self, ds: Dataset, column: str, label_column: str | None, warnings: list[str]
+    ) -> tuple[Dataset, list[str], str | None]:
         window, stride = int(self.window), int(self.stride or self.window)  # type: ignore[arg-type]
         values = ds.with_format("numpy")[:][column]
         recordings = [np.asarray(v, dtype=np.float32) for v in values]
@@ -365,12 +414,16 @@ class TimeSeriesClassification(TaskAdapter):
             what = "The recording is" if len(recordings) == 1 else f"All {len(recordings)} recordings are"
             raise DatasetError(f"{what} shorter than one window: {longest} time steps < --window {window}.")
         if short:
-            warnings.append(f"{short} of {len(recordings)} recordings are shorter than --window {window} and yield no window.")
+            warnings.append(
+                f"{short} of {len(recordings)} recordings are shorter than --window {window} and yield no window."
+            )
         windows = np.concatenate(pieces)
         label_feature = ds.features[label_column] if label_column is not None else None
         return self._output(windows, column, out_labels, label_column, label_feature), [column], label_column
 
-    def _window_table(self, ds: Dataset, columns: list[str], label_column: str | None, warnings: list[str]) -> tuple[Dataset, list[str], str | None]:
+    def _window_table(
+        self, ds: Dataset, columns: list[str], label_column: str | None, warnings: list[str]
+    ) -> tuple[Dataset, list[str], str | None]:
         window, stride = int(self.window), int(self.stride or self.window)  # type: ignore[arg-type]
         table = ds.with_format("numpy")[:]
         rec = np.stack([np.asarray(table[c], dtype=np.float32) for c in columns], axis=1)
@@ -385,7 +438,11 @@ class TimeSeriesClassification(TaskAdapter):
             names, codes = np.unique(raw, return_inverse=True)
             out_labels = [names[_mode(codes[s : s + window])].item() for s in starts]
             label_feature = ds.features[label_column]
-        return self._output(windows, SERIES_COLUMN, out_labels, label_column, label_feature), [SERIES_COLUMN], label_column
+        return (
+            self._output(windows, SERIES_COLUMN, out_labels, label_column, label_feature),
+            [SERIES_COLUMN],
+            label_column,
+        )
 
     def bind_target(self, target: Any) -> None:
         arr = read_series(target.rows, target.columns[0]) if len(target.rows) else None
@@ -418,19 +475,23 @@ class TimeSeriesClassification(TaskAdapter):
         spec = SeriesSpec.from_config(model.config)
         if spec.num_input_channels != channels:
             raise CandidateError(
-                f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {channels}", stage="load"
-        )
+                f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {channels}",
+                stage="load",
+            )
         if spec.context_length and length < spec.context_length:
             raise CandidateError(
                 f"window too short: the model reads {spec.context_length} time steps, the data's windows have {length} "
-                f"(cut the data with --window {spec.context_length})", stage="load"
-        )
+                f"(cut the data with --window {spec.context_length})",
+                stage="load",
+            )
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         arr = read_series(rows, columns[0])
         return Encoded(inputs={"values": arr}, lengths=np.ones(len(arr), dtype=np.int64))
 
-    def batches(self, encoded: Encoded, batch_size: int, preprocessor: Any = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    def batches(
+        self, encoded: Encoded, batch_size: int, preprocessor: Any = None
+    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         from ..errors import CandidateError
 
         values: np.ndarray = encoded.inputs["values"]
@@ -438,13 +499,15 @@ class TimeSeriesClassification(TaskAdapter):
         if spec is not None:
             if values.shape[2] != spec.num_input_channels:
                 raise CandidateError(
-                    f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {values.shape[2]}", stage="inference"
-        )
+                    f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {values.shape[2]}",
+                    stage="inference",
+                )
             if spec.context_length and values.shape[1] < spec.context_length:
                 raise CandidateError(
                     f"window too short: the model reads {spec.context_length} time steps, the data's windows have "
-                    f"{values.shape[1]} (cut the data with --window {spec.context_length})", stage="inference"
-        )
+                    f"{values.shape[1]} (cut the data with --window {spec.context_length})",
+                    stage="inference",
+                )
             if spec.context_length and values.shape[1] > spec.context_length:
                 values = values[:, -spec.context_length :, :]
         for start in range(0, len(values), batch_size):

@@ -64,8 +64,9 @@ def is_string_sequence(feature: Any) -> bool:
 
 def is_tag_sequence(feature: Any) -> bool:
     item = sequence_item(feature)
-    return item is not None and (is_string(item) or isinstance(item, ClassLabel)
-                                 or getattr(item, "dtype", "").startswith("int"))
+    return item is not None and (
+        is_string(item) or isinstance(item, ClassLabel) or getattr(item, "dtype", "").startswith("int")
+    )
 
 
 @register_task
@@ -100,8 +101,10 @@ class TokenClassification(TaskAdapter):
     def resolve_columns(self, features: Features, columns: list[str] | None) -> list[str]:
         cols = super().resolve_columns(features, columns)
         if not is_string_sequence(features[cols[0]]):
-            raise ColumnError(f"Column {cols[0]!r} is not a list of words (got {features[cols[0]]}); token-classification "
-                              "needs pre-split sentences.")
+            raise ColumnError(
+                f"Column {cols[0]!r} is not a list of words (got {features[cols[0]]}); token-classification "
+                "needs pre-split sentences."
+            )
         return cols
 
     def label_names(self, features: Features, column: str | None) -> list[str] | None:
@@ -112,8 +115,10 @@ class TokenClassification(TaskAdapter):
 
     def prepare_label_names(self, names: list[str] | None) -> list[str]:
         if not names:
-            raise DatasetError("token-classification needs the target's entity types: the tag column is not a sequence "
-                               "of ClassLabel; pass --labels, e.g. --labels PER,LOC,ORG,MISC (or the BIO tags).")
+            raise DatasetError(
+                "token-classification needs the target's entity types: the tag column is not a sequence "
+                "of ClassLabel; pass --labels, e.g. --labels PER,LOC,ORG,MISC (or the BIO tags)."
+            )
         names = [str(n).strip() for n in names]
         return list(names) if is_tag_set(names) else bio_tags(names)
 
@@ -143,7 +148,9 @@ class TokenClassification(TaskAdapter):
 
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
         if not getattr(tok, "is_fast", False):
-            raise CandidateError("load failed: token-classification needs a fast tokenizer (for word ids)", stage="load")
+            raise CandidateError(
+                "load failed: token-classification needs a fast tokenizer (for word ids)", stage="load"
+            )
         if getattr(tok, "add_prefix_space", None) is False:  # byte-level BPE (RoBERTa, GPT-2) on pre-split words
             tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False, add_prefix_space=True)
         return tok
@@ -175,7 +182,9 @@ class TokenClassification(TaskAdapter):
         inputs["pad_token_id"] = preprocessor.pad_token_id if preprocessor.pad_token_id is not None else 0
         return Encoded(inputs=inputs, lengths=lengths)
 
-    def batches(self, encoded: Encoded, batch_size: int, preprocessor: Any = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    def batches(
+        self, encoded: Encoded, batch_size: int, preprocessor: Any = None
+    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         pad = encoded.inputs["pad_token_id"]
         flat, offsets, lengths = encoded.inputs["input_ids"]
         wflat, woff, wlen = encoded.inputs["word_pos"]
@@ -186,8 +195,11 @@ class TokenClassification(TaskAdapter):
             pos = np.full((len(idx), width_words), _PADDED, dtype=np.int64)
             got = gather_padded(wflat, woff, wlen, idx, _PADDED)
             pos[:, : got.shape[1]] = got
-            batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask),
-                     "word_pos": torch.from_numpy(pos)}
+            batch = {
+                "input_ids": torch.from_numpy(ids),
+                "attention_mask": torch.from_numpy(mask),
+                "word_pos": torch.from_numpy(pos),
+            }
             if "token_type_ids" in encoded.inputs:
                 tflat, toff, tlen = encoded.inputs["token_type_ids"]
                 batch["token_type_ids"] = torch.from_numpy(gather_padded(tflat, toff, tlen, idx, 0))
@@ -290,7 +302,9 @@ class TokenClassification(TaskAdapter):
             start = stop
         return 2 * tp / (n_pred + n_gold) if n_pred + n_gold > 0 else 0.0
 
-    def heldout_labels(self, rows: Dataset, column: str, features: Features, id2label: dict[int, str] | None) -> np.ndarray:
+    def heldout_labels(
+        self, rows: Dataset, column: str, features: Features, id2label: dict[int, str] | None
+    ) -> np.ndarray:
         """One model tag id per word (sentence by sentence, as `score_logits` orders the predictions)."""
         item = sequence_item(features[column])
         names = list(item.names) if isinstance(item, ClassLabel) else None
@@ -320,4 +334,3 @@ def _tag_name(tag: Any, names: list[str] | None) -> str:
             raise ValueError(f"tag id {tag} outside the target's tag names")
         return names[int(tag)]
     return str(tag)
-

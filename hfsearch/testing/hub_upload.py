@@ -109,8 +109,9 @@ class UploadRoutes:
                     errors.append({"message": "the metadata block must be a YAML mapping"})
             except yaml.YAMLError as exc:
                 errors.append({"message": f"invalid YAML: {str(exc).splitlines()[0]}"})
-        self.handler.send_json({"errors": errors, "warnings": []},
-                               status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK)
+        self.handler.send_json(
+            {"errors": errors, "warnings": []}, status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK
+        )
 
     def preupload(self, folder: Path) -> None:
         """``POST .../preupload/{rev}``: every file goes as a regular blob; ``oid`` is set for files already there."""
@@ -160,17 +161,23 @@ class UploadRoutes:
             for path, is_folder in deletes:
                 target = folder / path
                 if not (target.is_dir() if is_folder else target.is_file()):
-                    raise self.fail(HTTPStatus.NOT_FOUND, f"A file with this name doesn't exist: {path}", "EntryNotFound")
+                    raise self.fail(
+                        HTTPStatus.NOT_FOUND, f"A file with this name doesn't exist: {path}", "EntryNotFound"
+                    )
             for path, is_folder in deletes:
                 shutil.rmtree(folder / path) if is_folder else (folder / path).unlink()
             for path, content in writes.items():
                 _write_atomically(folder / path, content)
             sha = layout.repo_sha(folder)
         prefix = "datasets/" if kind == "datasets" else ""
-        self.handler.send_json({
-            "success": True, "commitOid": sha, "commitUrl": f"{self.base_url()}/{prefix}{repo_id}/commit/{sha}",
-            "pullRequestUrl": None,
-        })
+        self.handler.send_json(
+            {
+                "success": True,
+                "commitOid": sha,
+                "commitUrl": f"{self.base_url()}/{prefix}{repo_id}/commit/{sha}",
+                "pullRequestUrl": None,
+            }
+        )
 
     # --- helpers --------------------------------------------------------------------------------------------------
 

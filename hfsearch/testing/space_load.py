@@ -99,8 +99,9 @@ class SpaceServer:
         log (`str` or `Path`, *optional*): file that receives the server's output (default: discarded).
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None, *, startup_timeout_s: float = 300.0,
-                 log: str | Path | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, startup_timeout_s: float = 300.0, log: str | Path | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
@@ -113,8 +114,12 @@ class SpaceServer:
 
     def __enter__(self) -> SpaceServer:  # noqa: PYI034 - Self needs Python 3.11
         out = self.log.open("wb") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen([sys.executable, "-m", "hfsearch", "app", "--host", "127.0.0.1", "--port",
-                                      str(self.port)], env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hfsearch", "app", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + self.startup_timeout_s
         while True:
             if self.proc.poll() is not None:
@@ -161,8 +166,15 @@ class SpaceServer:
                 self.proc.wait()
 
 
-def run_users(url: str, n_users: int, args: Sequence[Any], *, api_name: str = "/search",
-              timeout_s: float = 900.0, poll_s: float = 0.02) -> list[RequestRecord]:
+def run_users(
+    url: str,
+    n_users: int,
+    args: Sequence[Any],
+    *,
+    api_name: str = "/search",
+    timeout_s: float = 900.0,
+    poll_s: float = 0.02,
+) -> list[RequestRecord]:
     """`n_users` clients send the same request at the same moment; returns one `RequestRecord` each.
 
     Every client connects first (its own session), then all send together (a barrier) and each polls its job's
@@ -213,8 +225,9 @@ def run_users(url: str, n_users: int, args: Sequence[Any], *, api_name: str = "/
                 outcome, message = "refused", str(exc)
             else:
                 outcome, message = "failed", f"{type(exc).__name__}: {exc}"
-        records[i] = RequestRecord(i, outcome, answered if answered is not None else end, started, end, rank, size,
-                                   message)
+        records[i] = RequestRecord(
+            i, outcome, answered if answered is not None else end, started, end, rank, size, message
+        )
 
     threads = [threading.Thread(target=user, args=(i,), name=f"user-{i}", daemon=True) for i in range(n_users)]
     for t in threads:
@@ -230,6 +243,7 @@ def run_users(url: str, n_users: int, args: Sequence[Any], *, api_name: str = "/
 def arrival_order(records: Sequence[RequestRecord]) -> list[RequestRecord]:
     """The requests in the order they reached the queue, as far as their answers tell: the one that ran at once,
     then the waiting ones by their place in line, then the refused (and failed) ones."""
+
     def key(r: RequestRecord) -> tuple[int, float, int]:
         if r.first_rank is None and r.started_s is not None:
             return (0, r.answered_s, r.user)
@@ -278,14 +292,16 @@ class LoadReport:
 
     def to_markdown(self, title: str = "## Load: simultaneous users of the Space (`bench/load_space.py`)") -> str:
         """The figures as a markdown section: one summary row per crowd, then each request of the first crowd."""
-        mb = (lambda b: "–" if b is None else f"{b / 2**20:.0f} MiB")
-        sec = (lambda s: "–" if s is None else f"{s:.1f} s")
+        mb = lambda b: "–" if b is None else f"{b / 2**20:.0f} MiB"
+        sec = lambda s: "–" if s is None else f"{s:.1f} s"
         lines = [title, ""]
         if self.settings:
             lines += ["Settings: " + ", ".join(f"{k} = {v}" for k, v in self.settings.items()) + ".", ""]
         lines += [
-            ("| crowd | requests | completed | refused (queue full) | failed | p50 wait | p95 wait | "
-             "slowest first answer | server peak RSS so far |"),
+            (
+                "| crowd | requests | completed | refused (queue full) | failed | p50 wait | p95 wait | "
+                "slowest first answer | server peak RSS so far |"
+            ),
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for k, records in enumerate(self.rounds):
@@ -300,19 +316,28 @@ class LoadReport:
         later = "–" if self.followup_ok is None else ("completed" if self.followup_ok else "**failed**")
         lines += [
             "",
-            (f"Server resident memory: {mb(self.rss_idle)} idle, {mb(self.rss_warm)} after one search, "
-             f"{mb(self.rss_after)} at the end. Server alive at the end: {'yes' if self.alive_after else '**no**'}; "
-             f"a request sent after the crowds: {later}."),
+            (
+                f"Server resident memory: {mb(self.rss_idle)} idle, {mb(self.rss_warm)} after one search, "
+                f"{mb(self.rss_after)} at the end. Server alive at the end: {'yes' if self.alive_after else '**no**'}; "
+                f"a request sent after the crowds: {later}."
+            ),
             "",
-            ("Each request of the first crowd, in the order it reached the queue (*wait*: from sending to the start "
-             "of its search; *place*: its place in the waiting line when first told, as the page shows it):"),
+            (
+                "Each request of the first crowd, in the order it reached the queue (*wait*: from sending to the start "
+                "of its search; *place*: its place in the waiting line when first told, as the page shows it):"
+            ),
             "",
             "| # | outcome | first answer | place in line | wait | done | message |",
             "|---|---|---|---|---|---|---|",
         ]
         for k, r in enumerate(arrival_order(self.rounds[0] if self.rounds else []), start=1):
-            place = "running" if r.first_rank is None and r.started_s is not None else (
-                "–" if r.first_rank is None else f"{r.first_rank + 1} of {r.queue_size}")
-            lines.append(f"| {k} | {r.outcome} | {sec(r.answered_s)} | {place} | {sec(r.wait_s)} | "
-                         f"{sec(r.finished_s)} | {r.message.replace('|', '/')} |")
+            place = (
+                "running"
+                if r.first_rank is None and r.started_s is not None
+                else ("–" if r.first_rank is None else f"{r.first_rank + 1} of {r.queue_size}")
+            )
+            lines.append(
+                f"| {k} | {r.outcome} | {sec(r.answered_s)} | {place} | {sec(r.wait_s)} | "
+                f"{sec(r.finished_s)} | {r.message.replace('|', '/')} |"
+            )
         return "\n".join(lines) + "\n"

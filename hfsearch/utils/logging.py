@@ -328,15 +328,19 @@ def third_party_progress(enabled: bool) -> Iterator[None]:
     import huggingface_hub.utils as hub_utils
     from transformers.utils import logging as tf_logging
 
-    states = (tf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled(),
-              not hub_utils.are_progress_bars_disabled())
+    states = (
+        tf_logging.is_progress_bar_enabled(),
+        datasets.is_progress_bar_enabled(),
+        not hub_utils.are_progress_bars_disabled(),
+    )
     tf_logging.disable_progress_bar()
     datasets.disable_progress_bars()
     hub_utils.disable_progress_bars()
     try:
         yield
     finally:
-        for on, enable in zip(states, (tf_logging.enable_progress_bar, datasets.enable_progress_bars,
-                                       hub_utils.enable_progress_bars)):
+        for on, enable in zip(
+            states, (tf_logging.enable_progress_bar, datasets.enable_progress_bars, hub_utils.enable_progress_bars)
+        ):
             if on:
                 enable()

@@ -62,7 +62,9 @@ class ImageClassificationArchitecture(Architecture):
 
     def collator(self, processor: Any) -> Collate:
         def collate(features: list[Features]) -> dict[str, torch.Tensor]:
-            batch = {"pixel_values": torch.from_numpy(np.stack([f["pixel_values"] for f in features]).astype(np.float32))}
+            batch = {
+                "pixel_values": torch.from_numpy(np.stack([f["pixel_values"] for f in features]).astype(np.float32))
+            }
             if "labels" in features[0]:
                 batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
             return batch

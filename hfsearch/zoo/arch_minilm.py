@@ -114,8 +114,9 @@ class MiniLML3(_MiniLMVariant, TextClassificationArchitecture):
     train_defaults = TrainConfig(epochs=3, learning_rate=1e-4, batch_size=16)
 
     def build(self, rows: Sequence[Row], label_names: list[str]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-        return load_minilm(BertForSequenceClassification, label_names, self.params["num_hidden_layers"],
-                           self.freeze_encoder)
+        return load_minilm(
+            BertForSequenceClassification, label_names, self.params["num_hidden_layers"], self.freeze_encoder
+        )
 
 
 @register_architecture("text-classification", "minilm-probe")
@@ -139,15 +140,18 @@ class MiniLMTagger(_MiniLMVariant, TinyBertTagger):
     ``tiny-bert`` tagger (`hfsearch.zoo.arch_tokens`); only the encoder and its tokenizer differ (pretrained, uncased).
     """
 
-    description = "all-MiniLM-L6-v2 fine-tuned with a token-classification head (BIO tags on each word's first sub-token)"
+    description = (
+        "all-MiniLM-L6-v2 fine-tuned with a token-classification head (BIO tags on each word's first sub-token)"
+    )
     tags = ("bert", "minilm", "ner", "fine-tuned")
     # On 1,000 CoNLL-2003 sentences, 3 epochs: entity F1 0.68 at 1e-4, 0.76 at 2e-4 on its own test split.
     train_defaults = TrainConfig(epochs=3, learning_rate=2e-4, batch_size=16)
 
     def build(self, rows: Sequence[Row], label_names: list[str]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
         self._tags = tag_names(label_names)
-        model, tokenizer = load_minilm(BertForTokenClassification, self._tags, self.params["num_hidden_layers"],
-                                       self.freeze_encoder)
+        model, tokenizer = load_minilm(
+            BertForTokenClassification, self._tags, self.params["num_hidden_layers"], self.freeze_encoder
+        )
         self._tokenizer = tokenizer
         return model, tokenizer
 

@@ -54,7 +54,9 @@ class SeriesArchitecture(Architecture):
             raise HFSearchError("No training rows.")
         shapes = {series_array(r[SERIES_COLUMN]).shape for r in rows[:: max(1, len(rows) // 64)]}
         if len(shapes) != 1:
-            raise HFSearchError(f"Training windows have different shapes {sorted(shapes)}: cut them to one window length.")
+            raise HFSearchError(
+                f"Training windows have different shapes {sorted(shapes)}: cut them to one window length."
+            )
         length, channels = next(iter(shapes))
         return int(length), int(channels)
 
@@ -111,11 +113,22 @@ class PatchTST(SeriesArchitecture):
         length, channels = self.shape(rows)
         p = dict(self.params)
         config = PatchTSTConfig(
-            num_input_channels=channels, context_length=length, num_targets=len(label_names),
-            patch_length=p["patch_length"], patch_stride=p["patch_stride"], d_model=p["d_model"],
-            num_hidden_layers=p["num_hidden_layers"], num_attention_heads=p["num_attention_heads"], ffn_dim=p["ffn_dim"],
-            dropout=p["dropout"], head_dropout=p["head_dropout"], scaling=p["scaling"], pooling_type="mean",
-            use_cls_token=False, do_mask_input=False, **label_maps(label_names),
+            num_input_channels=channels,
+            context_length=length,
+            num_targets=len(label_names),
+            patch_length=p["patch_length"],
+            patch_stride=p["patch_stride"],
+            d_model=p["d_model"],
+            num_hidden_layers=p["num_hidden_layers"],
+            num_attention_heads=p["num_attention_heads"],
+            ffn_dim=p["ffn_dim"],
+            dropout=p["dropout"],
+            head_dropout=p["head_dropout"],
+            scaling=p["scaling"],
+            pooling_type="mean",
+            use_cls_token=False,
+            do_mask_input=False,
+            **label_maps(label_names),
         )
         return PatchTSTForClassification(config), None
 
@@ -147,10 +160,19 @@ class PatchTSMixer(SeriesArchitecture):
         length, channels = self.shape(rows)
         p = dict(self.params)
         config = PatchTSMixerConfig(
-            num_input_channels=channels, context_length=length, num_targets=len(label_names),
-            patch_length=p["patch_length"], patch_stride=p["patch_stride"], d_model=p["d_model"],
-            num_layers=p["num_layers"], expansion_factor=p["expansion_factor"], dropout=p["dropout"],
-            head_dropout=p["head_dropout"], mode=p["mode"], scaling=p["scaling"], head_aggregation="avg_pool",
+            num_input_channels=channels,
+            context_length=length,
+            num_targets=len(label_names),
+            patch_length=p["patch_length"],
+            patch_stride=p["patch_stride"],
+            d_model=p["d_model"],
+            num_layers=p["num_layers"],
+            expansion_factor=p["expansion_factor"],
+            dropout=p["dropout"],
+            head_dropout=p["head_dropout"],
+            mode=p["mode"],
+            scaling=p["scaling"],
+            head_aggregation="avg_pool",
             **label_maps(label_names),
         )
         return PatchTSMixerForTimeSeriesClassification(config), None

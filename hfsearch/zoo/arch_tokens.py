@@ -102,8 +102,12 @@ class TinyBertTagger(Architecture):
 
     def _encode_words(self, processor: Any, rows: Sequence[Row], max_length: int) -> tuple[Any, list[list[int]]]:
         """Tokenizer output and, per row, the position of each word's first sub-token (-1: not in the input)."""
-        enc = processor([[str(w) for w in r[TOKENS_COLUMN]] for r in rows], is_split_into_words=True,
-                        truncation=True, max_length=max_length)
+        enc = processor(
+            [[str(w) for w in r[TOKENS_COLUMN]] for r in rows],
+            is_split_into_words=True,
+            truncation=True,
+            max_length=max_length,
+        )
         first = []
         for i, r in enumerate(rows):
             pos = [-1] * len(r[TOKENS_COLUMN])
@@ -137,7 +141,9 @@ class TinyBertTagger(Architecture):
             batch: dict[str, torch.Tensor] = {}
             for key, pad in (("input_ids", pad_id), ("token_type_ids", 0), ("attention_mask", 0), ("labels", IGNORE)):
                 if key in features[0]:
-                    batch[key] = torch.tensor([f[key] + [pad] * (width - len(f[key])) for f in features], dtype=torch.long)
+                    batch[key] = torch.tensor(
+                        [f[key] + [pad] * (width - len(f[key])) for f in features], dtype=torch.long
+                    )
             return batch
 
         return collate

@@ -244,7 +244,9 @@ def _build_candidate(
     folder = repo_dir(root, repo_id, MODELS)
     arch = get_architecture(candidate.task or recipe.task, candidate.arch, candidate.params)
     config = arch.train_defaults.override(
-        epochs=candidate.epochs, learning_rate=candidate.learning_rate, batch_size=candidate.batch_size,
+        epochs=candidate.epochs,
+        learning_rate=candidate.learning_rate,
+        batch_size=candidate.batch_size,
         class_weight=candidate.class_weight,
     )
     label_names = _label_names(recipe, candidate, arch, data)

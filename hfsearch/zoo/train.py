@@ -171,7 +171,9 @@ def balanced_class_weights(features: Sequence[Features], num_classes: int) -> to
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def _loss_fn(model: nn.Module, features: Sequence[Features], config: TrainConfig) -> Callable[[Any, dict], torch.Tensor]:
+def _loss_fn(
+    model: nn.Module, features: Sequence[Features], config: TrainConfig
+) -> Callable[[Any, dict], torch.Tensor]:
     """The training loss: the model's own, or cross-entropy weighted by `config.class_weight`."""
     if config.class_weight is None:
         return lambda output, batch: output.loss

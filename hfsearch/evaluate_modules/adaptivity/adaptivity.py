@@ -97,12 +97,17 @@ class Adaptivity(evaluate.Measurement):
             inputs_description=_KWARGS_DESCRIPTION,
             features=[
                 datasets.Features({"source": datasets.Value("string"), "target": datasets.Value("string")}),
-                datasets.Features({
-                    "source": datasets.Sequence(datasets.Value("float64")),
-                    "target": datasets.Sequence(datasets.Value("float64")),
-                }),
+                datasets.Features(
+                    {
+                        "source": datasets.Sequence(datasets.Value("float64")),
+                        "target": datasets.Sequence(datasets.Value("float64")),
+                    }
+                ),
             ],
-            reference_urls=["https://arxiv.org/abs/2206.00188", "https://github.com/asu-cactus/Discovery_of_DL_Model_Version"],
+            reference_urls=[
+                "https://arxiv.org/abs/2206.00188",
+                "https://github.com/asu-cactus/Discovery_of_DL_Model_Version",
+            ],
         )
 
     def compute(self, *, source=None, target=None, **kwargs):

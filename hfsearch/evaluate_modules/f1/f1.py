@@ -60,19 +60,28 @@ class F1(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}
-            ),
+            features=datasets.Features({"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}),
             reference_urls=["https://scikit-learn.org/stable/modules/generated/sklearn.metrics.f1_score.html"],
         )
 
     def _compute(
-        self, predictions, references, labels=None, pos_label=1, average="binary", sample_weight=None,
+        self,
+        predictions,
+        references,
+        labels=None,
+        pos_label=1,
+        average="binary",
+        sample_weight=None,
         zero_division="warn",
     ):
         score = f1_score(
-            references, predictions, labels=labels, pos_label=pos_label, average=average,
-            sample_weight=sample_weight, zero_division=zero_division,
+            references,
+            predictions,
+            labels=labels,
+            pos_label=pos_label,
+            average=average,
+            sample_weight=sample_weight,
+            zero_division=zero_division,
         )
         score = np.asarray(score)
         return {"f1": float(score) if score.size == 1 else score}
