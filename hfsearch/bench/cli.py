@@ -55,8 +55,8 @@ def bench_command(args: argparse.Namespace) -> int:
     from ..cli import quiet_third_party
     from ..errors import HFSearchError
     from ..output import emit, err
-    from .report import to_json, to_markdown, write_report
     from .pools import load_pools_workload, pools_markdown, run_pools_benchmark, write_pools_report
+    from .report import to_json, to_markdown, write_report
     from .run import grade, run_benchmark
     from .workload import load_workload
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from huggingface_hub import HfApi, ModelInfo, hf_hub_download
 

@@ -20,9 +20,10 @@ Values between 1 and 100 are read as percentages (an accuracy cannot exceed 1); 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import yaml
 

@@ -11,11 +11,12 @@ empty file. Ids are checked (`hfsearch.hub.ids`) before any folder is opened or 
 
 from __future__ import annotations
 
-import os
 import logging
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import datasets
 from datasets import Dataset, DatasetDict
@@ -23,9 +24,9 @@ from datasets import Dataset, DatasetDict
 from ..errors import DatasetError, HFSearchError, HubError, RepoIdError
 from ..hub.ids import check_repo_id, repo_id_problem, unsafe_path_problem
 from ..hub.layout import DATASETS, repo_dir
+from ..utils.logging import get_logger
 from . import files as datafiles
 from .validate import first_invalid_utf8, normalise_mixed_columns, origin, set_origin
-from ..utils.logging import get_logger
 
 logger = get_logger(__name__)
 

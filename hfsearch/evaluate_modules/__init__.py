@@ -51,8 +51,8 @@ def path(name: str) -> Path:
     return _ROOT / name
 
 
-@functools.lru_cache(maxsize=None)
-def load(name: str) -> "evaluate.EvaluationModule":
+@functools.cache
+def load(name: str) -> evaluate.EvaluationModule:
     """The shipped module `name`, loaded by path with ``evaluate.load`` once per process (kept in memory).
 
     Args:

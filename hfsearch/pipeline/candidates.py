@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..candidates import Candidate, Filters, Skipped, discover as discover_candidates, fetch_config
+from ..candidates import Candidate, Filters, Skipped, fetch_config
+from ..candidates import discover as discover_candidates
 from ..candidates.order import likely_winners_first
 from ..candidates.reported import attach_reported
 from ..errors import NoCandidatesError, one_line

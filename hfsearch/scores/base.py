@@ -15,8 +15,9 @@ then holds ``null`` for it and the reason is reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -226,7 +227,7 @@ class ScorerSpec:
         return self.info.column(self.space)
 
     @classmethod
-    def parse(cls, text: str, params: dict[str, Any] | None = None) -> "ScorerSpec":
+    def parse(cls, text: str, params: dict[str, Any] | None = None) -> ScorerSpec:
         name, _, space = text.strip().partition(":")
         info = SCORERS.get(name.strip())
         space = space.strip() or None

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 from datasets import ClassLabel, Dataset, Features, Value
@@ -110,7 +111,7 @@ class TaskAdapter(ABC):
         return np.asarray(rows[column])
 
     # ---- task options, discovery and data preparation (generic hooks; defaults leave everything unchanged) -------
-    def configure(self, **options: Any) -> "TaskAdapter":
+    def configure(self, **options: Any) -> TaskAdapter:
         """The adapter to use for one search, given the task's options (``window=…, stride=…`` for time series).
 
         Options left at ``None`` are not passed. The default takes none and returns the shared adapter itself; an

@@ -17,7 +17,7 @@ type, start and end. With no gold and no predicted entity, precision, recall and
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..candidates.labels import entity_type_key, split_tag
 

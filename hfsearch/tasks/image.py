@@ -28,7 +28,8 @@ checkpoints download their weights at run time, and none ships inside a Python p
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from datasets import Dataset, Features, Image

@@ -48,9 +48,10 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -164,7 +165,7 @@ class SeriesSpec:
     num_input_channels: int
 
     @classmethod
-    def from_config(cls, config: Any) -> "SeriesSpec":
+    def from_config(cls, config: Any) -> SeriesSpec:
         get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
         return cls(
             context_length=int(get("context_length", 0) or 0), num_input_channels=int(get("num_input_channels", 1) or 1)
@@ -266,7 +267,7 @@ class TimeSeriesClassification(TaskAdapter):
         self.target_shape: tuple[int, int] | None = None
 
     # ---- options ---------------------------------------------------------------------------------------------------
-    def configure(self, **options: Any) -> "TimeSeriesClassification":
+    def configure(self, **options: Any) -> TimeSeriesClassification:
         unknown = sorted(set(options) - {"window", "stride"})
         if unknown:
             raise TaskError(

@@ -26,7 +26,8 @@ expanded to BIO tags, or the tags themselves).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch

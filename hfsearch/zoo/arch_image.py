@@ -10,7 +10,8 @@ processor, as they would be for any Hub model).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

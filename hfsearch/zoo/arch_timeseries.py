@@ -15,8 +15,9 @@ no custom code) that `hfsearch.tasks.timeseries.load_series_classifier` loads th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -9,7 +9,8 @@ WordPiece vocabulary is trained on the candidate's own words, like the text zoo'
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -13,6 +13,7 @@ hold, so `compute` hands them straight to ``_compute``; ``add`` and ``add_batch`
 import datasets
 import evaluate
 import numpy as np
+
 from hfsearch.scores.adaptivity import adaptivity_counts, knn_coverage_value
 from hfsearch.scores.base import RawData, ScoreUnavailable
 from hfsearch.scores.histograms import feature_matrices

@@ -10,6 +10,7 @@ through their synonym groups (``PER`` = ``person``, ``MISC`` = ``OTHER``), as hf
 
 import datasets
 import evaluate
+
 from hfsearch.candidates.labels import entity_type_key, split_tag
 from hfsearch.tasks.entities import get_entities
 
