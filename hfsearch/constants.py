@@ -131,7 +131,10 @@ def debug() -> bool:
 
 
 def environment_report() -> dict[str, str | None]:
-    """The settings worth pasting into a bug report (``hfsearch env``); a token is reported as set or not, never shown."""
+    """The settings worth pasting into a bug report (``hfsearch env``).
+
+    A token is reported as set or not, never shown.
+    """
     report: dict[str, str | None] = {}
     for var in ("HF_ENDPOINT", "HF_HOME", "HF_HUB_OFFLINE", "HFSEARCH_CACHE"):
         report[var] = os.environ.get(var)

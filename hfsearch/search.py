@@ -180,7 +180,8 @@ def find(task: str, dataset: str, **options: Any) -> SearchResult:
 
         Args:
             task (`str`): ``text-classification``, ``time-series-classification``… (see ``hfsearch tasks``).
-            dataset (`str`): Hub dataset id, local registry id (with `hub_dir`), data folder/file or ``save_to_disk`` folder.
+            dataset (`str`): Hub dataset id, local registry id (with `hub_dir`), data folder/file or
+                ``save_to_disk`` folder.
             **options: any option of `hfsearch.config.SearchConfig` (below); comma-separated text is accepted for lists;
                 also ``hooks`` (event subscribers) and ``label_source`` (a `hfsearch.labeling.LabelSource` answering the
                 label loop's questions when ``label_budget > 0``).

@@ -84,7 +84,8 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
         (
             f"- Regret = best {metric} − {metric} of the scorer's choice, in points (ties at the top of a score are "
             "averaged); top-1 = the choice is a truly best model; Kendall τ-b and Spearman ρ between score and true "
-            f"{metric} over the candidates the scorer could score (coverage). Means over {len(result.targets)} targets, "
+            f"{metric} over the candidates the scorer could score (coverage). "
+            f"Means over {len(result.targets)} targets, "
             f"{level}% bootstrap intervals ({wl.bootstrap_resamples} resamples, seed {wl.bootstrap_seed})."
         ),
     ]
@@ -162,7 +163,8 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
     best_row = (
         "| *best model* | "
         + " | ".join(
-            f"{', '.join(_short(b) for b in t.best[:2])}{'…' if len(t.best) > 2 else ''} ({_f(100 * max(t.truth[metric].values()), 1)})"
+            f"{', '.join(_short(b) for b in t.best[:2])}{'…' if len(t.best) > 2 else ''} "
+            f"({_f(100 * max(t.truth[metric].values()), 1)})"
             if t.truth.get(metric)
             else "–"
             for t in targets
@@ -253,9 +255,10 @@ def budget_section(result: BenchResult) -> list[str]:
     budgets = sorted({r["budget"] for r in result.curves})
     lines += [
         (
-            f"Each target starts from every candidate's label-free `auto` prediction and its 90% interval (the selector "
-            f"fitted without this workload), then reveals the true label of each row asked: rows chosen by the label loop "
-            f"(where the leading candidates disagree, weighted by P(best)) or uniformly random rows. The pick after each "
+            "Each target starts from every candidate's label-free `auto` prediction and its 90% interval "
+            "(the selector fitted without this workload), then reveals the true label of each row asked: "
+            "rows chosen by the label loop (where the leading candidates disagree, weighted by P(best)) "
+            "or uniformly random rows. The pick after each "
             f"budget is graded like a scorer (top-1; regret in {metric} points). Mean over {len(targets)} targets of "
             f"{repeats} seeded repetitions each; budget 0 is the label-free `auto` pick (ties shared). A candidate "
             f"without an `auto` prediction starts from an uninformative prior (accuracy uniform on [0, 1])."

@@ -459,7 +459,8 @@ def run_benchmark(
     columns = scorer_columns(wl)
 
     say(
-        f"[{wl.name}] building the zoo ({len(recipe.candidates)} candidates, {len(recipe.domains)} datasets) in {registry}"
+        f"[{wl.name}] building the zoo ({len(recipe.candidates)} candidates, "
+        f"{len(recipe.domains)} datasets) in {registry}"
     )
     t0 = time.perf_counter()
     built = build_zoo(recipe, registry, force=rebuild)

@@ -208,7 +208,8 @@ def align_tags(id2label: dict[int, str] | None, target_tags: list[str]) -> TagAl
     Example:
 
     ```python
-    >>> a = align_tags({0: "O", 1: "B-PER", 2: "I-PER", 3: "B-OTHER", 4: "B-DATE"}, ["O", "B-PER", "I-PER", "B-MISC", "I-MISC"])
+    >>> model_tags = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-OTHER", 4: "B-DATE"}
+    >>> a = align_tags(model_tags, ["O", "B-PER", "I-PER", "B-MISC", "I-MISC"])
     >>> a.label_map, a.unmapped_model
     ({0: 0, 1: 1, 2: 2, 3: 3, 4: 0}, ['DATE'])
     ```

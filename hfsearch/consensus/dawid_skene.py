@@ -185,7 +185,8 @@ def _fit(o: Any, q0: np.ndarray, known: np.ndarray, v: int, c: int, model: str, 
     ll_prev = -np.inf
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         prior, conf = _m_step(o, q, v, c, model)
         lj = _log_joint(o, prior, conf)
         q_new = _softmax(lj)
@@ -311,7 +312,8 @@ def dawid_skene(
     if len(groups) < 3:
         raise ConsensusUnavailable(
             f"a consensus needs at least 3 distinct voters; this pool has {len(groups)} after merging "
-            f"{m - len(predicting)} silent model(s) and near-duplicates (>= {clone_threshold:.0%} identical predictions)"
+            f"{m - len(predicting)} silent model(s) and near-duplicates "
+            f"(>= {clone_threshold:.0%} identical predictions)"
         )
     voter_of_model = np.full(m, -1, dtype=np.int64)
     for g, members in enumerate(groups):

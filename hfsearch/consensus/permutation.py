@@ -95,8 +95,8 @@ def check_permutation(
     mapping[rows] = cols
     po_id, k_id = _kappa(conf)
     remapped = np.zeros_like(conf)
-    for l in range(c):
-        remapped[:, mapping[l]] += conf[:, l]
+    for model_id in range(c):
+        remapped[:, mapping[model_id]] += conf[:, model_id]
     po_perm, k_perm = _kappa(remapped)
     n_rows = max(len(ph), 1)
     if np.array_equal(mapping, np.arange(c)):

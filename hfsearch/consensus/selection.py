@@ -212,7 +212,7 @@ class LabelLoop:
         self._update_leaders()
 
     def _update_leaders(self) -> None:
-        """Re-pick the leaders (the `max_leaders` models most likely to be best) and regroup the rows if they changed."""
+        """Re-pick the leaders (the `max_leaders` models most likely to be best); regroup the rows if they changed."""
         pb = self.p_best()
         b = self.belief
         current = np.isin(np.arange(b.n_models), b.leaders)

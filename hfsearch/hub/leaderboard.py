@@ -1,4 +1,6 @@
-"""The leaderboard of a benchmark dataset in a local registry, as the Hub's ``/api/datasets/{id}/leaderboard`` serves it.
+"""The leaderboard of a benchmark dataset in a local registry.
+
+It is served as the Hub's ``/api/datasets/{id}/leaderboard`` serves it.
 
 A dataset is a benchmark when its folder holds an ``eval.yaml``; its leaderboard lists every result that a model of
 the registry reports on it in ``.eval_results/*.yaml`` (see `hfsearch.candidates.reported`), best value first. Used by

@@ -5,8 +5,9 @@ The prior is each candidate's ``auto`` prediction with its calibrated 90 % inter
 the selector): the loop (`hfsearch.consensus.selection.LabelLoop`) starts exactly there — 0 labels change nothing —
 and converges to the measured accuracy on the sample as labels come in. A candidate without a label-free prediction
 (no estimator could be computed for it) enters with the uninformative prior `uninformed_prior` — accuracy uniform on
-[0, 1] — so what is believed of it is what the labels say; it gets a predicted accuracy only once labels are given. A `LabelSession` is driven by a label source
-in the pipeline's ``label`` stage (`hfsearch.pipeline.label`), or step by step by the Space's labeling panel.
+[0, 1] — so what is believed of it is what the labels say; it gets a predicted accuracy only once labels are given.
+A `LabelSession` is driven by a label source in the pipeline's ``label`` stage (`hfsearch.pipeline.label`), or step
+by step by the Space's labeling panel.
 
 ```python
 >>> session = LabelSession.from_search(search)          # doctest: +SKIP

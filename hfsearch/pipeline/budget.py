@@ -1,10 +1,10 @@
 """Spending limits of a search: a time budget (``--max-time``) and a download budget (``--max-download``).
 
 The run stage asks the `Budget` before it starts each candidate. When the time is spent, no further candidate is
-started (the first always is) and the search ends with the best answer among those already run; a candidate whose weights would exceed
-the download budget is not fetched (smaller ones after it still may be). Either way the candidates that were not
-tried are listed with the reason (`Skipped`, stage ``"budget"``). Candidates run in the order of
-`hfsearch.candidates.order.likely_winners_first`, so a budget cuts the least promising ones.
+started (the first always is) and the search ends with the best answer among those already run; a candidate whose
+weights would exceed the download budget is not fetched (smaller ones after it still may be). Either way the
+candidates that were not tried are listed with the reason (`Skipped`, stage ``"budget"``). Candidates run in the
+order of `hfsearch.candidates.order.likely_winners_first`, so a budget cuts the least promising ones.
 """
 
 from __future__ import annotations

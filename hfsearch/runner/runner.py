@@ -51,7 +51,8 @@ def make_accelerator(device: str | None = None, mixed_precision: str = "auto") -
     Args:
         device (`str`, *optional*): ``"cpu"`` forces the CPU, ``"cuda"`` requires a GPU; ``None``/``"auto"``: a GPU when
             present.
-        mixed_precision (`str`): ``"auto"`` (bf16 on a GPU that supports it, else none), ``"no"``, ``"bf16"``, ``"fp16"``.
+        mixed_precision (`str`): ``"auto"`` (bf16 on a GPU that supports it, else none), ``"no"``, ``"bf16"``,
+            ``"fp16"``.
     """
     from accelerate import Accelerator
 

@@ -61,17 +61,16 @@ def lowo_table(results: Sequence[Any]) -> str:
         if a is None:
             continue
         tau = a.kendall_tau[0]
-
-        def gap(other: str) -> str:
+        gap = {}
+        for other in ("size", "confidence"):
             o = per[n].get(other)
-            return (
+            gap[other] = (
                 _f(tau - o.kendall_tau[0], 2)
                 if o is not None and tau is not None and o.kendall_tau[0] is not None
                 else "–"
             )
-
         out.append(
-            f"| {n} | {_f(a.regret[0])} | {_f(a.top1[0], 2)} | {_f(tau, 2)} | {gap('size')} | "
-            f"{gap('confidence')} | {_f(a.abs_error[0])} | {_f(a.interval_coverage, 2)} |"
+            f"| {n} | {_f(a.regret[0])} | {_f(a.top1[0], 2)} | {_f(tau, 2)} | {gap['size']} | "
+            f"{gap['confidence']} | {_f(a.abs_error[0])} | {_f(a.interval_coverage, 2)} |"
         )
     return "\n".join(out) + "\n"

@@ -168,7 +168,8 @@ class TaskAdapter(ABC):
 
     def bind_target(self, target: Any) -> None:
         """Called with the target `Sample` once it is drawn, before any candidate runs (e.g. to record its shape for
-        `check_compatible`). Default: nothing."""
+        `check_compatible`). Optional hook; the default does nothing."""
+        return None
 
     # ---- raw view ----------------------------------------------------------------------------------------------
     @abstractmethod
@@ -203,7 +204,11 @@ class TaskAdapter(ABC):
         """Run the model on a batch; return ``(logits, pooled_features)`` as tensors, one row per sample."""
 
     def check_compatible(self, candidate: Candidate, model: Any) -> None:
-        """Raise `CandidateError` if the model cannot run on this task's data (e.g. channel mismatch)."""
+        """Raise `CandidateError` if the model cannot run on this task's data (e.g. channel mismatch).
+
+        Optional hook; the default accepts every model.
+        """
+        return None
 
     # ---- labels and outputs ------------------------------------------------------------------------------------
     # Hooks with defaults for tasks that predict one label per row (text, images). A task whose rows carry several
@@ -287,8 +292,9 @@ class TaskAdapter(ABC):
         """Ground truth (benchmark mode only): `metric` of `predictions` (from `predictions`) against `labels`.
 
         ``accuracy``; ``f1``: binary F1 of the positive class (id 1) for a two-class label space (entity matching),
-        else macro F1 over the classes present in `labels`. Predictions of model labels with no target counterpart (``-1``) count as
-        wrong. Computed by the `evaluate` modules shipped in `hfsearch.evaluate_modules` (loaded by path, offline).
+        else macro F1 over the classes present in `labels`. Predictions of model labels with no target counterpart
+        (``-1``) count as wrong. Computed by the `evaluate` modules shipped in `hfsearch.evaluate_modules` (loaded by
+        path, offline).
         """
         from ..evaluate_modules import load
 

@@ -203,8 +203,8 @@ def _stack(values: Any, column: str) -> np.ndarray:
         if len(shapes) > 1:
             lengths = sorted({s[0] for s in shapes if s})
             raise DatasetError(
-                f"Rows of column {column!r} have different lengths ({lengths[0]} to {lengths[-1]} time steps): they look "
-                "like recordings; cut them into windows with --window N (and --stride S)."
+                f"Rows of column {column!r} have different lengths ({lengths[0]} to {lengths[-1]} time steps): "
+                "they look like recordings; cut them into windows with --window N (and --stride S)."
             )
         arr = np.stack([np.asarray(v, dtype=np.float32) for v in arr]) if len(arr) else np.zeros((0, 0, 1), np.float32)
     arr = arr.astype(np.float32, copy=False)
@@ -350,8 +350,8 @@ class TimeSeriesClassification(TaskAdapter):
             )
             if self.window is None:
                 raise DatasetError(
-                    f"The rows are single time steps (columns {', '.join(columns)}): cut the recording into windows with "
-                    "--window N (and --stride S)."
+                    f"The rows are single time steps (columns {', '.join(columns)}): "
+                    "cut the recording into windows with --window N (and --stride S)."
                 )
             return self._window_table(ds, columns, label_column, warnings)
         ds = drop_invalid_rows(ds, bad, what="a missing or gapped", warnings=warnings)
@@ -367,8 +367,8 @@ class TimeSeriesClassification(TaskAdapter):
         lengths = self._row_lengths(ds, column)
         if len(set(lengths.tolist())) > 1:
             raise DatasetError(
-                f"Rows of column {column!r} have different lengths ({lengths.min()} to {lengths.max()} time steps): they look "
-                "like recordings; cut them into windows with --window N (and --stride S)."
+                f"Rows of column {column!r} have different lengths ({lengths.min()} to {lengths.max()} time steps): "
+                "they look like recordings; cut them into windows with --window N (and --stride S)."
             )
 
     @staticmethod
@@ -500,7 +500,8 @@ class TimeSeriesClassification(TaskAdapter):
         if spec is not None:
             if values.shape[2] != spec.num_input_channels:
                 raise CandidateError(
-                    f"channel mismatch: the model reads {spec.num_input_channels} channel(s), the data has {values.shape[2]}",
+                    f"channel mismatch: the model reads {spec.num_input_channels} channel(s), "
+                    f"the data has {values.shape[2]}",
                     stage="inference",
                 )
             if spec.context_length and values.shape[1] < spec.context_length:

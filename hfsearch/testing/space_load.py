@@ -80,7 +80,7 @@ def free_port() -> int:
 
 
 def rss_bytes(pid: int, field_name: str = "VmRSS") -> int | None:
-    """Resident memory of process `pid` (``VmRSS``; ``VmHWM``: its peak so far), from ``/proc`` (Linux), else ``None``."""
+    """Resident memory of process `pid` (``VmRSS``; ``VmHWM``: its peak so far) from ``/proc`` (Linux), or ``None``."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field_name + ":"):

@@ -1,1 +1,4 @@
-"""Small utilities shared by every stage: logging and progress bars (`hfsearch.utils.logging`, `hfsearch.utils.progress`)."""
+"""Small utilities shared by every stage.
+
+Logging and progress bars (`hfsearch.utils.logging`, `hfsearch.utils.progress`).
+"""

@@ -59,7 +59,8 @@ _CITATION = """
 @inproceedings{zhou2022benchmark,
   title={Benchmark of DNN Model Search at Deployment Time},
   author={Zhou, Lixi and Jain, Arindam and Wang, Zijie and Das, Amitabh and Yang, Yingzhen and Zou, Jia},
-  booktitle={Proceedings of the 34th International Conference on Scientific and Statistical Database Management (SSDBM)},
+  booktitle={Proceedings of the 34th International Conference on Scientific and Statistical Database Management
+    (SSDBM)},
   year={2022},
   doi={10.1145/3538712.3538725}
 }

@@ -35,7 +35,8 @@ Examples:
     >>> f1 = evaluate.load(str(hfsearch.evaluate_modules.path("f1")))
     >>> f1.compute(predictions=[1, -1, 1, 0], references=[1, 1, 0, 0], labels=[1], average="macro")
     {'f1': 0.5}
-    >>> round(f1.compute(predictions=[0, 2, 1, -1], references=[0, 1, 1, 2], labels=[0, 1, 2], average="macro")["f1"], 4)
+    >>> macro = f1.compute(predictions=[0, 2, 1, -1], references=[0, 1, 1, 2], labels=[0, 1, 2], average="macro")
+    >>> round(macro["f1"], 4)
     0.5556
 """
 

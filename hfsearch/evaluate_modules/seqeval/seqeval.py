@@ -30,7 +30,8 @@ Returns:
     <TYPE> (`dict`): `precision`, `recall`, `f1` and `number` (reference entities) of every entity type seen.
 Examples:
     >>> seqeval = evaluate.load(str(hfsearch.evaluate_modules.path("seqeval")))
-    >>> seqeval.compute(predictions=[["B-PER", "I-PER", "O", "B-ORG"]], references=[["B-PER", "I-PER", "O", "B-LOC"]])["overall_f1"]
+    >>> predictions, references = [["B-PER", "I-PER", "O", "B-ORG"]], [["B-PER", "I-PER", "O", "B-LOC"]]
+    >>> seqeval.compute(predictions=predictions, references=references)["overall_f1"]
     0.5
 """
 
@@ -38,7 +39,8 @@ _CITATION = """
 @inproceedings{tjong-kim-sang-buchholz-2000-introduction,
   title = "Introduction to the {C}o{NLL}-2000 Shared Task Chunking",
   author = "Tjong Kim Sang, Erik F. and Buchholz, Sabine",
-  booktitle = "Fourth Conference on Computational Natural Language Learning and the Second Learning Language in Logic Workshop",
+  booktitle = "Fourth Conference on Computational Natural Language Learning and
+    the Second Learning Language in Logic Workshop",
   year = "2000",
   url = "https://aclanthology.org/W00-0726",
   pages = "127--132",
