@@ -601,9 +601,9 @@ def _coerce(o: Option, value: Any, via: Via) -> Any:
 def _score_params(value: Any, name: str) -> dict[str, dict[str, Any]]:
     """``["adaptivity.tau=0.6"]`` or ``{"adaptivity": {"tau": 0.6}}`` → ``{"adaptivity": {"tau": 0.6}}``."""
     if isinstance(value, Mapping):
-        for scorer, params in value.items():
-            if not isinstance(params, Mapping):
-                raise ConfigError(f"{name}: parameters of {scorer!r} must be a mapping, got {params!r}.")
+        for scorer, given in value.items():
+            if not isinstance(given, Mapping):
+                raise ConfigError(f"{name}: parameters of {scorer!r} must be a mapping, got {given!r}.")
         return {str(k): dict(v) for k, v in value.items()}
     import yaml
 

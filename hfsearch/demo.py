@@ -44,6 +44,7 @@ def run_demo(root: str | None = None, samples: int = 300, progress: bool = True)
     build_zoo(recipe, registry)
     built = time.perf_counter() - t0
     target = recipe.target_dataset_id()
+    assert recipe.label_names is not None, "the demo recipe names its classes"
     cfg = SearchConfig(
         task=recipe.task,
         dataset=target,

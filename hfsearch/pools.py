@@ -59,11 +59,15 @@ class Pool:
     def n_rows(self) -> int:
         return int(self.predictions.shape[0])
 
-    def accuracies(self) -> np.ndarray:
-        """``(models,)`` measured accuracy of every model (needs labels)."""
+    def gold(self) -> np.ndarray:
+        """``(rows,)`` gold labels; raises `PoolFileError` when the pool has none."""
         if self.labels is None:
             raise PoolFileError(f"{self.source}: no 'labels' array; add the gold labels to grade the models")
-        return (self.predictions == self.labels[:, None]).mean(axis=0)
+        return self.labels
+
+    def accuracies(self) -> np.ndarray:
+        """``(models,)`` measured accuracy of every model (needs labels)."""
+        return (self.predictions == self.gold()[:, None]).mean(axis=0)
 
 
 def _integral(a: np.ndarray) -> bool:

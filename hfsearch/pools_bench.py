@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .bench.metrics import evaluate_scorer, random_outcome
-from .consensus.selection import simulate
+from .consensus.selection import Strategy, simulate
 from .errors import HFSearchError
 from .pools import Pool, load_pool, majority_agreement, markdown_table, rank_outputs
 
@@ -83,7 +83,7 @@ def bench_pool(
     budgets: Sequence[int] = DEFAULT_BUDGETS,
     repeats: int = 20,
     seed: int = 0,
-    strategies: Sequence[str] = ("informative", "uniform"),
+    strategies: Sequence[Strategy] = ("informative", "uniform"),
 ) -> PoolBenchResult:
     """Grade the label-free picks and the label-budget curves of one pool.
 
@@ -128,11 +128,11 @@ def bench_pool(
         for r in range(repeats):
             sim = simulate(
                 pool.predictions,
-                pool.labels,
+                pool.gold(),
                 prior,
                 top_budget,
                 strategy,
-                seed + r,  # type: ignore[arg-type]
+                seed + r,
                 recommendable=recommendable,
                 n_classes=pool.n_classes,
             )
@@ -167,7 +167,7 @@ def bench_pool(
 def _labels_only_pick(
     pool: Pool, rows: list[int], prior: np.ndarray, ok: np.ndarray, acc: np.ndarray, best_acc: float
 ) -> tuple[float, float]:
-    correct = (pool.predictions[rows] == pool.labels[rows, None]).sum(axis=0) if rows else np.zeros(len(prior))  # type: ignore[index]
+    correct = (pool.predictions[rows] == pool.gold()[rows, None]).sum(axis=0) if rows else np.zeros(len(prior))
     key = np.where(ok, correct + 1e-6 * prior, -np.inf)  # ties: the consensus' order
     pick = int(np.argmax(key))
     return float(acc[pick] >= best_acc - 1e-12), 100.0 * (best_acc - float(acc[pick]))

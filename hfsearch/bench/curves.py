@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from ..consensus.selection import simulate
+from ..consensus.selection import Strategy, simulate
 
 #: Budgets graded by default (0 = the label-free pick).
 DEFAULT_BUDGETS = (0, 10, 20, 50)
 #: Seeded repetitions per strategy.
 DEFAULT_REPEATS = 10
 #: Row-choice strategies compared: the loop's, and uniformly random rows.
-STRATEGIES = ("informative", "uniform")
+STRATEGIES: tuple[Strategy, ...] = ("informative", "uniform")
 
 
 def budget_curve(
@@ -46,7 +46,7 @@ def budget_curve(
     level: float = 0.9,
     n_classes: int | None = None,
     recommendable: np.ndarray | None = None,
-    strategies: Sequence[str] = STRATEGIES,
+    strategies: Sequence[Strategy] = STRATEGIES,
 ) -> list[dict[str, Any]]:
     """Top-1 and regret of the loop's pick after each budget, per strategy (means over the repetitions).
 
@@ -89,7 +89,7 @@ def budget_curve(
                 p[:, 0],
                 top,
                 strategy,
-                seed + r,  # type: ignore[arg-type]
+                seed + r,
                 prior_interval=p[:, 1:3],
                 level=level,
                 n_classes=c,

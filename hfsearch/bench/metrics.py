@@ -33,7 +33,7 @@ Truth = Mapping[str, float]
 
 
 def _finite(v: object) -> bool:
-    return v is not None and isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(float(v))  # type: ignore[arg-type]
+    return v is not None and isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(float(v))
 
 
 def _points(difference: float) -> float:

@@ -203,11 +203,11 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
     rows.append({"method": "random pick", "regret": rnd.regret, "top1": rnd.top1, "kendall_tau": 0.0, "chosen": ""})
     curves = budget_curve(
         pool.predictions,
-        pool.labels,
+        pool.gold(),
         prior,
         acc,
         budgets=wl.budgets,
-        repeats=wl.repeats,  # type: ignore[arg-type]
+        repeats=wl.repeats,
         seed=wl.seed,
         n_classes=pool.n_classes,
         recommendable=ok,

@@ -566,7 +566,8 @@ def scorer_columns(wl: Workload) -> list[tuple[str, str, bool]]:
     chosen = {s.column for s in specs}
     extra = [k for k in shipped_selector().inputs if k not in chosen and k in SCORERS]
     specs += parse_scorers(extra, wl.score_params) if extra else []
-    return [(s.column, s.info.kind, s.info.higher_is_better) for s in specs] + [(AUTO, "estimate", True)]
+    columns: list[tuple[str, str, bool]] = [(s.column, s.info.kind, s.info.higher_is_better) for s in specs]
+    return columns + [(AUTO, "estimate", True)]
 
 
 def grade(bench: BenchResult, selector: Selector) -> BenchResult:
@@ -608,16 +609,21 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
     }
     if wl.popularity_seed is not None and any(c == "popularity" for c, _, _ in columns):
         notes["popularity"] = "synthetic downloads (seeded, uninformative by construction): a sanity baseline"
-    boot = {"resamples": wl.bootstrap_resamples, "level": wl.bootstrap_level, "seed": wl.bootstrap_seed}
-    bench.summaries = summarize([t.outcomes for t in bench.targets], columns, notes=notes, **boot)  # type: ignore[arg-type]
+
+    def summary(per_target: list[dict[str, ScorerOutcome]]) -> list[ScorerSummary]:
+        return summarize(
+            per_target,
+            columns,
+            notes=notes,
+            resamples=wl.bootstrap_resamples,
+            level=wl.bootstrap_level,
+            seed=wl.bootstrap_seed,
+        )
+
+    bench.summaries = summary([t.outcomes for t in bench.targets])
     archs = sorted({a for t in bench.targets for a in t.by_architecture})
     bench.by_architecture = (
-        {
-            a: summarize(
-                [t.by_architecture[a] for t in bench.targets if a in t.by_architecture], columns, notes=notes, **boot
-            )  # type: ignore[arg-type]
-            for a in archs
-        }
+        {a: summary([t.by_architecture[a] for t in bench.targets if a in t.by_architecture]) for a in archs}
         if len(set(arch_of.values())) > 1
         else {}
     )

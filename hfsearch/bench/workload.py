@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..errors import HFSearchError, WorkloadError
 
@@ -121,6 +121,14 @@ def _as_list(where: str, value: Any, kind: type = str) -> list[Any]:
         if not isinstance(item, kind) or isinstance(item, bool):
             raise _fail(where, f"expected {kind.__name__} value(s), got {item!r}.")
     return list(items)
+
+
+@overload
+def _int(where: str, value: Any, *, minimum: int | None = None, optional: Literal[False]) -> int: ...
+
+
+@overload
+def _int(where: str, value: Any, *, minimum: int | None = None, optional: bool = True) -> int | None: ...
 
 
 def _int(where: str, value: Any, *, minimum: int | None = None, optional: bool = True) -> int | None:
@@ -387,18 +395,18 @@ def parse_workload(data: Mapping[str, Any], file: Path) -> Workload:
         samples=samples,
         seed=seed,
         description=str(data.get("description") or "").strip(),
-        org=org,  # type: ignore[arg-type]
+        org=org,
         max_train_rows=max_rows,
         license=str(zoo.get("license") or "unknown"),
         popularity_seed=pop_seed,
         popularity_range=(low, high),
         bootstrap_resamples=_int(
             f"{where}: bootstrap.resamples", boot.get("resamples", 2000), minimum=0, optional=False
-        ),  # type: ignore[arg-type]
+        ),
         bootstrap_level=level,
-        bootstrap_seed=_int(f"{where}: bootstrap.seed", boot.get("seed", 0), minimum=0, optional=False),  # type: ignore[arg-type]
-        batch_size=_int(f"{where}: inference.batch_size", inference.get("batch_size", 32), minimum=1, optional=False),  # type: ignore[arg-type]
-        max_length=_int(f"{where}: inference.max_length", inference.get("max_length", 256), minimum=8, optional=False),  # type: ignore[arg-type]
+        bootstrap_seed=_int(f"{where}: bootstrap.seed", boot.get("seed", 0), minimum=0, optional=False),
+        batch_size=_int(f"{where}: inference.batch_size", inference.get("batch_size", 32), minimum=1, optional=False),
+        max_length=_int(f"{where}: inference.max_length", inference.get("max_length", 256), minimum=8, optional=False),
     )
     for t in wl.targets:
         if not wl.eligible(t):

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huggingface_hub import HfApi, ModelInfo, hf_hub_download
 
@@ -24,10 +24,13 @@ from ..utils.logging import get_logger
 from .candidate import Candidate, Skipped
 from .reported import EVAL_RESULTS_DIR, model_index_results
 
+if TYPE_CHECKING:
+    from huggingface_hub.hf_api import ExpandModelProperty_T
+
 logger = get_logger(__name__)
 
 #: What ``list_models`` / ``model_info`` are asked to expand.
-EXPAND = [
+EXPAND: list[ExpandModelProperty_T] = [
     "cardData",
     "safetensors",
     "downloads",

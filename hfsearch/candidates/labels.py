@@ -218,9 +218,9 @@ def align_tags(id2label: dict[int, str] | None, target_tags: list[str]) -> TagAl
     target_types = entity_types(target_tags)
     generic = [_GENERIC.match(normalize(n)) for n in id2label.values()]
     if id2label and all(generic) and len(id2label) == len(target_tags):
-        label_map = {i: int(m.group(1)) for i, m in zip(id2label, generic) if m and int(m.group(1)) < len(target_tags)}  # type: ignore[union-attr]
+        by_index = {i: int(m.group(1)) for i, m in zip(id2label, generic) if m and int(m.group(1)) < len(target_tags)}
         return TagAlignment(
-            label_map=label_map,
+            label_map=by_index,
             unmapped_model=[],
             missing_target=[],
             model_types=list(target_types),
@@ -254,12 +254,12 @@ def align_tags(id2label: dict[int, str] | None, target_tags: list[str]) -> TagAl
                 label_map[i] = outside
             continue
         shared.add(key)
-        j = prefixes.get(prefix)
-        if j is None:
-            j = prefixes.get(_TO_BIO[prefix])
-        if j is None:  # the target uses another scheme for this type: any of its tags (B first)
-            j = prefixes.get("B", next(iter(prefixes.values())))
-        label_map[i] = j
+        target = prefixes.get(prefix)
+        if target is None:
+            target = prefixes.get(_TO_BIO[prefix])
+        if target is None:  # the target uses another scheme for this type: any of its tags (B first)
+            target = prefixes.get("B", next(iter(prefixes.values())))
+        label_map[i] = target
     missing = [t for t in target_types if entity_type_key(t) not in shared]
     shared_types = [t for t in target_types if entity_type_key(t) in shared]
     return TagAlignment(

@@ -305,7 +305,7 @@ def dawid_skene(
         for g in find_clone_groups(
             p[:, predicting],
             c,
-            keys=None if group_keys is None else [group_keys[j] for j in predicting],
+            keys=None if group_keys is None else [group_keys[j] for j in predicting.tolist()],
             threshold=clone_threshold,
         )
     ]

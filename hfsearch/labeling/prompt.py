@@ -143,7 +143,7 @@ class PromptLabels(LabelSource):
                 continue
             if isinstance(answer, int):
                 self.asked += 1
-            return answer  # type: ignore[return-value]
+            return answer
 
     def end(self, used: int, budget: int) -> None:
         self._say(f"{used} label(s) used of {budget}; ranking.\n")

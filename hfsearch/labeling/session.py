@@ -81,7 +81,7 @@ class LabelSession:
         self.models = list(models)
         self.class_names = list(class_names)
         self.prior = np.array(prior, dtype=np.float64)
-        self.uninformed = ~np.isfinite(self.prior).all(axis=1)
+        self.uninformed = np.asarray(~np.isfinite(self.prior).all(axis=1))
         self.prior[self.uninformed] = uninformed_prior(level)
         self.rows, self.columns = rows, list(columns)
         self.indices = indices

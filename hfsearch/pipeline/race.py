@@ -299,10 +299,11 @@ def eliminated(results: list[CandidateResult], bounds: dict[str, tuple[float, fl
     The leader is the highest prediction (ties: the first by repo id). Candidates without a prediction are never
     eliminated, nor is anyone when fewer than two have one.
     """
-    judged = sorted(
-        (r for r in results if r.repo_id in bounds and r.predicted is not None),
-        key=lambda r: (-r.predicted[0], r.repo_id),
-    )  # type: ignore[index]
+    predicted = sorted(
+        ((r.predicted[0], r) for r in results if r.repo_id in bounds and r.predicted is not None),
+        key=lambda vr: (-vr[0], vr[1].repo_id),
+    )
+    judged = [r for _, r in predicted]
     if len(judged) < 2:
         return []
     leader = judged[0]

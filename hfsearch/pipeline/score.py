@@ -76,7 +76,7 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
         tgt = r.outputs.get("target")
         target_view = View(
             raw=raw_target,
-            logits=adapter.score_logits(tgt.logits) if tgt is not None else None,
+            logits=adapter.score_logits(tgt.logits) if tgt is not None and tgt.logits is not None else None,
             features=tgt.features.astype(np.float32) if tgt is not None else None,
             reference=ref_target,
         )
@@ -88,7 +88,7 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
             so = r.outputs.get("source")
             source_view = View(
                 raw=raw_sources.get(src.fingerprint),
-                logits=adapter.score_logits(so.logits) if so is not None else None,
+                logits=adapter.score_logits(so.logits) if so is not None and so.logits is not None else None,
                 features=so.features.astype(np.float32) if so is not None else None,
                 reference=reference_features(search, src) if "reference" in needs else None,
             )

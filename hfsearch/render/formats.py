@@ -181,8 +181,8 @@ def render_html(table: Table) -> str:
             badge = table.badges.get((i, c.key))
             if badge:
                 text += f' <small class="hfs-badge">{html.escape(badge)}</small>'
-            tip = table.tips.get((i, c.key))
-            attrs = f' title="{html.escape(tip, quote=True)}"' if tip else ""
+            cell_tip = table.tips.get((i, c.key))
+            attrs = f' title="{html.escape(cell_tip, quote=True)}"' if cell_tip else ""
             if cell == MISSING:
                 attrs += ' class="hfs-missing"'
             cells.append(f"<td{attrs}>{text}</td>")

@@ -53,7 +53,9 @@ def checksum(out: Outputs) -> str:
     """SHA-256 of the arrays' dtypes, shapes and bytes, as stored (logits float32, features float16)."""
     h = hashlib.sha256(f"hfsearch-outputs-v{FORMAT}".encode())
     features = np.ascontiguousarray(out.features, dtype=np.float16)
-    arrays = [features] if out.logits is None else [np.ascontiguousarray(out.logits, dtype=np.float32), features]
+    arrays: list[np.ndarray] = (
+        [features] if out.logits is None else [np.ascontiguousarray(out.logits, dtype=np.float32), features]
+    )
     for arr in arrays:
         h.update(f"{arr.dtype.str}{arr.shape}".encode())
         h.update(arr.tobytes())
@@ -168,10 +170,10 @@ class OutputCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
-                arrays = {"features": features, "sha256": np.array(digest)}
-                if logits is not None:
-                    arrays["logits"] = logits
-                np.savez(fh, **arrays)
+                if logits is None:
+                    np.savez(fh, features=features, sha256=np.array(digest))
+                else:
+                    np.savez(fh, features=features, sha256=np.array(digest), logits=logits)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

@@ -228,9 +228,9 @@ class ScorerSpec:
 
     @classmethod
     def parse(cls, text: str, params: dict[str, Any] | None = None) -> ScorerSpec:
-        name, _, space = text.strip().partition(":")
+        name, _, space_text = text.strip().partition(":")
         info = SCORERS.get(name.strip())
-        space = space.strip() or None
+        space = space_text.strip() or None
         if space is not None:
             if not info.spaces:
                 raise ScorerError(f"Scorer {info.name!r} does not run in a feature space (got {space!r}).")

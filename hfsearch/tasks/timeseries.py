@@ -51,7 +51,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -127,7 +127,8 @@ def load_series_classifier(path: str, *, allow_pickle: bool = False) -> Any:
 
     config = AutoConfig.from_pretrained(path, trust_remote_code=False)
     try:
-        cls = MODEL_FOR_TIME_SERIES_CLASSIFICATION_MAPPING[type(config)]
+        # transformers annotates an auto mapping's value as a (fast, slow) pair; a model mapping returns one class.
+        cls = cast("type[Any]", MODEL_FOR_TIME_SERIES_CLASSIFICATION_MAPPING[type(config)])
     except KeyError:
         raise CandidateError(
             f"load failed: model type {config.model_type!r} has no time-series classification class in transformers "

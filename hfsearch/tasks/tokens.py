@@ -27,7 +27,7 @@ expanded to BIO tags, or the tags themselves).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -326,7 +326,8 @@ class TokenClassification(TaskAdapter):
         from .text import embed_texts
 
         texts = Dataset.from_dict({"text": self.raw(rows, columns).texts})
-        return embed_texts(TASKS.get("text-classification"), texts, ["text"], batch_size=batch_size, device=device)
+        text_adapter = cast(TextClassification, TASKS.get("text-classification"))
+        return embed_texts(text_adapter, texts, ["text"], batch_size=batch_size, device=device)
 
 
 def _tag_name(tag: Any, names: list[str] | None) -> str:

@@ -69,13 +69,13 @@ def _default_level() -> int:
     return _DEFAULT_LEVEL
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to the *current* ``sys.stderr`` (so redirections made after import, e.g. by pytest, are honoured)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -11,7 +11,7 @@ processor, as they would be for any Hub model).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -33,6 +33,7 @@ IMAGE_COLUMN = "image"
 
 def image_processor(size: int, channels: int) -> Any:
     """A ``ViTImageProcessor`` (PIL backend, no torchvision needed) resizing to `size` × `size`, mean/std 0.5."""
+    Processor: type[Any]
     try:
         from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil as Processor
     except ImportError:  # pragma: no cover - older layouts
@@ -43,7 +44,7 @@ def image_processor(size: int, channels: int) -> Any:
 class ImageClassificationArchitecture(Architecture):
     """Shared logic of the image classifiers: processor, encoding, collation, accuracy."""
 
-    tags = ("image-classification", "from-scratch")
+    tags: ClassVar[tuple[str, ...]] = ("image-classification", "from-scratch")
     torch_threads = 1  # tiny convolutions/attention: threads that wait on each other only slow them down
     train_defaults = TrainConfig(epochs=8, learning_rate=2e-3, batch_size=64, eval_batch_size=256)
 

@@ -92,7 +92,7 @@ class _MiniLMVariant:
     params: dict[str, Any]
 
     def __init__(self, **params: Any) -> None:
-        super().__init__(**params)  # type: ignore[call-arg]  # the Architecture next in the MRO
+        super().__init__(**params)  # the Architecture next in the MRO
         layers = self.params["num_hidden_layers"]
         if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= MINILM_LAYERS:
             raise HFSearchError(f"num_hidden_layers must be an integer from 1 to {MINILM_LAYERS}, got {layers!r}.")
@@ -107,7 +107,7 @@ class MiniLML3(_MiniLMVariant, TextClassificationArchitecture):
     """
 
     description = "all-MiniLM-L6-v2 cut to its first layers and fine-tuned with a sequence-classification head"
-    tags = ("bert", "minilm", "fine-tuned", "smaller")
+    tags: ClassVar[tuple[str, ...]] = ("bert", "minilm", "fine-tuned", "smaller")
     default_params: ClassVar[dict[str, Any]] = {"num_hidden_layers": 3}
     # With the full model's 2 epochs at 5e-5 the cut model stayed at chance on uci_amazon's test split (0.49);
     # 3 epochs at 1e-4 reach 0.88 (measured on the candidates' own test splits, at a similar cost).
@@ -143,7 +143,7 @@ class MiniLMTagger(_MiniLMVariant, TinyBertTagger):
     description = (
         "all-MiniLM-L6-v2 fine-tuned with a token-classification head (BIO tags on each word's first sub-token)"
     )
-    tags = ("bert", "minilm", "ner", "fine-tuned")
+    tags: ClassVar[tuple[str, ...]] = ("bert", "minilm", "ner", "fine-tuned")
     # On 1,000 CoNLL-2003 sentences, 3 epochs: entity F1 0.68 at 1e-4, 0.76 at 2e-4 on its own test split.
     train_defaults = TrainConfig(epochs=3, learning_rate=2e-4, batch_size=16)
 

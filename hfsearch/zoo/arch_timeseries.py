@@ -123,7 +123,9 @@ class PatchTST(SeriesArchitecture):
             num_hidden_layers=p["num_hidden_layers"],
             num_attention_heads=p["num_attention_heads"],
             ffn_dim=p["ffn_dim"],
-            dropout=p["dropout"],
+            # transformers 5's PatchTSTConfig has no `dropout` argument (kept as a plain config attribute via
+            # **kwargs, read by no layer); passed as before so that the zoo's checkpoints stay identical.
+            dropout=p["dropout"],  # type: ignore[call-arg]
             head_dropout=p["head_dropout"],
             scaling=p["scaling"],
             pooling_type="mean",

@@ -10,11 +10,11 @@ WordPiece vocabulary is trained on the candidate's own words, like the text zoo'
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast, PreTrainedModel
+from transformers import BertConfig, BertForTokenClassification, PreTrainedModel, PreTrainedTokenizerBase
 
 from ..candidates.labels import bio_tags, entity_type_key, is_tag_set, split_tag
 from ..errors import HFSearchError
@@ -39,10 +39,10 @@ class TinyBertTagger(Architecture):
     """A small BERT token classifier (hidden size 64, 2 layers) with its own WordPiece vocabulary."""
 
     description = "BERT token classifier trained from scratch with a WordPiece vocabulary learnt on its training words"
-    tags = ("bert", "ner", "from-scratch")
+    tags: ClassVar[tuple[str, ...]] = ("bert", "ner", "from-scratch")
     label_column = TAGS_COLUMN
     primary_metric = "f1"
-    torch_threads = 1
+    torch_threads: ClassVar[int | None] = 1
     train_defaults = TrainConfig(epochs=6, learning_rate=2e-3, batch_size=32)
     default_params = {
         "vocab_size": 4000,
@@ -56,7 +56,7 @@ class TinyBertTagger(Architecture):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._tags: list[str] | None = None
-        self._tokenizer: BertTokenizerFast | None = None
+        self._tokenizer: PreTrainedTokenizerBase | None = None
         self._max_length = 128
 
     # ---- labels --------------------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ class TinyBertTagger(Architecture):
         return ids
 
     # ---- model ---------------------------------------------------------------------------------------------------
-    def build(self, rows: Sequence[Row], label_names: list[str]) -> tuple[PreTrainedModel, BertTokenizerFast]:
+    def build(self, rows: Sequence[Row], label_names: list[str]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
         params = dict(self.params)
         self._tags = tag_names(label_names)
         words = (" ".join(str(w) for w in r[TOKENS_COLUMN]) for r in rows)
