@@ -36,7 +36,8 @@ def run_demo(root: str | None = None, samples: int = 300, progress: bool = True)
     Returns:
         `SearchResult` whose ``ground_truth["accuracy"]`` holds each candidate's true accuracy on the target.
     """
-    from .zoo.build import build_zoo, demo_recipe
+    from .zoo.build import build_zoo
+    from .zoo.recipe import demo_recipe
 
     recipe = demo_recipe()
     registry = demo_dir(root)

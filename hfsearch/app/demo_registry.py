@@ -27,7 +27,7 @@ class DemoRegistry:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         try:
-            from ..zoo.build import demo_recipe
+            from ..zoo.recipe import demo_recipe
 
             self.recipe: Any = demo_recipe()
         except Exception as exc:  # noqa: BLE001 - the app works without its examples

@@ -238,7 +238,7 @@ def zoo_recipe(wl: Workload) -> Any:
     A mixture candidate trains on (and its card declares) one registry dataset holding the union of its domains'
     rows, so that similarity scorers see its real training distribution.
     """
-    from ..zoo.build import CandidateRecipe, DomainSpec, ZooRecipe
+    from ..zoo.recipe import CandidateRecipe, DomainSpec, ZooRecipe
 
     domains = [
         DomainSpec(
