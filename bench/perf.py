@@ -47,6 +47,15 @@ BUSY_LOAD = 1.5
 BUSY_OTHERS = 0.25
 
 
+def wait_quiet(limit: float = 300.0) -> None:
+    """Wait (at most `limit` seconds) for the 1-minute load average to fall below `BUSY_LOAD`: it lags by about a
+    minute, so a job that just ended (a zoo build, say) would otherwise be counted against this run."""
+    t0 = time.time()
+    while os.getloadavg()[0] > BUSY_LOAD and time.time() - t0 < limit:
+        time.sleep(5)
+    print(f"load average {os.getloadavg()[0]:.2f} after waiting {time.time() - t0:.0f} s for a quiet machine", flush=True)
+
+
 def build_registry(root: Path, n: int) -> list[str]:
     """`n` all-MiniLM-L6-v2 classifiers (real weights, seeded random heads) and the target/source datasets, laid out
     like the Hub (the source's ``test`` split is the labeled held-out slice `find` reads)."""
@@ -294,6 +303,7 @@ def main() -> None:
     root = Path(args.registry)
     ids_all = build_registry(root, max(c for c, _ in sizes))
     ncores = os.cpu_count() or 1
+    wait_quiet()
     load_before = os.getloadavg()
     t_start = time.perf_counter()
     results: dict[tuple[int, int], dict[str, list[dict]]] = {}

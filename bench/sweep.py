@@ -29,7 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from perf import BUSY_LOAD, BUSY_OTHERS, busy_seconds, children_cpu, cpu_name
+from perf import BUSY_LOAD, BUSY_OTHERS, busy_seconds, children_cpu, cpu_name, wait_quiet
 
 DATA = ROOT / "benchmarks" / "data" / "sentiment"
 ORG = "sweep"
@@ -173,6 +173,7 @@ def main() -> None:
     print(f"pool of {len(built)} built in {time.perf_counter() - t_build:.0f} s "
           f"({sum(m.trained for m in built)} trained now)", flush=True)
     ids = [m.repo_id for m in built]
+    wait_quiet()
     load_before, t0 = os.getloadavg(), time.perf_counter()
     rows = []
     for size in sizes:

@@ -114,7 +114,7 @@ def test_adaptivity_params_and_errors():
     from hfsearch.scores import ScoreUnavailable
 
     with pytest.raises(ScoreUnavailable, match="2 target partitions"):
-        SCORERS.get("adaptivity")(inp(s, t), partition_size=64)  # one partition: no auto tau
+        SCORERS.get("adaptivity")(inp(s, t), partition_size=64, tau="auto")  # one partition: no auto tau
     assert SCORERS.get("adaptivity")(inp(s, t), partition_size=64, tau=0.5) == 1.0
     with pytest.raises(ScoreUnavailable, match="no source declared"):
         SCORERS.get("adaptivity")(inp(None, t))
