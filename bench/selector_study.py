@@ -4,7 +4,8 @@ Reads the ``results.json`` of ``hfsearch bench`` runs (every scorer's value for 
 truth), then, for each feature set below, fits the selector on all workloads but one and grades it on that one
 (regret, top-1, Kendall τ, absolute error, interval coverage), for every workload. Nothing is run again.
 
-    python bench/selector_study.py bench-out/sentiment bench-out/entity-matching ... --out bench/results/selector_study.md
+    python bench/selector_study.py bench-out/sentiment bench-out/entity-matching ... \
+        --out bench/results/selector_study.md
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def load(folder: Path) -> tuple[str, str, list[Row]]:
         for model, truth in t["truth"][wl["metric"]].items():
             values = {k: v[model] for k, v in t["scores"].items()
                       if v.get(model) is not None and k != "auto" and np.isfinite(v[model])}
-            rows.append(Row(wl["name"], t["target"], model, values, float(truth)))
+            rows.append(Row(wl["name"], t["target"], model, values, float(truth), wl["metric"]))
     return wl["name"], wl["metric"], rows
 
 
@@ -51,7 +52,7 @@ def grade(rows: list[Row], config: dict) -> dict[str, dict[str, float]]:
                 by_target.setdefault(r.target, []).append(r)
         reg, top, tau, err, cov = [], [], [], [], []
         for target_rows in by_target.values():
-            preds = other.predict([r.values for r in target_rows])
+            preds = other.predict([r.values for r in target_rows], metric=target_rows[0].metric)
             scores = {r.model: (p.value if p else None) for r, p in zip(target_rows, preds)}
             truth = {r.model: r.truth for r in target_rows}
             reg.append(regret(scores, truth))

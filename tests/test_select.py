@@ -35,12 +35,15 @@ def test_the_combination_weighs_the_sharper_estimator_more():
 
 
 def test_relative_features_are_oriented_z_scores_within_the_pool():
-    pool = [{"adaptivity": 1.0, "atc": 0.7}, {"adaptivity": 3.0}, {"adaptivity": None}]
+    pool = [{"adaptivity": 1.0, "atc": 0.7}, {"adaptivity": 3.0}, {"adaptivity": 2.0}, {"adaptivity": None}]
     rel = relative_features(pool, (("adaptivity", 1),))
-    assert rel[0]["z:adaptivity"] == pytest.approx(-1.0) and rel[1]["z:adaptivity"] == pytest.approx(1.0)
-    assert rel[2] == {}
-    assert relative_features(pool, (("adaptivity", -1),))[0]["z:adaptivity"] == pytest.approx(1.0)
-    assert features(pool, ("atc",), (("adaptivity", 1),))[0] == {"atc": 0.7, "z:adaptivity": pytest.approx(-1.0)}
+    z = 1.0 / np.std([1.0, 3.0, 2.0])
+    assert rel[0]["z:adaptivity"] == pytest.approx(-z) and rel[1]["z:adaptivity"] == pytest.approx(z)
+    assert rel[2]["z:adaptivity"] == pytest.approx(0.0) and rel[3] == {}
+    assert relative_features(pool, (("adaptivity", -1),))[0]["z:adaptivity"] == pytest.approx(z)
+    assert features(pool, ("atc",), (("adaptivity", 1),))[0] == {"atc": 0.7, "z:adaptivity": pytest.approx(-z)}
+    # two candidates: their z-scores would be -1 and +1 whatever the gap, so the signal is left out
+    assert relative_features(pool[:2] + pool[3:], (("adaptivity", 1),)) == [{}, {}, {}]
 
 
 def test_leave_one_workload_out_never_sees_the_workload():
@@ -56,6 +59,22 @@ def test_the_interval_covers_about_ninety_percent_of_an_unseen_workload():
     inside = [p.low <= r.truth <= p.high for r, p in zip(unseen, preds)]
     errors = [abs(p.value - r.truth) for r, p in zip(unseen, preds)]
     assert 0.8 <= np.mean(inside) <= 1.0 and np.mean(errors) < 0.04
+
+
+def test_an_f1_search_is_predicted_from_the_f1_workloads_only(tmp_path):
+    """Estimators overestimate F1 by 0.3 on the F1 workloads and are unbiased on the accuracy ones: one level learnt
+    across both would misplace each; per metric, each is right (and the metric survives the file)."""
+    acc = _rows(workloads=3, seed=3)
+    f1 = [Row(r.workload.replace("w", "f"), r.target, r.model, r.values, r.truth - 0.3, "f1") for r in
+          _rows(workloads=3, seed=4)]
+    sel = Selector.load(Selector.fit(acc + f1).save(tmp_path / "s.json"))
+    assert sel.metrics == ["accuracy", "f1"]
+    unseen = _rows(workloads=1, targets=5, seed=5)
+    for metric, bias in (("accuracy", 0.0), ("f1", -0.3)):
+        preds = sel.predict([r.values for r in unseen], metric=metric)
+        assert np.mean([abs(p.value - (r.truth + bias)) for r, p in zip(unseen, preds)]) < 0.05
+    mixed = sel.predict([r.values for r in unseen])  # no metric: every row, a level between the two
+    assert np.mean([abs(p.value - r.truth) for r, p in zip(unseen, mixed)]) > 0.1
 
 
 def test_no_estimator_no_prediction():

@@ -170,7 +170,7 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
     consensus = frame["predicted_accuracy"].to_numpy(float)
     rows, notes = [], list(ranking.warnings)
     auto = (
-        selector.predict([{"consensus": float(v)} for v in consensus])
+        selector.predict([{"consensus": float(v)} for v in consensus], metric="accuracy")
         if ranking.method.startswith("dawid")
         else [None] * len(consensus)
     )

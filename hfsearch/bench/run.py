@@ -386,7 +386,7 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
         interval: dict[str, tuple[float, float]] = {}
         models = list(t.truth.get(wl.metric, {}))
         pool = [{k: v.get(model) for k, v in t.scores.items()} for model in models]
-        for model, p in zip(models, selector.predict(pool)):
+        for model, p in zip(models, selector.predict(pool, metric=wl.metric)):
             auto[model] = p.value if p is not None else None
             if p is not None:
                 interval[model] = (p.low, p.high)

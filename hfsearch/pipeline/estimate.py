@@ -29,7 +29,8 @@ def shipped_selector(path: str | None = None) -> Selector:
 def estimate(search: Search) -> None:
     """Add the ``auto`` prediction to every candidate result of the score stage."""
     selector = search.selector
-    for result, prediction in zip(search.results, selector.predict([r.scores for r in search.results])):
+    predictions = selector.predict([r.scores for r in search.results], metric=search.metric)
+    for result, prediction in zip(search.results, predictions):
         if prediction is None:
             result.scores[AUTO] = None
             missing = ", ".join(k for k in selector.inputs if k in result.unavailable) or "none computed"

@@ -30,5 +30,5 @@ def rows_from_targets(
                 v = t.scores.get(k, {}).get(model)
                 if v is not None and math.isfinite(float(v)):
                     values[k] = float(v)
-            rows.append(Row(workload, t.target, model, values, float(truth)))
+            rows.append(Row(workload, t.target, model, values, float(truth), metric))
     return rows

@@ -72,6 +72,7 @@ class Row:
     model: str
     values: dict[str, float]
     truth: float
+    metric: str = "accuracy"
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,13 @@ def relative_features(
     pool: Sequence[Mapping[str, Any]], relative: Sequence[tuple[str, int]] = RELATIVE
 ) -> list[dict[str, float]]:
     """Each candidate's pool-relative features: for every signal in `relative`, the z-score of its (oriented)
-    value among the candidates of `pool` that have one (0 when fewer than two have, or all are equal)."""
+    value among the candidates of `pool` that have one (0 when all are equal). With fewer than three candidates
+    having it, the signal is left out: two values always have z-scores of −1 and +1, however small their difference,
+    so a z-score would turn noise into a full standard deviation."""
     out: list[dict[str, float]] = [{} for _ in pool]
     for name, sign in relative:
         have = [i for i, v in enumerate(pool) if _finite(v.get(name))]
-        if len(have) < 2:
+        if len(have) < 3:
             continue
         x = np.array([sign * float(pool[i][name]) for i in have])
         sd = float(x.std())
@@ -210,6 +213,7 @@ class Selector:
 
     def __post_init__(self) -> None:
         self._combos: dict[tuple[str, ...], Combination | None] = {}
+        self._by_metric: dict[str, Selector] = {}
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -247,7 +251,7 @@ class Selector:
         out = []
         for rows in groups.values():
             feats = features([r.values for r in rows], self.estimators, self.relative, self.absolute)
-            out += [Row(r.workload, r.target, r.model, f, r.truth) for r, f in zip(rows, feats)]
+            out += [Row(r.workload, r.target, r.model, f, r.truth, r.metric) for r, f in zip(rows, feats)]
         return out
 
     @property
@@ -360,9 +364,34 @@ class Selector:
         cum = np.cumsum(np.asarray(weights)[order]) / np.sum(weights)
         return float(np.asarray(ratios)[order][min(int(np.searchsorted(cum, self.level)), len(order) - 1)])
 
-    def predict(self, pool: Sequence[Mapping[str, Any]]) -> list[Prediction | None]:
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics of the training rows (accuracy, f1…)."""
+        return sorted({r.metric for r in self.rows})
+
+    def for_metric(self, metric: str | None) -> Selector:
+        """The selector fitted on the rows of `metric` only (itself when all rows are of that metric, or none is):
+        an accuracy and an F1 are different quantities, and a level learnt on one misplaces the other."""
+        if metric is None or self.metrics == [metric] or metric not in self.metrics:
+            return self
+        if metric not in self._by_metric:
+            self._by_metric[metric] = Selector(
+                [r for r in self.rows if r.metric == metric],
+                self.estimators,
+                self.relative,
+                self.absolute,
+                self.level,
+                dict(self.metadata),
+                self.model,
+            )
+        return self._by_metric[metric]
+
+    def predict(self, pool: Sequence[Mapping[str, Any]], metric: str | None = None) -> list[Prediction | None]:
         """The predicted metric and its interval for every candidate of one search, from their scores (``None``:
-        no estimator available for that candidate). The pool matters: relative features compare candidates."""
+        no estimator available for that candidate). The pool matters: relative features compare candidates.
+        `metric` (``accuracy``, ``f1``): predict from the training rows of that metric (see `for_metric`)."""
+        if metric is not None and self.for_metric(metric) is not self:
+            return self.for_metric(metric).predict(pool)
         q = self.quantile
         out: list[Prediction | None] = []
         for got in self.pool_points(features(pool, self.estimators, self.relative, self.absolute)):
@@ -392,7 +421,14 @@ class Selector:
             "metadata": self.metadata,
             "workloads": self.workloads,
             "rows": [
-                [r.workload, r.target, r.model, {k: round(v, 5) for k, v in r.values.items()}, round(r.truth, 5)]
+                [
+                    r.workload,
+                    r.target,
+                    r.model,
+                    {k: round(v, 5) for k, v in r.values.items()},
+                    round(r.truth, 5),
+                    r.metric,
+                ]
                 for r in self.rows
             ],
         }
@@ -409,7 +445,10 @@ class Selector:
         data = json.loads(Path(path or DEFAULT_PATH).read_text(encoding="utf-8"))
         if data.get("version") != SELECTOR_VERSION:
             raise ValueError(f"selector file version {data.get('version')!r}, expected {SELECTOR_VERSION}")
-        rows = [Row(w, t, m, {k: float(v) for k, v in vals.items()}, float(y)) for w, t, m, vals, y in data["rows"]]
+        rows = [
+            Row(w, t, m, {k: float(v) for k, v in vals.items()}, float(y), *(str(x) for x in rest))
+            for w, t, m, vals, y, *rest in data["rows"]
+        ]
         return cls(
             rows=rows,
             estimators=tuple(data["estimators"]),
