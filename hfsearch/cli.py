@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="build the embedded demo zoo (once) and run a search on it, offline")
     p.add_argument("--dir", help="where the demo registry lives (default: HF assets cache)")
     p.add_argument("--samples", type=int, default=300)
+    p.add_argument(
+        "--label-budget",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then read at most N labels of the target, on the rows the label loop chooses (default: none)",
+    )
     _add_output(p, columns=True)
 
     p = sub.add_parser("scorers", help="list the scorers")
@@ -134,7 +141,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     quiet_third_party()
-    result = run_demo(root=args.dir, samples=args.samples, progress=_progress(args))
+    if args.label_budget < 0:
+        raise HFSearchError("--label-budget must be at least 0.")
+    result = run_demo(root=args.dir, samples=args.samples, progress=_progress(args), label_budget=args.label_budget)
     show_result(
         result,
         args.format,

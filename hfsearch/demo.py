@@ -30,8 +30,11 @@ def demo_dir(root: str | None = None) -> Path:
     return Path(cached_assets_path(library_name=constants.LIBRARY_NAME, namespace="demo-registry"))
 
 
-def run_demo(root: str | None = None, samples: int = 300, progress: bool = True) -> SearchResult:
+def run_demo(root: str | None = None, samples: int = 300, progress: bool = True, label_budget: int = 0) -> SearchResult:
     """Build the demo zoo if needed and rank it for the held-out target domain.
+
+    With `label_budget`, the label loop then reads at most that many labels of the target's ``label`` column, on the
+    rows it chooses (as ``hfsearch find --label-budget N --label-column label`` would).
 
     Returns:
         `SearchResult` whose ``ground_truth["accuracy"]`` holds each candidate's true accuracy on the target.
@@ -56,6 +59,8 @@ def run_demo(root: str | None = None, samples: int = 300, progress: bool = True)
         scores=DEMO_SCORES,
         progress=progress,
         max_models=20,
+        label_budget=label_budget,
+        label_column="label" if label_budget else None,
     )
     search = Search(cfg)
     result = search.execute()

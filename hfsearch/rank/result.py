@@ -238,6 +238,18 @@ class SearchResult:
         """What the user should know besides the ranking, one line each: skipped candidates, scores that could not be
         computed (one line per scorer and reason, however many candidates share it) and warnings."""
         out = [f"skipped {s.repo_id} [{s.stage}]: {s.reason}" for s in self.skipped]
+        truth = self.ground_truth.get(self.metric) or {}
+        best = self.best
+        if best is not None and truth.get(best) is not None:  # demo and benchmark mode: how good the pick really is
+            top = max(truth, key=lambda m: truth[m] if truth[m] is not None else -math.inf)
+            text = f"true {self.metric} (read after ranking): {best} {truth[best]:.3f}"
+            if top != best and truth[top] is not None:
+                text += (
+                    f"; best in the pool {top} {truth[top]:.3f} ({100 * (truth[top] - truth[best]):.1f} points more)"
+                )
+            else:
+                text += ", the best in the pool"
+            out.append(text)
         if self.labels:
             out.append(
                 f"labels: {self.labels_used} used of a budget of {self.labels.get('label_budget', 0)}, on rows "
@@ -298,6 +310,11 @@ class SearchResult:
                     description=f"probability of being the most accurate candidate, after {self.labels_used} label(s)",
                 )
             )
+        # the truth (demo and benchmark mode) next to the prediction, and never dropped for width
+        cols += [
+            Column(m, title=f"true {m}", kind="metric", keep=True, description=f"true {m}, read after ranking")
+            for m in self.ground_truth
+        ]
         for c in self.shown_scores:
             cols.append(
                 Column(
@@ -308,7 +325,6 @@ class SearchResult:
                     mark="★" if c.name == self.rank_by else "",
                 )
             )
-        cols += [Column(m, kind="metric", description=f"true {m} (benchmark mode)") for m in self.ground_truth]
         cols.append(Column("source", kind="text", description="the source sample the similarity scores used"))
         if any(not r.complete for r in self.candidates):
             cols.append(
