@@ -59,6 +59,8 @@ def _mostly_bad() -> str:
 
 
 CASES = [
+    Case("demo-negative-label-budget", ["demo", "--dir", "{tmp}/demo", "--label-budget", "-1"],
+         "--label-budget must be at least 0"),
     Case("missing-file", [*FIND, "--dataset", "{tmp}/nope.jsonl"], "no such local file or folder"),
     Case("unknown-split", [*FIND, "--dataset", "{tmp}/d", "--split", "dev"], "unknown split 'dev'; available: test",
          {"d/test.jsonl": GOOD}),
