@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -281,15 +281,11 @@ class Selector:
 
     def without(self, workload: str) -> Selector:
         """The selector fitted on every workload but `workload` (what grades it on `workload`)."""
-        return Selector(
-            [r for r in self.rows if r.workload != workload],
-            self.estimators,
-            self.relative,
-            self.absolute,
-            self.level,
-            dict(self.metadata),
-            self.model,
-        )
+        return self._on([r for r in self.rows if r.workload != workload])
+
+    def _on(self, rows: list[Row]) -> Selector:
+        """The same selector fitted on `rows` (its fitted parts are recomputed from them when needed)."""
+        return replace(self, rows=rows, metadata=dict(self.metadata))
 
     def combination(self, available: tuple[str, ...]) -> Combination | None:
         """The combination for candidates whose available estimators are `available` (fitted once, then kept).
@@ -375,23 +371,16 @@ class Selector:
         if metric is None or self.metrics == [metric] or metric not in self.metrics:
             return self
         if metric not in self._by_metric:
-            self._by_metric[metric] = Selector(
-                [r for r in self.rows if r.metric == metric],
-                self.estimators,
-                self.relative,
-                self.absolute,
-                self.level,
-                dict(self.metadata),
-                self.model,
-            )
+            self._by_metric[metric] = self._on([r for r in self.rows if r.metric == metric])
         return self._by_metric[metric]
 
     def predict(self, pool: Sequence[Mapping[str, Any]], metric: str | None = None) -> list[Prediction | None]:
         """The predicted metric and its interval for every candidate of one search, from their scores (``None``:
         no estimator available for that candidate). The pool matters: relative features compare candidates.
         `metric` (``accuracy``, ``f1``): predict from the training rows of that metric (see `for_metric`)."""
-        if metric is not None and self.for_metric(metric) is not self:
-            return self.for_metric(metric).predict(pool)
+        selector = self.for_metric(metric)
+        if selector is not self:
+            return selector.predict(pool)
         q = self.quantile
         out: list[Prediction | None] = []
         for got in self.pool_points(features(pool, self.estimators, self.relative, self.absolute)):
