@@ -141,9 +141,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     quiet_third_party()
-    if args.label_budget < 0:
-        raise HFSearchError("--label-budget must be at least 0.")
-    result = run_demo(root=args.dir, samples=args.samples, progress=_progress(args), label_budget=args.label_budget)
+    result = run_demo(
+        root=args.dir, samples=args.samples, progress=_progress(args), label_budget=args.label_budget, via="flag"
+    )
     show_result(
         result,
         args.format,

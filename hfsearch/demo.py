@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import constants
 from .bench.truth import true_metrics
+from .config import Via
 from .rank.result import SearchResult
 from .search import DEFAULT_SCORES, Search, SearchConfig
 
@@ -30,11 +31,15 @@ def demo_dir(root: str | None = None) -> Path:
     return Path(cached_assets_path(library_name=constants.LIBRARY_NAME, namespace="demo-registry"))
 
 
-def run_demo(root: str | None = None, samples: int = 300, progress: bool = True, label_budget: int = 0) -> SearchResult:
+def run_demo(
+    root: str | None = None, samples: int = 300, progress: bool = True, label_budget: int = 0, *, via: Via = "keyword"
+) -> SearchResult:
     """Build the demo zoo if needed and rank it for the held-out target domain.
 
     With `label_budget`, the label loop then reads at most that many labels of the target's ``label`` column, on the
     rows it chooses (as ``hfsearch find --label-budget N --label-column label`` would).
+
+    The options are checked before the zoo is built; an error names them as `via` says (``"flag"`` from the CLI).
 
     Returns:
         `SearchResult` whose ``ground_truth["accuracy"]`` holds each candidate's true accuracy on the target.
@@ -44,14 +49,10 @@ def run_demo(root: str | None = None, samples: int = 300, progress: bool = True,
 
     recipe = demo_recipe()
     registry = demo_dir(root)
-    t0 = time.perf_counter()
-    build_zoo(recipe, registry)
-    built = time.perf_counter() - t0
-    target = recipe.target_dataset_id()
     assert recipe.label_names is not None, "the demo recipe names its classes"
     cfg = SearchConfig(
         task=recipe.task,
-        dataset=target,
+        dataset=recipe.target_dataset_id(),
         split="test",
         hub_dir=str(registry),
         samples=samples,
@@ -61,7 +62,10 @@ def run_demo(root: str | None = None, samples: int = 300, progress: bool = True,
         max_models=20,
         label_budget=label_budget,
         label_column="label" if label_budget else None,
-    )
+    ).validate(via)
+    t0 = time.perf_counter()
+    build_zoo(recipe, registry)
+    built = time.perf_counter() - t0
     search = Search(cfg)
     result = search.execute()
     result.ground_truth = true_metrics(search, ("accuracy",))
