@@ -310,9 +310,10 @@ class SearchResult:
                     description=f"probability of being the most accurate candidate, after {self.labels_used} label(s)",
                 )
             )
-        # the truth (demo and benchmark mode) next to the prediction, and never dropped for width
+        # the truth (demo and benchmark mode) next to the prediction: dropped for width only after every score, and
+        # never before the prediction itself (the notes then still compare the pick with the pool's best)
         cols += [
-            Column(m, title=f"true {m}", kind="metric", keep=True, description=f"true {m}, read after ranking")
+            Column(m, title=f"true {m}", kind="metric", description=f"true {m}, read after ranking")
             for m in self.ground_truth
         ]
         for c in self.shown_scores:
