@@ -47,3 +47,72 @@ def test_weight_hashes_are_remembered_on_disk(tmp_path, monkeypatch):
     weights.write_bytes(os.urandom(layout.OID_STORE_MIN_BYTES + 1))  # changed: size and time differ
     os.utime(weights, (old + 1, old + 1))
     assert layout.file_oid(weights) != oid and weights in reads
+
+
+def _reference_search(tmp_path, adapter):
+    from types import SimpleNamespace
+
+    from hfsearch.runner.cache import OutputCache
+
+    return SimpleNamespace(
+        reference_memo={}, adapter=adapter, cache=OutputCache(tmp_path / "cache", enabled=True),
+        cfg=SimpleNamespace(batch_size=8), runner=SimpleNamespace(accelerator=SimpleNamespace(device="cpu")),
+        state=SimpleNamespace(warn=lambda msg: None),
+    )
+
+
+def test_a_slice_takes_its_rows_of_the_whole_samples_reference_features(tmp_path, monkeypatch):
+    import numpy as np
+    from datasets import Dataset
+
+    from hfsearch.data.sample import Sample
+    from hfsearch.pipeline.score import reference_features
+    from hfsearch.runner.prefix import Prefix
+    from hfsearch.tasks import get_task
+
+    class Counting(type(get_task("text-classification"))):
+        embedded: list[int] = []
+
+        def embed_reference(self, rows, columns, *, batch_size, device):
+            self.embedded.append(len(rows))
+            return np.arange(len(rows) * 3, dtype=np.float32).reshape(len(rows), 3) + len(rows[columns[0]][0])
+
+    texts = [f"row {'x' * k}" for k in range(40)]
+    whole = Sample(rows=Dataset.from_dict({"text": texts}), columns=["text"], name="t", indices=np.arange(40),
+                   fingerprint="f" * 32)
+    search = _reference_search(tmp_path, Counting())
+    first = Prefix.of(whole, 10, seed=3).view()
+    got = reference_features(search, first)
+    assert Counting.embedded == [40]  # the whole sample, once, not the slice
+    full = reference_features(search, whole)
+    np.testing.assert_array_equal(got, full[first.positions])
+    reference_features(search, Prefix.of(whole, 25, seed=3).view())
+    assert Counting.embedded == [40]  # nothing embedded again
+    search.reference_memo.clear()
+    reference_features(search, whole)
+    assert Counting.embedded == [40]  # read back from the disk cache
+    monkeypatch.setattr(Counting, "reference_precision", lambda self, device: "other")
+    search.reference_memo.clear()
+    reference_features(search, whole)
+    assert Counting.embedded == [40, 40]  # another precision is another cache entry
+
+
+def test_reference_encoder_in_bf16_stays_within_a_cosine_of_fp32(monkeypatch):
+    import numpy as np
+    import pytest
+    from datasets import Dataset
+
+    from hfsearch.tasks import get_task
+    from hfsearch.tasks import text as text_task
+
+    if text_task.reference_precision("cpu") != "bf16":
+        pytest.skip("this CPU has no native bf16: the reference encoder runs in fp32 here")
+    adapter = get_task("text-classification")
+    rows = Dataset.from_dict({"text": [f"the {w} was {v}" for w in ("food", "film", "phone", "service")
+                                       for v in ("great", "awful", "fine, nothing special", "not worth it")]})
+    assert adapter.reference_precision("cpu") == "bf16"
+    bf16 = text_task.embed_texts(adapter, rows, ["text"], batch_size=8, device="cpu")
+    monkeypatch.setattr(text_task, "reference_precision", lambda device: "fp32")
+    fp32 = text_task.embed_texts(adapter, rows, ["text"], batch_size=8, device="cpu")
+    assert not np.array_equal(bf16, fp32)  # it did run in another precision
+    assert np.einsum("ij,ij->i", bf16, fp32).min() > 0.999

@@ -83,6 +83,10 @@ class Sample:
     labels: Any = None
     label_names: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: For a `subset`: the sample it was taken from and its rows' positions there (row-wise features of the parent,
+    #: such as the reference encoder's, are then indexed instead of computed again).
+    parent: Sample | None = field(default=None, repr=False, compare=False)
+    positions: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -105,4 +109,6 @@ class Sample:
             labels=labels,
             label_names=self.label_names,
             extra=dict(self.extra),
+            parent=self,
+            positions=positions,
         )

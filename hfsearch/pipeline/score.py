@@ -153,12 +153,25 @@ def make_peer(search: Search, r: CandidateRun) -> Peer | None:
 
 
 def reference_features(search: Search, sample: Sample) -> np.ndarray | None:
-    """Reference-encoder features of a sample (cached on disk like model outputs; ``None`` without an encoder)."""
+    """Reference-encoder features of a sample (cached on disk like model outputs; ``None`` without an encoder).
+
+    A subset of a sample (a racing slice, say) takes its rows of the whole sample's features: they are needed at the
+    end anyway, and each row's embedding does not depend on the others."""
     memo = search.reference_memo
     if sample.fingerprint in memo:
         return memo[sample.fingerprint]
+    if sample.parent is not None and sample.positions is not None:
+        whole = reference_features(search, sample.parent)
+        memo[sample.fingerprint] = None if whole is None else whole[sample.positions]
+        return memo[sample.fingerprint]
     adapter = search.adapter
-    key = cache_key(reference=adapter.reference_id, data=sample.fingerprint, columns=sample.columns)
+    device = search.runner.accelerator.device
+    key = cache_key(
+        reference=adapter.reference_id,
+        precision=adapter.reference_precision(device),
+        data=sample.fingerprint,
+        columns=sample.columns,
+    )
     hit = search.cache.get(key)
     feats: np.ndarray | None
     if hit is not None:
@@ -166,7 +179,7 @@ def reference_features(search: Search, sample: Sample) -> np.ndarray | None:
     else:
         try:
             feats = adapter.embed_reference(
-                sample.rows, sample.columns, batch_size=search.cfg.batch_size, device=search.runner.accelerator.device
+                sample.rows, sample.columns, batch_size=search.cfg.batch_size, device=device
             )
         except ReferenceUnavailable as exc:
             search.state.warn(str(exc))

@@ -320,6 +320,11 @@ class TaskAdapter(ABC):
         """Features of a fixed encoder shared by every candidate (the ``reference`` space)."""
         raise ReferenceUnavailable(f"task {self.name!r} has no reference encoder")
 
+    def reference_precision(self, device: Any) -> str:
+        """The precision the reference encoder computes in on `device` (part of its cache key): ``"fp32"`` unless
+        the task's encoder runs in bf16 where the device computes bf16 natively."""
+        return "fp32"
+
 
 TASKS: Registry[TaskAdapter] = Registry("task", TaskError)
 

@@ -145,6 +145,9 @@ class TextClassification(TaskAdapter):
     def embed_reference(self, rows: Dataset, columns: list[str], *, batch_size: int, device: Any) -> np.ndarray:
         return embed_texts(self, rows, columns, batch_size=batch_size, device=device)
 
+    def reference_precision(self, device: Any) -> str:
+        return reference_precision(device)
+
     def forward(self, model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
         out = model(**batch, output_hidden_states=True)
         hidden = out.hidden_states[-1]
@@ -173,18 +176,36 @@ def _reference_model() -> tuple[Any, Any]:
     return _REFERENCE["model"], _REFERENCE["tokenizer"]
 
 
+def reference_precision(device: Any) -> str:
+    """``"bf16"`` where `device` computes bf16 natively (a CUDA GPU that supports it; a CPU with AVX-512 BF16 or AMX,
+    through oneDNN), else ``"fp32"``. The reference encoder then runs under bf16 autocast: on such a CPU it embeds
+    about 1.6× faster, and its unit-length embeddings stay within a cosine of 0.9999 of fp32's (``tests/
+    test_reference_precision.py``). Candidates are not affected: they run as `make_accelerator` says."""
+    dev = torch.device(device)
+    try:
+        if dev.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        if dev.type == "cpu" and torch.backends.mkldnn.is_available():
+            return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    except (AttributeError, RuntimeError):  # a torch build without the probe: stay in fp32
+        pass
+    return "fp32"
+
+
 def embed_texts(
     adapter: TextClassification, rows: Dataset, columns: list[str], *, batch_size: int, device: Any
 ) -> np.ndarray:
-    """Sentence embeddings of all-MiniLM-L6-v2 (mean pooling, L2-normalised, as sentence-transformers does)."""
+    """Sentence embeddings of all-MiniLM-L6-v2 (mean pooling, L2-normalised, as sentence-transformers does), in the
+    precision `reference_precision` gives for `device`."""
     model, tok = _reference_model()
     model = model.to(device)
     enc = adapter.encode(tok, rows, columns, max_length=256)
     out = np.zeros((len(rows), model.config.hidden_size), dtype=np.float32)
-    with torch.inference_mode():
+    bf16 = reference_precision(device) == "bf16"
+    with torch.inference_mode(), torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
         for idx, batch in adapter.batches(enc, batch_size, tok):
             batch = {k: v.to(device) for k, v in batch.items()}
-            hidden = model(**batch).last_hidden_state
+            hidden = model(**batch).last_hidden_state.float()  # pool in fp32 whatever the encoder computed in
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
             out[idx] = torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy()

@@ -329,6 +329,11 @@ class TokenClassification(TaskAdapter):
         text_adapter = cast(TextClassification, TASKS.get("text-classification"))
         return embed_texts(text_adapter, texts, ["text"], batch_size=batch_size, device=device)
 
+    def reference_precision(self, device: Any) -> str:
+        from .text import reference_precision
+
+        return reference_precision(device)
+
 
 def _tag_name(tag: Any, names: list[str] | None) -> str:
     if isinstance(tag, (int, np.integer)) and not isinstance(tag, bool):
