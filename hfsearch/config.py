@@ -314,14 +314,14 @@ class SearchConfig:
         "others (default: no limit)",
     )
     budget: str = option(
-        "full",
+        "auto",
         kind="str",
         group="inference",
         flag="--budget",
         choices=("auto", "full"),
-        help="auto: run every candidate on a small seeded slice first, drop those whose predicted-"
-        "accuracy interval lies clearly below the leader's, grow the slice for the rest "
-        "(early elimination); full: every candidate over the whole sample",
+        help="auto: from 20 candidates on, run every candidate on a small seeded slice first, drop "
+        "those whose predicted accuracy cannot reach the leader's, grow the slice for the rest "
+        "(early elimination; smaller pools run in full); full: every candidate over the whole sample",
     )
     max_time: int | None = option(
         kind="int",

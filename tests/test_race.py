@@ -17,7 +17,7 @@ import pytest
 from hfsearch.candidates import Candidate
 from hfsearch.candidates.order import likely_winners_first
 from hfsearch.candidates.reported import ReportedResult
-from hfsearch.config import SearchConfig
+from hfsearch.config import SearchConfig, options
 from hfsearch.data.sample import seeded_order
 from hfsearch.errors import ConfigError
 from hfsearch.pipeline import race
@@ -48,6 +48,15 @@ def race_hub(registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
              else v for k, v in load_file(str(weights)).items()}
     save_file(state, str(weights), metadata={"format": "pt"})
     return root
+
+
+MIN_POOL = race.MIN_POOL  # the shipped threshold
+
+
+@pytest.fixture(autouse=True)
+def race_small_pools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool here has 3 candidates: let ``auto`` race from 2 on (it waits for `race.MIN_POOL` by default)."""
+    monkeypatch.setattr(race, "MIN_POOL", 2)
 
 
 def search(race_hub: Path, tmp_path: Path, **options) -> Search:
@@ -127,6 +136,16 @@ def test_budget_auto_falls_back_to_full_and_says_why(race_hub, tmp_path):
     s = search(race_hub, tmp_path, budget="auto", rank_by="confidence")
     assert all(r.status == "complete" for r in s.result.candidates)
     assert any("--budget auto ran every candidate in full" in w for w in s.result.warnings)
+
+
+def test_default_budget_runs_a_small_pool_in_full_without_a_warning(race_hub, tmp_path, monkeypatch):
+    monkeypatch.setattr(race, "MIN_POOL", MIN_POOL)
+    assert SearchConfig.create(task="text-classification", dataset="x").budget == "auto"
+    assert len(POOL) < race.MIN_POOL
+    s = search(race_hub, tmp_path)  # the default budget
+    assert all(r.status == "complete" and r.rows == SAMPLES for r in s.result.candidates)
+    assert not any("--budget" in w for w in s.result.warnings)
+    assert f"from {race.MIN_POOL} candidates on" in options()["budget"].help  # the help states the threshold
 
 
 # ---- units -------------------------------------------------------------------------------------------------------
