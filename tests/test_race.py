@@ -227,3 +227,18 @@ def test_discovery_reads_weight_sizes_from_the_hub_metadata():
     info = ModelInfo(id="o/m", safetensors={"parameters": {"F32": 10, "BF16": 4}, "total": 14}, siblings=[])
     assert candidate_from_info(info, "text-classification").weights_bytes == 48
     assert json.dumps(candidate_from_info(ModelInfo(id="o/n"), "t").to_dict()["weights_bytes"]) == "null"
+
+
+def test_survivors_are_predicted_against_the_whole_pool(race_hub, tmp_path):
+    """The prediction is pool-relative: after racing, the survivors are still compared with the eliminated (with the
+    scores of the slice they saw, and those that read no model on the whole sample), so their predictions are those
+    of a full search, not of a pool of two."""
+    full, auto = search(race_hub, tmp_path / "a", budget="full"), search(race_hub, tmp_path / "b", budget="auto")
+    f, a = by_id(full), by_id(auto)
+    assert a[NOISY].status == "eliminated"
+    first = race.slice_sizes(SAMPLES)[0]
+    assert set(auto.state.slice_scores[first]) == set(POOL)
+    for repo in (GOOD, CLOSE):
+        assert any(k.startswith("z:") for k in a[repo].predicted_from)  # pool-relative features: a pool of three
+        assert a[repo].scores["adaptivity"] == f[repo].scores["adaptivity"]  # its threshold counts noisy's data
+        assert a[repo].predicted[0] == pytest.approx(f[repo].predicted[0], abs=0.01)

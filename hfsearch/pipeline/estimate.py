@@ -8,8 +8,9 @@ shipped `hfsearch.select.Selector` combines the ones available for each candidat
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..select import Selector
 
@@ -27,9 +28,11 @@ def shipped_selector(path: str | None = None) -> Selector:
 
 
 def estimate(search: Search) -> None:
-    """Add the ``auto`` prediction to every candidate result of the score stage."""
+    """Add the ``auto`` prediction to every candidate result of the score stage (the candidates racing eliminated
+    still count in the pool: `pool_context`)."""
     selector = search.selector
-    predictions = selector.predict([r.scores for r in search.results], metric=search.metric)
+    pool: list[dict[str, Any]] = [dict(r.scores) for r in search.results]
+    predictions = selector.predict(pool + pool_context(search), metric=search.metric)[: len(pool)]
     for result, prediction in zip(search.results, predictions):
         if prediction is None:
             result.scores[AUTO] = None
@@ -39,3 +42,27 @@ def estimate(search: Search) -> None:
         result.scores[AUTO] = prediction.value
         result.predicted = (prediction.value, prediction.low, prediction.high)
         result.predicted_from = list(prediction.inputs)
+
+
+def pool_context(search: Search) -> list[dict[str, float]]:
+    """The scores of the candidates ``--budget auto`` eliminated, as members of the pool (they get no prediction).
+
+    The prediction is pool-relative (z-scores among the candidates, the pool's level), so without them the few
+    candidates left after racing would be compared with each other only, where a z-score turns small differences
+    into whole standard deviations, and the pick could differ from ``--budget full``'s. An eliminated candidate
+    enters with the scores of the slice it was dropped after (rates over rows: unbiased, only noisier), except those
+    that read no model output (adaptivity, knn_coverage…), recomputed on the current rows by the score stage since
+    they depend on the target's size (`hfsearch.pipeline.score.early_scores`).
+    """
+    state = search.state
+    out = []
+    for early in state.early:
+        if early.status != "eliminated":
+            continue
+        scores = {**early.scores, **state.early_scores.get(early.repo_id, {})}
+        out.append({k: float(v) for k, v in scores.items() if _finite(v)})
+    return out
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

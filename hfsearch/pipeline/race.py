@@ -160,9 +160,13 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
         if lagging or budget.out_of_time():
             stop(search, active)
             return
-        for res in eliminated(*score_slice(search, active, rows)):
+        results, bounds = score_slice(search, active, rows)
+        state.slice_scores[rows] = {r.repo_id: dict(r.scores) for r in results}
+        for res in eliminated(results, bounds):
             logger.info("%s eliminated after %d target rows: %s", res.repo_id, rows, res.status_reason)
-            state.runs.pop(res.repo_id, None)
+            run = state.runs.pop(res.repo_id, None)
+            if run is not None:
+                state.early_runs[res.repo_id] = run
             state.early.append(res)
         active = [r for r in active if r.repo_id in state.runs]
     dropped = sum(r.status == "eliminated" for r in state.early)
@@ -218,7 +222,12 @@ def score_slice(
     seed, n = search.cfg.seed, len(target)
     view = copy.copy(search)
     view.state = SearchState(
-        target=Prefix.of(target, rows, seed).view(), split=search.state.split, label_names=search.state.label_names
+        target=Prefix.of(target, rows, seed).view(),
+        split=search.state.split,
+        label_names=search.state.label_names,
+        early=list(search.state.early),  # the pool-relative features still see the eliminated (imputed)
+        slice_scores=search.state.slice_scores,
+        early_runs=search.state.early_runs,
     )
     held: dict[str, tuple[int, int]] = {}
     for r in runs:

@@ -7,6 +7,7 @@ the candidate (a sample too small for the scorer, say), the renderers state it o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -83,14 +84,11 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
         source_view = None
         if r.source is not None:
             src = r.source
-            if "raw" in needs and src.fingerprint not in raw_sources:
-                raw_sources[src.fingerprint] = adapter.raw(src.rows, src.columns)
             so = r.outputs.get("source")
-            source_view = View(
-                raw=raw_sources.get(src.fingerprint),
+            source_view = replace(
+                source_data_view(search, src, raw_sources),
                 logits=adapter.score_logits(so.logits) if so is not None and so.logits is not None else None,
                 features=so.features.astype(np.float32) if so is not None else None,
-                reference=reference_features(search, src) if "reference" in needs else None,
             )
         held = r.outputs.get("heldout")
         heldout_view = None
@@ -118,9 +116,50 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
             )
         )
     sources = {r.repo_id: inp.source for r, inp in inputs if inp.source is not None}
+    for repo_id, early in state.early_runs.items():  # eliminated by racing: still part of this search's pool
+        if early.source is not None:
+            sources.setdefault(repo_id, source_data_view(search, early.source, raw_sources))
     for _, inp in inputs:
         inp.sources = sources
+    state.early_scores = early_scores(search, View(raw=raw_target, reference=ref_target), sources)
     return inputs
+
+
+#: What a scorer may need and still read no model output.
+MODEL_FREE = frozenset({"raw", "source", "reference", "metadata", "reported"})
+
+
+def early_scores(search: Search, target: View, sources: dict[str, View]) -> dict[str, dict[str, float | None]]:
+    """The scores that read no model output (the candidate's training data against the target, its card) of the
+    candidates racing eliminated, on the current target rows: they cost no inference, and do not depend on the
+    rows a model saw (`hfsearch.pipeline.estimate.pool_context` puts them beside the other scores of their slice)."""
+    specs = [s for s in search.specs if s.needs() <= MODEL_FREE]
+    out: dict[str, dict[str, float | None]] = {}
+    for repo_id, r in search.state.early_runs.items() if specs else ():
+        inp = ScoreInput(
+            candidate=r.candidate, target=target, source=sources.get(repo_id), source_reason=r.source_reason
+        )
+        inp.sources = sources
+        values: dict[str, float | None] = {}
+        for spec in specs:
+            try:
+                value = float(spec(inp))
+            except ScoreUnavailable:
+                value = float("nan")
+            values[spec.column] = value if np.isfinite(value) else None
+        out[repo_id] = values
+    return out
+
+
+def source_data_view(search: Search, src: Sample, raw_sources: dict[str, Any]) -> View:
+    """The model-independent views of a source sample (raw rows and reference features, as the search needs them;
+    raw rows computed once per sample in `raw_sources`)."""
+    if "raw" in search.needs and src.fingerprint not in raw_sources:
+        raw_sources[src.fingerprint] = search.adapter.raw(src.rows, src.columns)
+    return View(
+        raw=raw_sources.get(src.fingerprint),
+        reference=reference_features(search, src) if "reference" in search.needs else None,
+    )
 
 
 def make_peer(search: Search, r: CandidateRun) -> Peer | None:
