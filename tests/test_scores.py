@@ -40,6 +40,7 @@ EXPECTED = {
     "entropy": ("non-similarity", False, None),
     "energy": ("non-similarity", True, None),
     "nuclear_norm": ("non-similarity", True, None),
+    "nuclear_norm_cal": ("non-similarity", True, None),
     "agreement": ("non-similarity", True, None),
     "source_accuracy": ("non-similarity", True, None),
     "popularity": ("prior", True, None),
@@ -257,6 +258,25 @@ def test_nuclear_norm_extremes():
     collapsed = np.full((n, c), -50.0)
     collapsed[:, 0] = 50.0  # confident but all one class: rank 1
     assert SCORERS.get("nuclear_norm")(logits_input(collapsed)) == pytest.approx(1.0 / math.sqrt(c))
+
+
+def test_calibrated_nuclear_norm_puts_an_over_confident_twin_on_the_same_scale():
+    """Two models with the same predictions, one with logits 6x larger (over-confident): the nuclear norm prefers the
+    over-confident one; calibrated on each model's labeled held-out slice (temperature scaling), they are equal."""
+    rng = np.random.default_rng(0)
+    held_z, target_z = rng.normal(size=(400, 3)), rng.normal(size=(300, 3))
+    labels = np.argmax(held_z + rng.normal(scale=1.0, size=held_z.shape), axis=1)  # right about 70% of the time
+
+    def inp(scale: float) -> ScoreInput:
+        return ScoreInput(candidate=cand(), target=View(logits=scale * target_z),
+                          heldout=View(logits=scale * held_z, labels=labels))
+
+    plain, cal = SCORERS.get("nuclear_norm"), SCORERS.get("nuclear_norm_cal")
+    assert plain(inp(6.0)) > plain(inp(1.0)) + 0.1
+    assert cal(inp(6.0)) == pytest.approx(cal(inp(1.0)), abs=2e-3)
+    assert cal(inp(6.0)) < plain(inp(6.0))  # the over-confident one is flattened
+    with pytest.raises(ScoreUnavailable, match="held-out"):
+        cal(logits_input(target_z))
 
 
 def test_logit_scorers_unavailable_without_logits():

@@ -66,11 +66,42 @@ def nuclear_norm(inp: ScoreInput, space: str | None = None) -> float:
     largest nuclear norm a row-stochastic n×C matrix can have, reached by confident predictions spread evenly over
     the classes, so the score rewards both confidence and dispersity.
     """
-    p = softmax(_logits(inp))
+    return nuclear_norm_value(softmax(_logits(inp)))
+
+
+def nuclear_norm_value(p: np.ndarray) -> float:
+    """‖P‖_* / √(n · min(n, C)) of an n×C row-stochastic matrix `p`."""
     n, c = p.shape
     # singular values = sqrt of the eigenvalues of the small C×C Gram matrix
     w = np.linalg.eigvalsh(p.T @ p)
     return float(np.sqrt(np.clip(w, 0.0, None)).sum() / np.sqrt(n * min(n, c)))
+
+
+@register_scorer("nuclear_norm_cal", kind="non-similarity", higher_is_better=True, needs=("logits", "heldout"))
+def nuclear_norm_calibrated(inp: ScoreInput, space: str | None = None) -> float:
+    """`nuclear_norm` of the calibrated prediction matrix: softmax(z / T) on the target, with the temperature T fitted
+    by temperature scaling (Guo et al., ICML 2017) on the candidate's labeled held-out slice, as `atc` calibrates.
+
+    The nuclear norm reads confidence, and checkpoints of different architectures or training recipes are confident
+    to different degrees at the same accuracy (a small model trained from scratch is often over-confident, a briefly
+    fine-tuned one under-confident); calibrating each on its own labeled data first puts them on one scale. Needs the
+    held-out slice (else unavailable, and `nuclear_norm` remains).
+    """
+    from ..estimate import EstimatorUnavailable
+    from ..estimate.calibration import fit_temperature
+    from ..estimate.calibration import softmax as tempered_softmax
+    from .histograms import array_key, cached
+
+    held = inp.require_heldout()
+    assert held.logits is not None and held.labels is not None
+    try:
+        t = cached(
+            ("temperature", array_key(held.logits), array_key(held.labels)),
+            lambda: fit_temperature(held.logits, held.labels),
+        )
+    except EstimatorUnavailable as exc:
+        raise ScoreUnavailable(exc.reason) from None
+    return nuclear_norm_value(tempered_softmax(_logits(inp), t))
 
 
 @register_scorer("agreement", kind="non-similarity", higher_is_better=True, needs=("logits", "pool"))
