@@ -26,6 +26,9 @@ CONFIGS: dict[str, dict] = {
     "within: + relative similarity": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=(), model="within"),
     "within: + relative + coverage (default)": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE,
                                                     model="within"),
+    "within: + relative + coverage, nuclear norm uncalibrated (the previous default)": dict(
+        estimators=ESTIMATORS, relative=tuple((n.replace("nuclear_norm_cal", "nuclear_norm"), s) for n, s in RELATIVE),
+        absolute=ABSOLUTE, model="within"),
 }
 
 

@@ -2,9 +2,9 @@
 90 % interval, learnt from benchmark results and always graded on workloads it was not fitted on.
 
 **Model.** Two kinds of features: the estimators (`ESTIMATORS`: each predicts the metric) and pool-relative signals
-(`RELATIVE`: a similarity of the candidate's training data to the target, the prediction matrix's nuclear norm),
-each entered as its z-score among the candidates of the same search (`relative_features`), oriented so that higher
-means "better". For the features available for a candidate (a subset A), the prediction is a non-negative
+(`RELATIVE`: a similarity of the candidate's training data to the target, the calibrated prediction matrix's nuclear
+norm), each entered as its z-score among the candidates of the same search (`relative_features`), oriented so that
+higher means "better". For the features available for a candidate (a subset A), the prediction is a non-negative
 combination with an intercept,
 
     ŷ = c_A + Σ_{k ∈ A} w_{A,k} · x_k,     w ≥ 0,
@@ -46,7 +46,9 @@ ESTIMATORS = ("atc", "atc_ne", "doc", "consensus", "aline", "source_accuracy")
 #: data covers): they can move a whole pool up or down, where a shift fools every confidence.
 ABSOLUTE: tuple[str, ...] = ("knn_coverage",)
 #: Pool-relative signals, with the sign that makes higher mean better; each enters as a z-score within the pool.
-RELATIVE: tuple[tuple[str, int], ...] = (("adaptivity", 1), ("knn_coverage", 1), ("nuclear_norm", 1))
+#: The nuclear norm is read after calibration (`nuclear_norm_cal`, temperature-scaled on the held-out slice): raw
+#: confidence confounds architectures (an over-confident small model looks better than a calibrated large one).
+RELATIVE: tuple[tuple[str, int], ...] = (("adaptivity", 1), ("knn_coverage", 1), ("nuclear_norm_cal", 1))
 #: Every score the selector reads.
 INPUTS = (
     ESTIMATORS
