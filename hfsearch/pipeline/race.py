@@ -160,9 +160,7 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
         if lagging or budget.out_of_time():
             stop(search, active)
             return
-        results, bounds = score_slice(search, active, rows)
-        state.slice_scores[rows] = {r.repo_id: dict(r.scores) for r in results}
-        for res in eliminated(results, bounds):
+        for res in eliminated(*score_slice(search, active, rows)):
             logger.info("%s eliminated after %d target rows: %s", res.repo_id, rows, res.status_reason)
             run = state.runs.pop(res.repo_id, None)
             if run is not None:
@@ -225,8 +223,7 @@ def score_slice(
         target=Prefix.of(target, rows, seed).view(),
         split=search.state.split,
         label_names=search.state.label_names,
-        early=list(search.state.early),  # the pool-relative features still see the eliminated (imputed)
-        slice_scores=search.state.slice_scores,
+        early=list(search.state.early),  # the survivors are still predicted against the eliminated
         early_runs=search.state.early_runs,
     )
     held: dict[str, tuple[int, int]] = {}

@@ -82,10 +82,8 @@ class SearchState:
         labels (`LabelSession`, *optional*): the label loop (set by the label stage; the Space continues it).
         early (`list[CandidateResult]`): candidates that left before the whole sample, with their results on the
             slice they saw (``status`` ``"eliminated"`` by ``--budget auto``, or ``"stopped"`` by a budget).
-        slice_scores (`dict[int, dict[str, dict]]`): ``--budget auto``: the scores of every candidate judged on each
-            slice (target rows → repo id → scores), from which the estimate stage imputes the eliminated candidates'
-            whole-sample scores (`hfsearch.pipeline.estimate.pool_context`).
-        early_runs (`dict[str, CandidateRun]`): the candidates racing eliminated (by repo id): a pool-relative
+        early_runs (`dict[str, CandidateRun]`): the candidates racing eliminated (by repo id): they stay in the pool
+            the survivors are predicted against (`hfsearch.pipeline.estimate.pool_context`), and a pool-relative
             threshold (adaptivity's ``tau="pool"``) still counts their training data.
         early_scores (`dict[str, dict]`): their scores that read no model output (their data against the target,
             their card), on the current target rows (`hfsearch.pipeline.score.early_scores`).
@@ -106,7 +104,6 @@ class SearchState:
     label_source: Any = None
     labels: Any = None
     early: list[CandidateResult] = field(default_factory=list)
-    slice_scores: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     early_runs: dict[str, CandidateRun] = field(default_factory=dict)
     early_scores: dict[str, dict[str, Any]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
