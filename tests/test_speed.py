@@ -116,3 +116,13 @@ def test_reference_encoder_in_bf16_stays_within_a_cosine_of_fp32(monkeypatch):
     fp32 = text_task.embed_texts(adapter, rows, ["text"], batch_size=8, device="cpu")
     assert not np.array_equal(bf16, fp32)  # it did run in another precision
     assert np.einsum("ij,ij->i", bf16, fp32).min() > 0.999
+
+
+def test_column_values_match_the_dataset_column_after_a_select():
+    from datasets import Dataset
+
+    from hfsearch.data.sample import column_values
+
+    ds = Dataset.from_dict({"text": [f"t{i}" for i in range(10)], "label": list(range(10))}).select([7, 2, 5])
+    assert column_values(ds, "label") == [7, 2, 5] == list(ds["label"])
+    assert column_values(ds.select([]), "text") == []

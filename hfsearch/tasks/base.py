@@ -19,6 +19,7 @@ from datasets import ClassLabel, Dataset, Features, Value
 
 from ..candidates.candidate import Candidate
 from ..candidates.labels import Alignment, align_labels
+from ..data.sample import column_values
 from ..data.validate import drop_invalid_rows, null_rows
 from ..errors import ColumnError, TaskError
 from ..registry import Registry
@@ -273,7 +274,7 @@ class TaskAdapter(ABC):
         Class names (a `ClassLabel`, or string labels) are aligned with the model's ``id2label``; plain integers
         without names are taken as the model's ids (a checkpoint fine-tuned on a dataset keeps its label ids).
         """
-        values = rows[column]
+        values = column_values(rows, column)
         feature = features[column]
         k = len(id2label or {})
         if isinstance(feature, ClassLabel):

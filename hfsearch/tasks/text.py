@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from datasets import Dataset, Features
 
+from ..data.sample import column_values
 from ..data.validate import blank_or_non_text_rows
 from ..errors import ColumnError
 from ..scores.base import RawData
@@ -88,9 +89,9 @@ class TextClassification(TaskAdapter):
 
     def raw(self, rows: Dataset, columns: list[str]) -> RawData:
         if len(columns) == 1:
-            texts = [str(t) for t in rows[columns[0]]]
+            texts = [str(t) for t in column_values(rows, columns[0])]
         else:  # serialized records, as the paper's entity-matching workload
-            texts = [" ".join(str(v) for v in values) for values in zip(*(rows[c] for c in columns))]
+            texts = [" ".join(str(v) for v in values) for values in zip(*(column_values(rows, c) for c in columns))]
         return RawData(kind="text", texts=texts)
 
     def load_model(self, path: str, *, allow_pickle: bool = False) -> Any:
@@ -111,7 +112,7 @@ class TextClassification(TaskAdapter):
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         if len(columns) > 2:
             raise ColumnError(f"Task {self.name!r} takes one or two text columns, got {len(columns)}.")
-        texts = [[str(t) for t in rows[c]] for c in columns]
+        texts = [[str(t) for t in column_values(rows, c)] for c in columns]
         enc = preprocessor(*texts, truncation=True, max_length=max_length, padding=False)
         inputs: dict[str, Any] = {}
         lengths = None

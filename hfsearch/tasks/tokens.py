@@ -34,6 +34,7 @@ import torch
 from datasets import ClassLabel, Dataset, Features
 
 from ..candidates.labels import TagAlignment, align_tags, bio_tags, is_tag_set, split_tag
+from ..data.sample import column_values
 from ..data.validate import empty_list_rows, null_rows
 from ..errors import CandidateError, ColumnError, DatasetError
 from ..scores.base import RawData
@@ -127,14 +128,15 @@ class TokenClassification(TaskAdapter):
         return align_tags(id2label, target_names)
 
     def labels_array(self, rows: Dataset, column: str) -> np.ndarray:
-        values = rows[column]
+        values = column_values(rows, column)
         out = np.empty(len(values), dtype=object)
         out[:] = [list(v) for v in values]
         return out
 
     # ---- raw view ------------------------------------------------------------------------------------------------
     def raw(self, rows: Dataset, columns: list[str]) -> RawData:
-        return RawData(kind="text", texts=[" ".join(str(w) for w in words) for words in rows[columns[0]]])
+        sentences = column_values(rows, columns[0])
+        return RawData(kind="text", texts=[" ".join(str(w) for w in words) for words in sentences])
 
     # ---- models --------------------------------------------------------------------------------------------------
     def load_model(self, path: str, *, allow_pickle: bool = False) -> Any:
@@ -160,7 +162,7 @@ class TokenClassification(TaskAdapter):
         return files_key(path, TOKENIZER_FILES)
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
-        sentences = [[str(w) for w in words] for words in rows[columns[0]]]
+        sentences = [[str(w) for w in words] for words in column_values(rows, columns[0])]
         n_words = np.array([len(s) for s in sentences], dtype=np.int64)
         enc = preprocessor(sentences, is_split_into_words=True, truncation=True, max_length=max_length, padding=False)
         first: list[list[int]] = []
@@ -309,7 +311,7 @@ class TokenClassification(TaskAdapter):
         """One model tag id per word (sentence by sentence, as `score_logits` orders the predictions)."""
         item = sequence_item(features[column])
         names = list(item.names) if isinstance(item, ClassLabel) else None
-        tags = [_tag_name(t, names) for sentence in rows[column] for t in sentence]
+        tags = [_tag_name(t, names) for sentence in column_values(rows, column) for t in sentence]
         distinct = sorted(set(tags))
         if not is_tag_set(distinct):
             return np.full(len(tags), -1, dtype=np.int64)
