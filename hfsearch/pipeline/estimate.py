@@ -8,7 +8,6 @@ shipped `hfsearch.select.Selector` combines the ones available for each candidat
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,7 @@ def estimate(search: Search) -> None:
         result.predicted_from = list(prediction.inputs)
 
 
-def pool_context(search: Search) -> list[dict[str, float]]:
+def pool_context(search: Search) -> list[dict[str, Any]]:
     """The scores of the candidates ``--budget auto`` eliminated, as members of the pool (they get no prediction).
 
     The prediction is pool-relative (z-scores among the candidates, the pool's level), so without them the few
@@ -52,17 +51,12 @@ def pool_context(search: Search) -> list[dict[str, float]]:
     into whole standard deviations, and the pick could differ from ``--budget full``'s. An eliminated candidate
     enters with the scores of the slice it was dropped after (rates over rows: unbiased, only noisier), except those
     that read no model output (adaptivity, knn_coverage…), recomputed on the current rows by the score stage since
-    they depend on the target's size (`hfsearch.pipeline.score.early_scores`).
+    they depend on the target's size (`hfsearch.pipeline.score.early_scores`). Missing and non-finite values are left
+    out by the selector, as for any candidate.
     """
     state = search.state
-    out = []
-    for early in state.early:
-        if early.status != "eliminated":
-            continue
-        scores = {**early.scores, **state.early_scores.get(early.repo_id, {})}
-        out.append({k: float(v) for k, v in scores.items() if _finite(v)})
-    return out
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return [
+        {**early.scores, **state.early_scores.get(early.repo_id, {})}
+        for early in state.early
+        if early.status == "eliminated"
+    ]

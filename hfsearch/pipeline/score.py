@@ -17,7 +17,7 @@ from ..estimate.target import TargetMetric, target_probabilities
 from ..rank.result import CandidateResult
 from ..runner import Outputs
 from ..runner.cache import cache_key
-from ..scores.base import ScoreInput, ScoreUnavailable, View, softmax
+from ..scores.base import ScoreInput, ScorerSpec, ScoreUnavailable, View, softmax
 from ..tasks.base import ReferenceUnavailable
 from .state import CandidateRun, Peer
 
@@ -29,18 +29,7 @@ def score(search: Search) -> None:
     """Fill ``search.results`` with one `CandidateResult` per candidate still in the search."""
     results = []
     for r, inp in score_inputs(search):
-        scores: dict[str, float | None] = {}
-        unavailable: dict[str, str] = {}
-        for spec in search.specs:
-            try:
-                value = spec(inp)
-            except ScoreUnavailable as exc:
-                scores[spec.column], unavailable[spec.column] = None, str(exc)
-                continue
-            finite = bool(np.isfinite(value))
-            scores[spec.column] = float(value) if finite else None
-            if not finite:
-                unavailable[spec.column] = "not finite"
+        scores, unavailable = compute(search.specs, inp)
         cand = r.candidate
         results.append(
             CandidateResult(
@@ -57,6 +46,24 @@ def score(search: Search) -> None:
             )
         )
     search.results = results
+
+
+def compute(specs: list[ScorerSpec], inp: ScoreInput) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Every scorer of `specs` on one candidate's input: the values (``None`` when unavailable or not finite) and,
+    for those, the reasons."""
+    scores: dict[str, float | None] = {}
+    unavailable: dict[str, str] = {}
+    for spec in specs:
+        try:
+            value = spec(inp)
+        except ScoreUnavailable as exc:
+            scores[spec.column], unavailable[spec.column] = None, str(exc)
+            continue
+        finite = bool(np.isfinite(value))
+        scores[spec.column] = float(value) if finite else None
+        if not finite:
+            unavailable[spec.column] = "not finite"
+    return scores, unavailable
 
 
 def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
@@ -140,14 +147,7 @@ def early_scores(search: Search, target: View, sources: dict[str, View]) -> dict
             candidate=r.candidate, target=target, source=sources.get(repo_id), source_reason=r.source_reason
         )
         inp.sources = sources
-        values: dict[str, float | None] = {}
-        for spec in specs:
-            try:
-                value = float(spec(inp))
-            except ScoreUnavailable:
-                value = float("nan")
-            values[spec.column] = value if np.isfinite(value) else None
-        out[repo_id] = values
+        out[repo_id] = compute(specs, inp)[0]
     return out
 
 

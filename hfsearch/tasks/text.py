@@ -181,7 +181,7 @@ def reference_precision(device: Any) -> str:
     """``"bf16"`` where `device` computes bf16 natively (a CUDA GPU that supports it; a CPU with AVX-512 BF16 or AMX,
     through oneDNN), else ``"fp32"``. The reference encoder then runs under bf16 autocast: on such a CPU it embeds
     about 1.6× faster, and its unit-length embeddings stay within a cosine of 0.9999 of fp32's (``tests/
-    test_reference_precision.py``). Candidates are not affected: they run as `make_accelerator` says."""
+    test_speed.py``). Candidates are not affected: they run as `make_accelerator` says."""
     dev = torch.device(device)
     try:
         if dev.type == "cuda":
