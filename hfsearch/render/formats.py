@@ -50,12 +50,31 @@ def fit_columns(table: Table, width: int) -> tuple[Table, list[str]]:
     return current, dropped
 
 
-def _widths(table: Table) -> list[int]:
-    widths = [len(c.header) for c in table.columns]
+def _cell_widths(table: Table) -> list[int]:
+    widths = [0] * len(table.columns)
     for row in table.rows:
         for i, cell in enumerate(table.cells(row)):
             widths[i] = max(widths[i], len(cell))
     return widths
+
+
+def _split_header(header: str, width: int) -> tuple[str, str]:
+    """A header wider than its column's cells, on two lines (split at the space that makes them most even), so that
+    a long title ("predicted accuracy" over values like 0.835) does not widen its column; ``("", header)`` when it
+    fits or has no space."""
+    spaces = [i for i, ch in enumerate(header) if ch == " "]
+    if len(header) <= width or not spaces:
+        return "", header
+    cut = min(spaces, key=lambda i: max(i, len(header) - i - 1))
+    return header[:cut], header[cut + 1 :]
+
+
+def _headers(table: Table) -> list[tuple[str, str]]:
+    return [_split_header(c.header, w) for c, w in zip(table.columns, _cell_widths(table))]
+
+
+def _widths(table: Table) -> list[int]:
+    return [max(w, len(top), len(bottom)) for w, (top, bottom) in zip(_cell_widths(table), _headers(table))]
 
 
 def _text_width(table: Table) -> int:
@@ -79,7 +98,10 @@ def render_text(table: Table, *, width: int | None = None, color: bool = False) 
     out = []
     if table.title:
         out.append(table.title)
-    out.append(line([c.header for c in table.columns], numeric))
+    headers = _headers(table)
+    if any(top for top, _ in headers):
+        out.append(line([top for top, _ in headers], numeric))
+    out.append(line([bottom for _, bottom in headers], numeric))
     out.append("  ".join("-" * w for w in widths))
     for i, row in enumerate(table.rows):
         text = line(table.cells(row), numeric)

@@ -1,0 +1,32 @@
+"""The terminal table: columns that do not fit are dropped from the right, and a long header over short values is put
+on two lines instead of widening its column."""
+
+from __future__ import annotations
+
+from hfsearch.render.formats import render_text
+from hfsearch.render.table import Column, Table
+
+
+def demo_like() -> Table:
+    columns = [Column("model", kind="id", keep=True), Column("predicted", title="predicted accuracy", kind="metric"),
+               Column("interval", title="90% interval", kind="interval"), Column("extra", kind="metric")]
+    rows = [{"model": "hfsearch-demo/tiny-bert-uci-amazon-noisy", "predicted": 0.447, "interval": (0.316, 0.577),
+             "extra": 0.5},
+            {"model": "hfsearch-demo/minilm-uci-amazon", "predicted": 0.835, "interval": (0.751, 0.92), "extra": 0.5}]
+    return Table(columns=columns, rows=rows)
+
+
+def test_a_long_header_goes_on_two_lines_and_the_interval_fits_in_70_columns():
+    text = render_text(demo_like(), width=70)
+    lines = text.splitlines()
+    assert lines[0].split() == ["predicted"] and lines[1].split() == ["model", "accuracy", "90%", "interval"]
+    assert "[0.751, 0.920]" in text and "0.835" in text
+    assert max(len(line) for line in lines if "not shown" not in line) <= 70
+    assert "not shown, the terminal is too narrow: extra" in text
+
+
+def test_headers_stay_on_one_line_when_they_fit():
+    table = demo_like()
+    table = Table(columns=[table.columns[0], table.columns[2]], rows=table.rows)
+    lines = render_text(table, width=200).splitlines()
+    assert lines[0].split() == ["model", "90%", "interval"] and set(lines[1]) <= {"-", " "}
