@@ -24,11 +24,18 @@ CONFIGS: dict[str, dict] = {
     "direct: + relative + coverage": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE, model="direct"),
     "within: estimators only": dict(estimators=ESTIMATORS, relative=(), absolute=(), model="within"),
     "within: + relative similarity": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=(), model="within"),
-    "within: + relative + coverage (default)": dict(estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE,
-                                                    model="within"),
-    "within: + relative + coverage, nuclear norm uncalibrated (the previous default)": dict(
+    "within: + relative + coverage, conservative level, all metrics (default)": dict(
+        estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE, model="within"),
+    "within: + relative + coverage, learnt level, all metrics": dict(
+        estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE, model="within", level_rule="learnt"),
+    "within: + relative + coverage, conservative level, per metric": dict(
+        estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE, model="within", per_metric=True),
+    "within: + relative + coverage, learnt level, per metric (the previous default)": dict(
+        estimators=ESTIMATORS, relative=RELATIVE, absolute=ABSOLUTE, model="within", level_rule="learnt",
+        per_metric=True),
+    "the previous default, nuclear norm uncalibrated (the default two turns ago)": dict(
         estimators=ESTIMATORS, relative=tuple((n.replace("nuclear_norm_cal", "nuclear_norm"), s) for n, s in RELATIVE),
-        absolute=ABSOLUTE, model="within"),
+        absolute=ABSOLUTE, model="within", level_rule="learnt", per_metric=True),
 }
 
 
@@ -53,7 +60,7 @@ def grade(rows: list[Row], config: dict) -> dict[str, dict[str, float]]:
         for r in rows:
             if r.workload == wl:
                 by_target.setdefault(r.target, []).append(r)
-        reg, top, tau, err, cov = [], [], [], [], []
+        reg, top, tau, err, cov, width = [], [], [], [], [], []
         for target_rows in by_target.values():
             preds = other.predict([r.values for r in target_rows], metric=target_rows[0].metric)
             scores = {r.model: (p.value if p else None) for r, p in zip(target_rows, preds)}
@@ -65,12 +72,14 @@ def grade(rows: list[Row], config: dict) -> dict[str, dict[str, float]]:
                 if p is not None:
                     err.append(100 * abs(p.value - r.truth))
                     cov.append(p.low <= r.truth <= p.high)
+                    width.append(100 * (p.high - p.low))
 
         def mean(v: list) -> float:
             v = [x for x in v if x is not None]
             return float(np.mean(v)) if v else float("nan")
 
-        out[wl] = {"regret": mean(reg), "top1": mean(top), "tau": mean(tau), "error": mean(err), "coverage": mean(cov)}
+        out[wl] = {"regret": mean(reg), "top1": mean(top), "tau": mean(tau), "error": mean(err), "coverage": mean(cov),
+                   "width": mean(width)}
     return out
 
 
@@ -83,16 +92,17 @@ def main() -> None:
     for folder in args.folders:
         rows += load(Path(folder))[2]
     names = sorted({r.workload for r in rows})
-    lines = ["| features | " + " | ".join(names) + " | mean regret | mean abs. error | mean coverage |",
-             "|---|" + "---:|" * (len(names) + 3)]
+    lines = ["| features | " + " | ".join(names) + " | mean regret | mean abs. error | mean coverage | mean width |",
+             "|---|" + "---:|" * (len(names) + 4)]
     for label, config in CONFIGS.items():
         g = grade(rows, config)
         cells = [f"{g[n]['regret']:.1f} / {g[n]['error']:.1f} / {g[n]['coverage']:.2f}" for n in names]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {np.mean([g[n]['regret'] for n in names]):.1f} | "
                      f"{np.nanmean([g[n]['error'] for n in names]):.1f} | "
-                     f"{np.nanmean([g[n]['coverage'] for n in names]):.2f} |")
+                     f"{np.nanmean([g[n]['coverage'] for n in names]):.2f} | "
+                     f"{np.nanmean([g[n]['width'] for n in names]):.0f} |")
     text = ("## The default pick: which features (`bench/selector_study.py`)\n\nEach cell: regret (points) / absolute "
-            "error of the predicted metric (points) / 90% interval coverage, on a workload the selector was NOT "
+            "error of the predicted metric (points) / 90% interval coverage, and the mean interval width in points, on a workload the selector was NOT "
             "fitted on (leave-one-workload-out).\n\n" + "\n".join(lines) + "\n")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")

@@ -61,14 +61,31 @@ def test_the_interval_covers_about_ninety_percent_of_an_unseen_workload():
     assert 0.8 <= np.mean(inside) <= 1.0 and np.mean(errors) < 0.04
 
 
-def test_an_f1_search_is_predicted_from_the_f1_workloads_only(tmp_path):
+def test_the_level_is_the_pools_lowest_estimate_and_learns_no_shift():
+    """The training workloads' estimators overestimate by 0.3 (a shift); the new pool's are unbiased. A learnt level
+    carries the 0.3 over; the conservative level (the default) is the pool mean of each candidate's lowest estimate,
+    whatever the training workloads were."""
+    shifted = [Row(r.workload, r.target, r.model, r.values, r.truth - 0.3) for r in _rows(workloads=4, seed=6)]
+    unseen = _rows(workloads=1, targets=1, models=12, seed=7)
+    pool = [r.values for r in unseen]
+    preds = Selector.fit(shifted).predict(pool)
+    lowest = np.mean([min(v.values()) for v in pool])
+    assert np.mean([p.value for p in preds]) == pytest.approx(lowest, abs=1e-6)
+    assert np.mean([abs(p.value - r.truth) for r, p in zip(unseen, preds)]) < 0.05
+    learnt = Selector.fit(shifted, level_rule="learnt").predict(pool)
+    assert np.mean([r.truth - p.value for r, p in zip(unseen, learnt)]) > 0.2
+    with pytest.raises(ValueError, match="level_rule"):
+        Selector.fit(shifted, level_rule="median")
+
+
+def test_an_f1_search_is_predicted_from_the_f1_workloads_only_when_the_level_is_learnt_per_metric(tmp_path):
     """Estimators overestimate F1 by 0.3 on the F1 workloads and are unbiased on the accuracy ones: one level learnt
-    across both would misplace each; per metric, each is right (and the metric survives the file)."""
+    across both would misplace each; per metric, each is right (and the rules and the metric survive the file)."""
     acc = _rows(workloads=3, seed=3)
     f1 = [Row(r.workload.replace("w", "f"), r.target, r.model, r.values, r.truth - 0.3, "f1") for r in
           _rows(workloads=3, seed=4)]
-    sel = Selector.load(Selector.fit(acc + f1).save(tmp_path / "s.json"))
-    assert sel.metrics == ["accuracy", "f1"]
+    sel = Selector.load(Selector.fit(acc + f1, level_rule="learnt", per_metric=True).save(tmp_path / "s.json"))
+    assert sel.metrics == ["accuracy", "f1"] and sel.level_rule == "learnt" and sel.per_metric
     unseen = _rows(workloads=1, targets=5, seed=5)
     for metric, bias in (("accuracy", 0.0), ("f1", -0.3)):
         preds = sel.predict([r.values for r in unseen], metric=metric)

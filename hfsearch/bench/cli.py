@@ -218,6 +218,7 @@ def _show(result: Any, output: str) -> None:
             "tau CI": s.kendall_tau[1:],
             "abs. error": s.abs_error[0],
             "interval coverage": s.interval_coverage,
+            "interval width": s.interval_width,
             "coverage": s.coverage,
         }
         for s in result.summaries
@@ -233,6 +234,7 @@ def _show(result: Any, output: str) -> None:
         Column("tau CI", kind="interval"),
         Column("abs. error", kind="score"),
         Column("interval coverage", kind="percent"),
+        Column("interval width", kind="score"),
         Column("coverage", kind="score"),
     ]
     show_table(

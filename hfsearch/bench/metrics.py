@@ -180,6 +180,8 @@ class ScorerOutcome:
             metric| over the scored models, in points.
         interval_coverage (`float`, *optional*): for an estimator with intervals: the share of scored models whose
             true metric lies in the interval.
+        interval_width (`float`, *optional*): the intervals' mean width, in points (a coverage means little without
+            it: an interval spanning [0, 1] always covers).
     """
 
     regret: float | None
@@ -191,6 +193,7 @@ class ScorerOutcome:
     chosen: list[str]
     abs_error: float | None = None
     interval_coverage: float | None = None
+    interval_width: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -212,17 +215,19 @@ def evaluate_scorer(
     ```python
     >>> o = evaluate_scorer({"a": 0.8, "b": 0.6}, {"a": 0.9, "b": 0.6}, estimate=True,
     ...                     intervals={"a": (0.7, 0.85), "b": (0.5, 0.7)})
-    >>> o.regret, round(o.abs_error, 6), o.interval_coverage
-    (0.0, 5.0, 0.5)
+    >>> o.regret, round(o.abs_error, 6), o.interval_coverage, round(o.interval_width, 6)
+    (0.0, 5.0, 0.5, 17.5)
     ```
     """
     scored = [m for m in oriented(scores, higher_is_better) if m in truth]
-    abs_error = interval_coverage = None
+    abs_error = interval_coverage = interval_width = None
     if estimate and scored:
         abs_error = float(np.mean([_points(abs(float(scores[m]) - truth[m])) for m in scored]))  # type: ignore[arg-type]
     if intervals:
         inside = [intervals[m][0] - 1e-12 <= truth[m] <= intervals[m][1] + 1e-12 for m in scored if m in intervals]
         interval_coverage = float(np.mean(inside)) if inside else None
+        widths = [_points(intervals[m][1] - intervals[m][0]) for m in scored if m in intervals]
+        interval_width = float(np.mean(widths)) if widths else None
     return ScorerOutcome(
         regret=regret(scores, truth, higher_is_better),
         top1=top1(scores, truth, higher_is_better),
@@ -233,6 +238,7 @@ def evaluate_scorer(
         chosen=choose(scores, higher_is_better, candidates=list(truth)),
         abs_error=abs_error,
         interval_coverage=interval_coverage,
+        interval_width=interval_width,
     )
 
 

@@ -100,8 +100,8 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
         "### Scorers, best first (mean over targets)",
         "",
         f"| rank | scorer | kind | regret ({metric}, points) | top-1 | Kendall τ | Spearman ρ | abs. error "
-        f"(points) | 90% interval coverage | coverage |",
-        "|---:|---|---|---|---|---|---|---|---:|---:|",
+        f"(points) | 90% interval coverage | interval width (points) | coverage |",
+        "|---:|---|---|---|---|---|---|---|---:|---:|---:|",
     ]
     for s in result.summaries:
         name = f"*{s.scorer}* (uniform pick)" if s.scorer == RANDOM else f"`{s.scorer}`"
@@ -109,7 +109,7 @@ def to_markdown(result: BenchResult, *, timings: bool = True) -> str:
         lines.append(
             f"| {s.rank} | {name} | {kind} | {_ci(s.regret, 1)} | {_ci(s.top1, 2)} | {_ci(s.kendall_tau, 2)} | "
             f"{_ci(s.spearman_rho, 2)} | {_ci(s.abs_error, 1)} | {_f(s.interval_coverage, 2)} | "
-            f"{_f(s.coverage, 2)} |"
+            f"{_f(s.interval_width, 1)} | {_f(s.coverage, 2)} |"
         )
     lines += [
         "",

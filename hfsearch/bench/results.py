@@ -110,6 +110,7 @@ class ScorerSummary:
     note: str = ""
     abs_error: tuple[float | None, float | None, float | None] = (None, None, None)
     interval_coverage: float | None = None
+    interval_width: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         def ci(t: tuple[float | None, float | None, float | None]) -> dict[str, float | None]:
@@ -130,6 +131,7 @@ class ScorerSummary:
             "note": self.note,
             "abs_error": ci(self.abs_error),
             "interval_coverage": self.interval_coverage,
+            "interval_width": self.interval_width,
         }
 
 

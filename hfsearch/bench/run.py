@@ -170,6 +170,7 @@ def summarize(
                 note=notes.get(col, ""),
                 abs_error=ci("abs_error"),
                 interval_coverage=mean_or_none([o.interval_coverage for o in outs]),
+                interval_width=mean_or_none([o.interval_width for o in outs]),
             )
         )
 

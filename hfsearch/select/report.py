@@ -23,7 +23,7 @@ def _f(v: float | None, digits: int = 1) -> str:
 
 def lowo_table(results: Sequence[Any]) -> str:
     """Markdown: mean regret per workload for ``auto`` and every scorer graded on all workloads, then the accuracy of
-    ``auto``'s predictions (absolute error, interval coverage) and its Kendall τ against the ``size`` and
+    ``auto``'s predictions (absolute error, interval coverage and width) and its Kendall τ against the ``size`` and
     ``confidence`` baselines.
 
     Args:
@@ -53,8 +53,8 @@ def lowo_table(results: Sequence[Any]) -> str:
     ]
     out += [
         "| workload | auto regret | auto top-1 | auto τ | τ − size τ | τ − confidence τ | auto abs. error "
-        "(points) | 90% interval coverage |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "(points) | 90% interval coverage | interval width (points) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in names:
         a = per[n].get(AUTO)
@@ -71,6 +71,7 @@ def lowo_table(results: Sequence[Any]) -> str:
             )
         out.append(
             f"| {n} | {_f(a.regret[0])} | {_f(a.top1[0], 2)} | {_f(tau, 2)} | {gap['size']} | "
-            f"{gap['confidence']} | {_f(a.abs_error[0])} | {_f(a.interval_coverage, 2)} |"
+            f"{gap['confidence']} | {_f(a.abs_error[0])} | {_f(a.interval_coverage, 2)} | "
+            f"{_f(a.interval_width)} |"
         )
     return "\n".join(out) + "\n"

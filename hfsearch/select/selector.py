@@ -4,22 +4,28 @@
 **Model.** Two kinds of features: the estimators (`ESTIMATORS`: each predicts the metric) and pool-relative signals
 (`RELATIVE`: a similarity of the candidate's training data to the target, the calibrated prediction matrix's nuclear
 norm), each entered as its z-score among the candidates of the same search (`relative_features`), oriented so that
-higher means "better". For the features available for a candidate (a subset A), the prediction is a non-negative
-combination with an intercept,
+higher means "better". A candidate's prediction is the pool's *level* plus its *deviation* from it:
 
-    ŷ = c_A + Σ_{k ∈ A} w_{A,k} · x_k,     w ≥ 0,
+- **level** (``level_rule="conservative"``, the default): the mean over the pool of each candidate's lowest
+  available estimate. Every estimator here reads confidence or agreement, and a shift the model cannot see leaves
+  both high: on the benchmark workloads they overestimate by 0–40 points, never by a predictable amount, so a level
+  learnt from some workloads (``level_rule="learnt"``: the pool mean of the per-candidate combinations below, fitted
+  with an intercept) carries their shifts to the next one. The conservative level learns nothing.
+- **deviation** (the within-pool model, `fit_within`): a non-negative combination of the candidate's deviations from
+  the pool's mean on the estimators and the z-scores, fitted by least squares (`scipy.optimize.nnls`) on the
+  benchmark pools' deviations from their mean true metric, each workload weighing the same. Deviations are in points
+  whatever the metric, so accuracy and F1 workloads are fitted together (``per_metric=False``); non-negative weights
+  keep it a (shrunk) vote of signals that each say "better", so none can enter with a sign that merely fits the
+  training workloads.
 
-fitted by least squares (`scipy.optimize.nnls` on workload-centred data) on the benchmark rows where every feature
-of A is available, each workload weighing the same whatever its number of candidates. Non-negative weights keep
-the combination a (shrunk) vote of signals that each say "better" in the same direction, so none can enter with a
-sign that merely fits the training workloads; a similarity signal can move a candidate above or below the pool's
-level, where the confidence-based estimators are fooled by a shift they cannot see. Candidates without any
-estimator get no prediction (and the reason).
+Candidates without any estimator get no prediction (and the reason).
 
 **Interval.** The residuals are normalised by a per-candidate scale s = √(s₀² + d²), where d is the spread of the
-available estimators around ŷ (they disagree: less certainty) and s₀ a floor; the interval is ŷ ± q·s, where q is
-the 90 % quantile of |residual| / s over *cross-validated* predictions (each training workload predicted by the
-combination fitted on the others: split-conformal calibration that respects workloads), clipped to [0, 1].
+available estimators around the per-candidate combination ŷ_A = c_A + Σ_{k ∈ A} w_{A,k} · x_k (non-negative least
+squares with an intercept on the rows having the candidate's features A: how far its estimates sit from what such
+estimates meant on the benchmark) and s₀ a floor; the interval is the prediction ± q·s, where q is the 90 % quantile
+of |residual| / s over *cross-validated* predictions (each training workload predicted by the selector fitted on the
+others: split-conformal calibration that respects workloads), clipped to [0, 1].
 
 **Discipline.** The file shipped in the package (`hfsearch/resources/selector.json`) holds the rows it is fitted
 on (a few thousand numbers) and nothing else learnt: the combinations are refitted from them when loaded, so
@@ -38,8 +44,11 @@ from typing import Any
 
 import numpy as np
 
-#: Version of the selector file format.
-SELECTOR_VERSION = 2
+#: Version of the selector file format (3: the level rule and the metric split are stored; a version-2 file is read
+#: with the rules it was made with, a learnt level per metric).
+SELECTOR_VERSION = 3
+#: How the pool's level is set (see the module's docstring).
+LEVEL_RULES = ("conservative", "learnt")
 #: The estimators the selector may combine (scorers of kind ``estimate``, and reported accuracies).
 ESTIMATORS = ("atc", "atc_ne", "doc", "consensus", "aline", "source_accuracy")
 #: Signals in [0, 1] used as they are, comparable across searches (the share of target rows the candidate's training
@@ -203,6 +212,11 @@ class Selector:
         inputs (`tuple[str, ...]`): the estimators it may combine.
         level (`float`): interval coverage.
         metadata (`dict`): provenance (workload files, their fingerprints, the command, versions).
+        model (`str`): ``"within"`` (level plus within-pool deviation) or ``"direct"`` (the per-candidate
+            combination alone, relative features included).
+        level_rule (`str`): ``"conservative"`` (the pool mean of each candidate's lowest estimate) or ``"learnt"``
+            (the pool mean of the per-candidate combinations); ``model="within"`` only.
+        per_metric (`bool`): fit on the training rows of the search's metric only (`for_metric`).
     """
 
     rows: list[Row]
@@ -212,8 +226,12 @@ class Selector:
     level: float = LEVEL
     metadata: dict[str, Any] = field(default_factory=dict)
     model: str = "within"
+    level_rule: str = "conservative"
+    per_metric: bool = False
 
     def __post_init__(self) -> None:
+        if self.level_rule not in LEVEL_RULES:
+            raise ValueError(f"level_rule {self.level_rule!r}: expected one of {', '.join(LEVEL_RULES)}")
         self._combos: dict[tuple[str, ...], Combination | None] = {}
         self._by_metric: dict[str, Selector] = {}
 
@@ -270,6 +288,8 @@ class Selector:
         relative: tuple[tuple[str, int], ...] = RELATIVE,
         absolute: tuple[str, ...] = ABSOLUTE,
         model: str = "within",
+        level_rule: str = "conservative",
+        per_metric: bool = False,
         **metadata: Any,
     ) -> Selector:
         return cls(
@@ -279,6 +299,8 @@ class Selector:
             absolute=absolute,
             metadata=dict(metadata),
             model=model,
+            level_rule=level_rule,
+            per_metric=per_metric,
         )
 
     def without(self, workload: str) -> Selector:
@@ -319,13 +341,15 @@ class Selector:
         self, pool_feats: Sequence[Mapping[str, float]]
     ) -> list[tuple[float, float, tuple[str, ...]] | None]:
         """`point` for every candidate of one search. With ``model="within"`` (the default), each candidate's
-        prediction is the pool's level (the mean of the per-candidate combinations) plus the within-pool model's
-        deviation: the level is learnt from how estimators relate to accuracy across pools, the order from how the
-        signals relate to accuracy inside a pool."""
+        prediction is the pool's level (see `level_rule`) plus the within-pool model's deviation: the order comes from
+        how the signals relate to the metric inside a pool."""
         points = [self.point(f) for f in pool_feats]
         if self.model != "within":
             return points
-        have = [p[0] for p in points if p is not None]
+        if self.level_rule == "conservative":
+            have = [min(f[k] for k in self.estimators if k in f) for f, p in zip(pool_feats, points) if p is not None]
+        else:
+            have = [p[0] for p in points if p is not None]
         if not have:
             return points
         level = sum(have) / len(have)
@@ -368,9 +392,10 @@ class Selector:
         return sorted({r.metric for r in self.rows})
 
     def for_metric(self, metric: str | None) -> Selector:
-        """The selector fitted on the rows of `metric` only (itself when all rows are of that metric, or none is):
-        an accuracy and an F1 are different quantities, and a level learnt on one misplaces the other."""
-        if metric is None or self.metrics == [metric] or metric not in self.metrics:
+        """The selector fitted on the rows of `metric` only, with ``per_metric`` (itself without, when all rows are of
+        that metric, or none is): an accuracy and an F1 are different quantities, and a level learnt on one misplaces
+        the other."""
+        if not self.per_metric or metric is None or self.metrics == [metric] or metric not in self.metrics:
             return self
         if metric not in self._by_metric:
             self._by_metric[metric] = self._on([r for r in self.rows if r.metric == metric])
@@ -408,6 +433,8 @@ class Selector:
             "relative": [[name, sign] for name, sign in self.relative],
             "absolute": list(self.absolute),
             "model": self.model,
+            "level_rule": self.level_rule,
+            "per_metric": self.per_metric,
             "level": self.level,
             "metadata": self.metadata,
             "workloads": self.workloads,
@@ -434,8 +461,9 @@ class Selector:
     def load(cls, path: str | Path | None = None) -> Selector:
         """The selector in `path` (default: the one shipped with the package)."""
         data = json.loads(Path(path or DEFAULT_PATH).read_text(encoding="utf-8"))
-        if data.get("version") != SELECTOR_VERSION:
-            raise ValueError(f"selector file version {data.get('version')!r}, expected {SELECTOR_VERSION}")
+        version = data.get("version")
+        if version not in (2, SELECTOR_VERSION):
+            raise ValueError(f"selector file version {version!r}, expected {SELECTOR_VERSION}")
         rows = [
             Row(w, t, m, {k: float(v) for k, v in vals.items()}, float(y), *(str(x) for x in rest))
             for w, t, m, vals, y, *rest in data["rows"]
@@ -447,5 +475,7 @@ class Selector:
             absolute=tuple(data.get("absolute", ())),
             level=float(data["level"]),
             model=str(data.get("model", "direct")),
+            level_rule=str(data.get("level_rule", "learnt")),
+            per_metric=bool(data.get("per_metric", version == 2)),
             metadata=data.get("metadata", {}),
         )
