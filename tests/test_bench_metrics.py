@@ -109,3 +109,14 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
 def test_scores_as_numpy_values():
     scores = {"a": np.float32(0.1), "b": np.float64(0.9), "c": np.int64(0)}
     assert choose(scores) == ["b"]
+
+
+def test_an_estimator_is_graded_on_its_error_and_its_intervals_coverage_and_width():
+    """An interval spanning [0, 1] always covers: the width is reported beside the coverage so that it shows."""
+    truth = {"a": 0.9, "b": 0.6}
+    out = evaluate_scorer({"a": 0.8, "b": 0.6}, truth, estimate=True, intervals={"a": (0.7, 0.85), "b": (0.5, 0.7)})
+    assert out.abs_error == pytest.approx(5.0) and out.interval_coverage == pytest.approx(0.5)
+    assert out.interval_width == pytest.approx(17.5)
+    vacuous = evaluate_scorer({"a": 0.8, "b": 0.6}, truth, estimate=True, intervals={"a": (0, 1), "b": (0, 1)})
+    assert vacuous.interval_coverage == 1.0 and vacuous.interval_width == pytest.approx(100.0)
+    assert evaluate_scorer({"a": 0.8}, truth, estimate=True).interval_width is None
