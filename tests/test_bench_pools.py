@@ -68,6 +68,11 @@ def test_pool_workload_is_graded_and_absent_pools_are_skipped(tmp_path, capsys):
     assert pool["n_models"] == 6 and {r["budget"] for r in pool["curves"]} == {0, 10}
     consensus = next(r for r in pool["label_free"] if r["method"].startswith("consensus"))
     assert consensus["chosen"] == "m0" and consensus["regret"] == 0.0  # six independent models: consensus works
+    # a predicted accuracy is graded as one: its error in points against the measured accuracies
+    assert 0.0 <= consensus["abs_error"] < 15.0 and consensus["interval_width"] is None
+    auto = next(r for r in pool["label_free"] if r["method"].startswith("auto"))
+    assert 0.0 <= auto["interval_coverage"] <= 1.0 and 0.0 < auto["interval_width"] <= 100.0
+    assert "| abs. error (points) | 90% interval coverage | interval width (points) |" in report
     assert list(res["skipped"]) == ["gone"]
     assert (out / "plots" / "budget_curves.png").stat().st_size > 1000
 

@@ -137,3 +137,21 @@ def test_a_candidate_without_source_data_gets_a_stated_reason(registry, tmp_path
     # what is left: the accuracy its card reports on its own data, with a wider interval
     assert cand.predicted_from == ["source_accuracy"]
     assert cand.predicted[2] - cand.predicted[1] > 0.2
+
+
+def test_a_search_with_fewer_signals_gets_the_within_pool_model_fitted_on_those_signals():
+    """Two signals share the credit for the order in the training pools; a search that has only one of them must not
+    keep that one's share of a model fitted with both (its deviations would be shrunk for nothing)."""
+    rng = np.random.default_rng(8)
+    rows = []
+    for w in range(4):
+        for m in range(12):
+            y = rng.uniform(0.5, 0.95)
+            rows.append(Row(f"w{w}", "t", f"m{m}", {"atc": y + rng.normal(0, 0.02), "doc": y + rng.normal(0, 0.02)}, y))
+    sel = Selector.fit(rows, estimators=("atc", "doc"), relative=(), absolute=())
+    both = dict(zip(sel.within.inputs, sel.within.weights))
+    alone = sel.within_for(["doc"])
+    assert alone.inputs == ("doc",) and alone.weights[0] > 0.9 > both["doc"] + 0.3
+    unseen = [{"doc": v} for v in (0.55, 0.7, 0.85, 0.95)]
+    preds = [p.value for p in sel.predict(unseen)]
+    assert preds[-1] - preds[0] == pytest.approx(alone.weights[0] * 0.4, abs=1e-6)  # the spread is doc's, not shrunk

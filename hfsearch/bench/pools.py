@@ -145,14 +145,26 @@ class PoolsBenchResult:
         }
 
 
-def _grade(method: str, scores: dict[str, float | None], truth: dict[str, float]) -> dict[str, Any]:
-    o = evaluate_scorer(scores, truth)
+def _grade(
+    method: str,
+    scores: dict[str, float | None],
+    truth: dict[str, float],
+    *,
+    estimate: bool = False,
+    intervals: dict[str, tuple[float, float]] | None = None,
+) -> dict[str, Any]:
+    """The pick's grades; for an `estimate` (a predicted accuracy) also its error, and its intervals' coverage and
+    width."""
+    o = evaluate_scorer(scores, truth, estimate=estimate, intervals=intervals)
     return {
         "method": method,
         "regret": o.regret,
         "top1": o.top1,
         "kendall_tau": o.kendall_tau,
         "chosen": ", ".join(o.chosen),
+        "abs_error": o.abs_error,
+        "interval_coverage": o.interval_coverage,
+        "interval_width": o.interval_width,
     }
 
 
@@ -180,6 +192,8 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
                 "auto (selector on consensus)",
                 {m: (a.value if a is not None and k else None) for m, a, k in zip(pool.models, auto, ok)},
                 truth,
+                estimate=True,
+                intervals={m: (a.low, a.high) for m, a, k in zip(pool.models, auto, ok) if a is not None and k},
             )
         )
         prior = np.array([[a.value, a.low, a.high] if a is not None else [np.nan] * 3 for a in auto])
@@ -194,6 +208,7 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
             f"consensus ({ranking.method})",
             {m: (float(v) if k else None) for m, v, k in zip(pool.models, consensus, ok)},
             truth,
+            estimate=True,
         )
     )
     rows.append(
@@ -315,13 +330,15 @@ def pools_markdown(result: PoolsBenchResult) -> str:
         lines += [
             f"### {p.name} ({p.n_rows} rows, {p.n_models} models; best accuracy {p.best_accuracy:.3f})",
             "",
-            "| label-free pick | regret (points) | top-1 | Kendall τ | chosen |",
-            "|---|---:|---:|---:|---|",
+            "| label-free pick | regret (points) | top-1 | Kendall τ | abs. error (points) | 90% interval coverage "
+            "| interval width (points) | chosen |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in p.label_free:
             lines.append(
                 f"| {r['method']} | {_f(r['regret'], 1)} | {_f(r['top1'], 2)} | {_f(r['kendall_tau'], 2)} | "
-                f"{r['chosen']} |"
+                f"{_f(r.get('abs_error'), 1)} | {_f(r.get('interval_coverage'), 2)} | "
+                f"{_f(r.get('interval_width'), 1)} | {r['chosen']} |"
             )
         lines += ["", f"Label budget (prior: {p.prior}):", "", *curves_table(p.curves, wl.budgets), ""]
         lines += [f"- {n}" for n in p.notes]

@@ -13,10 +13,11 @@ higher means "better". A candidate's prediction is the pool's *level* plus its *
   with an intercept) carries their shifts to the next one. The conservative level learns nothing.
 - **deviation** (the within-pool model, `fit_within`): a non-negative combination of the candidate's deviations from
   the pool's mean on the estimators and the z-scores, fitted by least squares (`scipy.optimize.nnls`) on the
-  benchmark pools' deviations from their mean true metric, each workload weighing the same. Deviations are in points
-  whatever the metric, so accuracy and F1 workloads are fitted together (``per_metric=False``); non-negative weights
-  keep it a (shrunk) vote of signals that each say "better", so none can enter with a sign that merely fits the
-  training workloads.
+  benchmark pools' deviations from their mean true metric, each workload weighing the same, on the features this
+  search has (`Selector.within_for`: a signal fitted beside five others holds only its share of the credit). Deviations
+  are in points whatever the metric, so accuracy and F1 workloads are fitted together (``per_metric=False``);
+  non-negative weights keep it a (shrunk) vote of signals that each say "better", so none can enter with a sign that
+  merely fits the training workloads.
 
 Candidates without any estimator get no prediction (and the reason).
 
@@ -173,7 +174,7 @@ def fit_within(pools: Sequence[Sequence[Row]], names: tuple[str, ...]) -> Combin
             x_rows.append([d.get(k, 0.0) for k in names])
             y_rows.append(r.truth - y_mean)
             workload.append(r.workload)
-    if not x_rows:
+    if not x_rows or not names:  # nothing to fit (scipy's nnls aborts the process on a matrix without columns)
         return Combination(inputs=names, weights=tuple(0.0 for _ in names), intercept=0.0)
     counts: dict[str, int] = {}
     for w in workload:
@@ -233,6 +234,7 @@ class Selector:
         if self.level_rule not in LEVEL_RULES:
             raise ValueError(f"level_rule {self.level_rule!r}: expected one of {', '.join(LEVEL_RULES)}")
         self._combos: dict[tuple[str, ...], Combination | None] = {}
+        self._within: dict[tuple[str, ...], Combination] = {}
         self._by_metric: dict[str, Selector] = {}
 
     @property
@@ -254,13 +256,22 @@ class Selector:
         """The features of the within-pool model: estimators and pool-relative signals."""
         return tuple(dict.fromkeys([*self.estimators, *(Z + n for n, _ in self.relative)]))
 
-    @cached_property
+    @property
     def within(self) -> Combination:
-        """The within-pool model (see `fit_within`), fitted on the training pools."""
-        groups: dict[tuple[str, str], list[Row]] = {}
-        for r in self.training:
-            groups.setdefault((r.workload, r.target), []).append(r)
-        return fit_within(list(groups.values()), self.within_names)
+        """The within-pool model (see `fit_within`) on every feature, fitted on the training pools."""
+        return self.within_for(self.within_names)
+
+    def within_for(self, available: Sequence[str]) -> Combination:
+        """The within-pool model on the features of `within_names` that a search has (fitted once, then kept): a
+        feature the search lacks must not keep the weight it took from the ones it has, or a search with consensus
+        alone would get the small share of the credit consensus holds beside five other signals."""
+        key = tuple(k for k in self.within_names if k in available)
+        if key not in self._within:
+            groups: dict[tuple[str, str], list[Row]] = {}
+            for r in self.training:
+                groups.setdefault((r.workload, r.target), []).append(r)
+            self._within[key] = fit_within(list(groups.values()), key)
+        return self._within[key]
 
     @cached_property
     def training(self) -> list[Row]:
@@ -353,7 +364,7 @@ class Selector:
         if not have:
             return points
         level = sum(have) / len(have)
-        within = self.within
+        within = self.within_for([k for k in self.within_names if sum(k in f for f in pool_feats) >= 2])
         dev = centred(pool_feats, within.inputs)
         out: list[tuple[float, float, tuple[str, ...]] | None] = []
         for p, d in zip(points, dev):
