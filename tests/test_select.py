@@ -155,3 +155,9 @@ def test_a_search_with_fewer_signals_gets_the_within_pool_model_fitted_on_those_
     unseen = [{"doc": v} for v in (0.55, 0.7, 0.85, 0.95)]
     preds = [p.value for p in sel.predict(unseen)]
     assert preds[-1] - preds[0] == pytest.approx(alone.weights[0] * 0.4, abs=1e-6)  # the spread is doc's, not shrunk
+    # in a pool where some candidates have both signals and some only one, each gets the model of what it has
+    mixed = [{"atc": 0.6, "doc": 0.62}, {"atc": 0.8, "doc": 0.79}, {"atc": 0.9, "doc": 0.9}, {"doc": 0.55}, {"doc": 0.95}]
+    got = [p.value for p in sel.predict(mixed)]
+    assert got[4] - got[3] == pytest.approx(alone.weights[0] * 0.4, abs=1e-6)
+    assert got[1] - got[0] == pytest.approx(both["atc"] * 0.2 + both["doc"] * 0.17, abs=1e-6)
+    assert got[3] < got[0] < got[1] < got[2] < got[4]

@@ -13,8 +13,9 @@ higher means "better". A candidate's prediction is the pool's *level* plus its *
   with an intercept) carries their shifts to the next one. The conservative level learns nothing.
 - **deviation** (the within-pool model, `fit_within`): a non-negative combination of the candidate's deviations from
   the pool's mean on the estimators and the z-scores, fitted by least squares (`scipy.optimize.nnls`) on the
-  benchmark pools' deviations from their mean true metric, each workload weighing the same, on the features this
-  search has (`Selector.within_for`: a signal fitted beside five others holds only its share of the credit). Deviations
+  benchmark pools' deviations from their mean true metric, each workload weighing the same, on the features the
+  candidate has among those of its pool (`Selector.within_for`: a signal fitted beside five others holds only its
+  share of the credit, so a candidate without the others must not keep that share). Deviations
   are in points whatever the metric, so accuracy and F1 workloads are fitted together (``per_metric=False``);
   non-negative weights keep it a (shrunk) vote of signals that each say "better", so none can enter with a sign that
   merely fits the training workloads.
@@ -364,13 +365,14 @@ class Selector:
         if not have:
             return points
         level = sum(have) / len(have)
-        within = self.within_for([k for k in self.within_names if sum(k in f for f in pool_feats) >= 2])
-        dev = centred(pool_feats, within.inputs)
+        pooled = [k for k in self.within_names if sum(k in f for f in pool_feats) >= 2]
+        dev = centred(pool_feats, pooled)
         out: list[tuple[float, float, tuple[str, ...]] | None] = []
         for p, d in zip(points, dev):
             if p is None:
                 out.append(None)
                 continue
+            within = self.within_for(list(d))
             used = tuple(
                 dict.fromkeys([*p[2], *(k for k, w in zip(within.inputs, within.weights) if w > 0 and k in d)])
             )
