@@ -161,3 +161,19 @@ def test_a_search_with_fewer_signals_gets_the_within_pool_model_fitted_on_those_
     assert got[4] - got[3] == pytest.approx(alone.weights[0] * 0.4, abs=1e-6)
     assert got[1] - got[0] == pytest.approx(both["atc"] * 0.2 + both["doc"] * 0.17, abs=1e-6)
     assert got[3] < got[0] < got[1] < got[2] < got[4]
+
+
+def test_a_version_2_file_loads_with_the_rules_it_was_made_with(tmp_path):
+    """Files written before the level rule was stored learnt their level per metric; they still predict that way."""
+    data = Selector.fit(_rows()).to_dict()
+    data["version"] = 2
+    del data["level_rule"], data["per_metric"]
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(data))
+    old = Selector.load(path)
+    assert old.level_rule == "learnt" and old.per_metric
+    assert Selector.load(Selector.fit(_rows()).save(tmp_path / "v3.json")).level_rule == "conservative"
+    data["version"] = 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="version 1"):
+        Selector.load(path)
