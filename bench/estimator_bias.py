@@ -12,10 +12,13 @@ run again and nothing is fitted.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from selector_study import load
 
 from hfsearch.select.selector import ESTIMATORS
 
@@ -24,20 +27,20 @@ LOWEST = "lowest"
 
 def biases(folder: Path) -> list[tuple[str, str, int, dict[str, float]]]:
     """(workload, target, candidates, {estimator: mean bias in points}) for every target of one bench run."""
-    data = json.loads((folder / "results.json").read_text())
-    wl = data["workload"]
+    name, _, rows = load(folder)
+    by_target: dict[str, list] = {}
+    for r in rows:
+        by_target.setdefault(r.target, []).append(r)
     out = []
-    for t in data["targets"]:
-        truth = t["truth"][wl["metric"]]
+    for target, pool in by_target.items():
         per: dict[str, list[float]] = {}
-        for model, y in truth.items():
-            vals = {k: t["scores"].get(k, {}).get(model) for k in ESTIMATORS}
-            vals = {k: float(v) for k, v in vals.items() if v is not None and np.isfinite(v)}
+        for r in pool:
+            vals = {k: v for k, v in r.values.items() if k in ESTIMATORS}
             for k, v in vals.items():
-                per.setdefault(k, []).append(100 * (v - y))
+                per.setdefault(k, []).append(100 * (v - r.truth))
             if vals:
-                per.setdefault(LOWEST, []).append(100 * (min(vals.values()) - y))
-        out.append((wl["name"], t["target"], len(truth), {k: float(np.mean(v)) for k, v in per.items()}))
+                per.setdefault(LOWEST, []).append(100 * (min(vals.values()) - r.truth))
+        out.append((name, target, len(pool), {k: float(np.mean(v)) for k, v in per.items()}))
     return out
 
 

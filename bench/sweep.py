@@ -29,7 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from perf import BUSY_LOAD, BUSY_OTHERS, busy_seconds, children_cpu, cpu_name, wait_quiet
+from perf import BUSY_LOAD, BUSY_OTHERS, busy_seconds, children_cpu, cpu_name, time_reference_encoder, wait_quiet
 
 DATA = ROOT / "benchmarks" / "data" / "sentiment"
 ORG = "sweep"
@@ -68,19 +68,9 @@ def child(args: argparse.Namespace) -> None:
     hf_logging.set_verbosity_error()
     from hfsearch.config import SearchConfig
     from hfsearch.search import Search
-    from hfsearch.tasks.text import TextClassification
 
     reference = [0.0]
-    embed = TextClassification.embed_reference
-
-    def timed_embed(self, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
-        w = time.perf_counter()
-        try:
-            return embed(self, *a, **k)
-        finally:
-            reference[0] += time.perf_counter() - w
-
-    TextClassification.embed_reference = timed_embed
+    time_reference_encoder(reference)
     cfg = SearchConfig.create(task="text-classification", dataset=f"{ORG}/{TARGET}", split="test",
                               hub_dir=args.registry, models=json.loads(args.ids), samples=args.samples, seed=args.seed,
                               labels=LABELS, budget=args.budget, use_cache=False, progress=False)
