@@ -263,28 +263,31 @@ class Selector:
         return self.within_for(self.within_names)
 
     def within_for(self, available: Sequence[str]) -> Combination:
-        """The within-pool model on the features of `within_names` that a search has (fitted once, then kept): a
-        feature the search lacks must not keep the weight it took from the ones it has, or a search with consensus
-        alone would get the small share of the credit consensus holds beside five other signals."""
+        """The within-pool model on the features of `within_names` that a candidate has (fitted once, then kept): a
+        feature the candidate lacks must not keep the weight it took from the ones it has, or a candidate with
+        consensus alone would get the small share of the credit consensus holds beside five other signals."""
         key = tuple(k for k in self.within_names if k in available)
         if key not in self._within:
-            groups: dict[tuple[str, str], list[Row]] = {}
-            for r in self.training:
-                groups.setdefault((r.workload, r.target), []).append(r)
-            self._within[key] = fit_within(list(groups.values()), key)
+            self._within[key] = fit_within(list(self.pools.values()), key)
         return self._within[key]
 
     @cached_property
-    def training(self) -> list[Row]:
-        """The rows with their features (estimator values, and z-scores within each workload's target pool)."""
+    def pools(self) -> dict[tuple[str, str], list[Row]]:
+        """The training pools, by (workload, target): their rows with their features (estimator values, and z-scores
+        within the pool)."""
         groups: dict[tuple[str, str], list[Row]] = {}
         for r in self.rows:
             groups.setdefault((r.workload, r.target), []).append(r)
-        out = []
-        for rows in groups.values():
+        out = {}
+        for key, rows in groups.items():
             feats = features([r.values for r in rows], self.estimators, self.relative, self.absolute)
-            out += [Row(r.workload, r.target, r.model, f, r.truth, r.metric) for r, f in zip(rows, feats)]
+            out[key] = [Row(r.workload, r.target, r.model, f, r.truth, r.metric) for r, f in zip(rows, feats)]
         return out
+
+    @property
+    def training(self) -> list[Row]:
+        """Every training row with its features (see `pools`)."""
+        return [r for pool in self.pools.values() for r in pool]
 
     @property
     def workloads(self) -> list[str]:
@@ -387,8 +390,8 @@ class Selector:
         for wl in self.workloads:
             other = self.without(wl)
             got = []
-            for target in sorted({r.target for r in self.training if r.workload == wl}):
-                pool = [r for r in self.training if r.workload == wl and r.target == target]
+            for target in sorted(t for w, t in self.pools if w == wl):
+                pool = self.pools[wl, target]
                 got += [(r, p) for r, p in zip(pool, other.pool_points([r.values for r in pool])) if p is not None]
             for r, (y, s, _) in got:
                 ratios.append(abs(r.truth - y) / s)
