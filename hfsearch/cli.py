@@ -253,12 +253,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0), or a one-line usage error already printed (2)
         return int(exc.code or 0)
+    from .utils import interrupt
     from .utils import logging as hlog
 
     hlog.configure("quiet" if args.quiet else "verbose" if args.verbose else None)
     try:
         handler = getattr(args, "func", None) or COMMANDS[args.command]
-        return handler(args)
+        with interrupt.catching_interrupts():
+            return handler(args)
     except HFSearchError as exc:
         err(f"hfsearch: error: {exc}")
         return exc.exit_code

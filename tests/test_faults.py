@@ -310,3 +310,21 @@ def test_a_read_only_cache_that_holds_every_output_is_fine(registry, tmp_path, m
     monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
     again = Search(SearchConfig(**cfg))
     assert again.execute().ranking.equals(first.ranking) and again.runner.stats.models_loaded == 0
+
+
+def test_a_ctrl_c_dropped_by_a_finalizer_still_stops_the_search_at_its_next_check():
+    """Python prints and drops a KeyboardInterrupt raised inside a ``__del__`` (a progress bar collected at the wrong
+    moment): during a CLI command the request is remembered, and the next cooperative check raises it again."""
+    from hfsearch.pipeline.events import Hooks
+    from hfsearch.utils import interrupt
+
+    class Finalizer:
+        def __del__(self):
+            interrupt._handler(signal.SIGINT, None)  # what Ctrl-C runs, here inside a finalizer
+
+    with interrupt.catching_interrupts():
+        Hooks().check()  # nothing pressed yet
+        Finalizer()  # collected at once: its KeyboardInterrupt is "ignored" by Python
+        with pytest.raises(KeyboardInterrupt):
+            Hooks().check()
+    Hooks().check()  # the request ends with the command

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal, Union
 
 from ..errors import SearchCancelled
+from ..utils import interrupt
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class Hooks:
         return self._cancelled.is_set()
 
     def check(self) -> None:
-        """Raise `SearchCancelled` if the search was asked to stop."""
+        """Raise `SearchCancelled` if the search was asked to stop (`KeyboardInterrupt` if Ctrl-C was pressed during a
+        CLI command, even where Python dropped it: `hfsearch.utils.interrupt`)."""
+        interrupt.check()
         if self._cancelled.is_set():
             raise SearchCancelled(self._reason)
