@@ -27,6 +27,19 @@ def _row(name: str, curves: list[dict], note: str = "") -> list[str]:
     return out
 
 
+def _estimate_row(name: str, curves: list[dict]) -> list[str]:
+    """The predicted accuracy after each budget: absolute error (points) / coverage / width (points)."""
+    at = {(r["strategy"], r["budget"]): r for r in curves}
+
+    def cell(rec: dict | None) -> str:
+        if rec is None or not isinstance(rec.get("error"), float) or rec["error"] != rec["error"]:
+            return "–"
+        return f"{rec['error']:.1f} / {rec['coverage']:.2f} / {rec['width']:.0f}"
+
+    return [f"| {name} | {label} | " + " | ".join(cell(at.get((strategy, b))) for b in BUDGETS) + " |"
+            for strategy, label in (("informative", "label loop"), ("uniform", "uniform rows"))]
+
+
 def main(folders: list[str], plot: str | None = None) -> None:
     lines = [
         "## Label budgets: the label loop against uniform random rows (`hfsearch bench`, `bench/label_budget.py`)", "",
@@ -39,12 +52,14 @@ def main(folders: list[str], plot: str | None = None) -> None:
         "|---|---|" + "---:|" * (2 * len(BUDGETS)) + "---|",
     ]
     panels = []
+    estimates: list[str] = []
     for folder in folders:
         res = json.loads((Path(folder) / "results.json").read_text())
         wl = res["workload"]
         if wl.get("kind") == "pools":
             for pool in res["pools"]:
                 lines += _row(f"{wl['name']}: {pool['name']} ({pool['n_models']} models)", pool["curves"], pool["prior"])
+                estimates += _estimate_row(f"pools: {pool['name']}", pool["curves"])
                 panels.append((f"pool {pool['name']}", pool["curves"]))
             lines += [f"| {wl['name']}: {name} | – | skipped: {why} |" for name, why in res.get("skipped", {}).items()]
             continue
@@ -56,7 +71,16 @@ def main(folders: list[str], plot: str | None = None) -> None:
         targets = len([t for t in res["targets"] if t.get("budget_curves")])
         start = "auto of the selector fitted without this workload; uninformative where it has no prediction"
         lines += _row(f"{wl['name']} ({targets} targets)", mean, start)
+        estimates += _estimate_row(f"{wl['name']} ({targets} targets)", mean)
         panels.append((f"{wl['name']}: mean of {targets} targets", mean))
+    if estimates:
+        lines += [
+            "", "The predicted accuracy after the same budgets, as the loop reports it (`--label-budget`): mean absolute "
+            "error against the true accuracy (points) / share of true accuracies inside the 90% interval / mean interval "
+            "width (points), over the candidates that have a label-free prediction (so @0 is the label-free `auto`).", "",
+            "| workload | rows | " + " | ".join(f"@{b}" for b in BUDGETS) + " |", "|---|---|" + "---:|" * len(BUDGETS),
+            *estimates,
+        ]
     if plot and panels:
         from hfsearch.bench.curves import plot_budget_curves
 

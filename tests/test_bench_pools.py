@@ -43,6 +43,31 @@ def test_budget_curve_reaches_the_best_and_starts_at_the_prior():
     assert flat[0]["regret"] == pytest.approx(100 * np.mean(truth.max() - truth))
 
 
+def test_budget_curve_grades_the_loops_predicted_accuracies():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, size=60)
+    acc = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.55])
+    preds = np.where(rng.random((60, 6)) < acc, y[:, None], 1 - y[:, None])
+    truth = (preds == y[:, None]).mean(axis=0)
+    value = np.array([0.7, 0.7, 0.7, 0.7, np.nan, 0.7])  # one candidate without a label-free prediction
+    prior = np.stack([value, value - 0.1, value + 0.1], axis=1)
+    recs = budget_curve(preds, y, prior, truth, budgets=(0, 60), repeats=1, seed=0)
+    at = {(r["strategy"], r["budget"]): r for r in recs}
+    informed = np.isfinite(value)
+    # 0 labels: exactly the label-free prediction, graded on the candidates that have one
+    assert at[("uniform", 0)]["error"] == pytest.approx(100 * np.mean(np.abs(0.7 - truth[informed])))
+    inside = np.abs(truth[informed] - 0.7) <= 0.1
+    assert at[("uniform", 0)]["coverage"] == pytest.approx(inside.mean())
+    assert at[("uniform", 0)]["width"] == pytest.approx(20.0)
+    # every row labeled: the loop's accuracies are the measured ones, and their intervals hold them
+    for strategy in ("informative", "uniform"):
+        done = at[(strategy, 60)]
+        assert done["error"] < 1.0 and done["pick_error"] < 1.0 and done["coverage"] == 1.0
+        assert done["width"] < at[(strategy, 0)]["width"] / 4
+    # nothing to grade without any label-free prediction
+    assert np.isnan(budget_curve(preds, y, np.full((6, 3), np.nan), truth, budgets=(0,), repeats=1)[0]["error"])
+
+
 def _workload(tmp_path, pools: dict[str, str], **extra) -> str:
     lines = ["name: tiny-pools", "kind: pools", "pools:"] + [f"  {k}: {v}" for k, v in pools.items()]
     lines += [f"{k}: {v}" for k, v in {"budgets": "[0, 10]", "repeats": 2, **extra}.items()]

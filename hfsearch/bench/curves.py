@@ -65,12 +65,17 @@ def budget_curve(
 
     Returns:
         `list[dict]`: one record per (strategy, budget): ``top1``, ``regret`` (points), their standard errors over the
-        repetitions (``top1_se``, ``regret_se``) and ``repeats``.
+        repetitions (``top1_se``, ``regret_se``) and ``repeats``; and how close the loop's predicted accuracies are to
+        the truth, over the models that had a label-free prediction (so that budget 0 grades exactly the label-free
+        ``auto``): ``error`` (mean absolute error, points), ``coverage`` (share of true metrics inside the intervals),
+        ``width`` (mean interval width, points) and ``pick_error`` (absolute error of the pick's prediction, points);
+        NaN when no model had a label-free prediction.
     """
     from ..labeling.session import uninformed_prior
 
     p = np.array(prior, dtype=np.float64)
-    p[~np.isfinite(p).all(axis=1)] = uninformed_prior(level)
+    informed = np.asarray(np.isfinite(p).all(axis=1))
+    p[~informed] = uninformed_prior(level)
     t = np.asarray(truth, dtype=np.float64)
     best = float(np.nanmax(t))
     pred = np.asarray(predictions)
@@ -82,6 +87,7 @@ def budget_curve(
     records = []
     for strategy in strategies:
         grades = np.zeros((repeats, len(budgets), 2))
+        estimates = np.full((repeats, len(budgets), 4), np.nan)  # error, coverage, width, pick error
         for r in range(repeats):
             sim = simulate(
                 pred,
@@ -96,8 +102,10 @@ def budget_curve(
                 recommendable=ok,
             )
             for k, b in enumerate(budgets):
-                pick = sim.best[min(b, len(sim.best) - 1)]
+                step = min(b, len(sim.best) - 1)
+                pick = sim.best[step]
                 grades[r, k] = at_zero if b == 0 else (float(t[pick] >= best - 1e-12), 100.0 * (best - t[pick]))
+                estimates[r, k] = _estimate_grades(sim, step, t, informed, top_prior if b == 0 else np.array([pick]))
         se = grades.std(axis=0, ddof=1) / np.sqrt(repeats) if repeats > 1 else np.zeros(grades.shape[1:])
         records += [
             {
@@ -108,10 +116,26 @@ def budget_curve(
                 "top1_se": float(se[k, 0]),
                 "regret_se": float(se[k, 1]),
                 "repeats": int(repeats),
+                **dict(zip(ESTIMATE_KEYS, map(float, estimates[:, k].mean(axis=0)))),
             }
             for k, b in enumerate(budgets)
         ]
     return records
+
+
+def _estimate_grades(
+    sim: Any, step: int, truth: np.ndarray, informed: np.ndarray, picks: np.ndarray
+) -> tuple[float, float, float, float]:
+    """Error, coverage and width (over the `informed` models) of the loop's predicted accuracies after `step` labels,
+    and the mean error of the pick(s)' (NaN when no model is informed)."""
+    if not informed.any():
+        return (np.nan,) * 4
+    acc, low, high = sim.accuracy[step], sim.low[step], sim.high[step]
+    i = np.flatnonzero(informed)
+    err = 100.0 * np.abs(acc[i] - truth[i])
+    cov = (low[i] <= truth[i] + 1e-12) & (truth[i] <= high[i] + 1e-12)
+    pick = 100.0 * float(np.mean(np.abs(acc[picks] - truth[picks])))
+    return float(err.mean()), float(cov.mean()), float(100.0 * np.mean(high[i] - low[i])), pick
 
 
 def keep_predictions(search: Any, truth: dict[str, float]) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
@@ -190,14 +214,26 @@ def mean_curves(per_target: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str
                 "top1_se": se[0],
                 "regret_se": se[1],
                 "n_targets": n,
+                **{key: _nanmean([r.get(key, np.nan) for r in recs]) for key in ESTIMATE_KEYS},
             }
         )
     return out
 
 
+#: What `budget_curve` grades of the loop's predicted accuracies.
+ESTIMATE_KEYS = ("error", "coverage", "width", "pick_error")
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
+
+
 def _cell(records: Sequence[dict[str, Any]], strategy: str, budget: int, key: str, digits: int) -> str:
     rec = next((r for r in records if r["strategy"] == strategy and r["budget"] == budget), None)
-    return "–" if rec is None else f"{rec[key]:.{digits}f}"
+    value = None if rec is None else rec.get(key)
+    return "–" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
 def curves_table(
@@ -214,15 +250,31 @@ def curves_table(
     )
     lines = [head, "|---|" + "---:|" * (2 * len(budgets))]
     for s in strategies:
-        name = "informative (the label loop)" if s == "informative" else "uniform random"
         lines.append(
-            f"| {name} | "
+            f"| {_strategy_name(s)} | "
             + " | ".join(_cell(records, s, b, "top1", 2) for b in budgets)
             + " | "
             + " | ".join(_cell(records, s, b, "regret", 1) for b in budgets)
             + " |"
         )
+    if not any(np.isfinite(r.get("error", np.nan)) for r in records):
+        return lines
+    lines += [
+        "",
+        f"The predicted {metric} after each budget (the candidates with a label-free prediction): mean absolute error "
+        "(points) / share of true values inside the 90% interval.",
+        "",
+        "| rows labeled | " + " | ".join(f"@{b}" for b in budgets) + " |",
+        "|---|" + "---:|" * len(budgets),
+    ]
+    for s in strategies:
+        cells = [f"{_cell(records, s, b, 'error', 1)} / {_cell(records, s, b, 'coverage', 2)}" for b in budgets]
+        lines.append(f"| {_strategy_name(s)} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _strategy_name(strategy: str) -> str:
+    return "informative (the label loop)" if strategy == "informative" else "uniform random"
 
 
 def plot_budget_curves(

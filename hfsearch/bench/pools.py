@@ -38,6 +38,7 @@ from .curves import (
     plot_budget_curves,
 )
 from .metrics import evaluate_scorer, random_outcome
+from .report import json_safe
 
 _KEYS = {"name", "kind", "description", "pools", "budgets", "repeats", "seed"}
 
@@ -356,7 +357,7 @@ def write_pools_report(result: PoolsBenchResult, output: str | Path, *, plots: b
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "results.json", out / "report.md"]
-    paths[0].write_text(json.dumps(result.to_dict(), indent=2, default=float) + "\n", encoding="utf-8")
+    paths[0].write_text(json.dumps(json_safe(result.to_dict()), indent=2, default=float) + "\n", encoding="utf-8")
     paths[1].write_text(pools_markdown(result), encoding="utf-8")
     if plots and result.pools:
         paths.append(

@@ -35,19 +35,20 @@ def _ci(t: tuple[float | None, float | None, float | None], digits: int = 2) -> 
     return f"{_f(mean, digits)} [{_f(low, digits)}, {_f(high, digits)}]"
 
 
+def json_safe(obj: Any) -> Any:
+    """`obj` with every NaN or infinite float replaced by ``None`` (strict JSON has neither)."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def to_json(result: BenchResult) -> str:
     """Every number of the run, as indented JSON (NaN written as ``null``)."""
-
-    def clean(obj: Any) -> Any:
-        if isinstance(obj, float):
-            return None if math.isnan(obj) or math.isinf(obj) else obj
-        if isinstance(obj, dict):
-            return {str(k): clean(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return [clean(v) for v in obj]
-        return obj
-
-    return json.dumps(clean(result.to_dict()), indent=2, default=str)
+    return json.dumps(json_safe(result.to_dict()), indent=2, default=str)
 
 
 def _short(repo_id: str) -> str:

@@ -302,12 +302,15 @@ class SimulationResult:
         rows (`list[int]`): rows labeled, in order.
         best (`list[int]`): the recommended model after 0, 1, …, len(rows) labels.
         accuracy (`np.ndarray`): ``(len(rows) + 1, models)`` posterior accuracies after each label.
+        low, high (`np.ndarray`): ``(len(rows) + 1, models)`` their intervals at the loop's level.
         p_best (`np.ndarray`): ``(len(rows) + 1, models)`` P(best) after each label.
     """
 
     rows: list[int] = field(default_factory=list)
     best: list[int] = field(default_factory=list)
     accuracy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    low: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    high: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     p_best: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
@@ -338,13 +341,15 @@ def simulate(
     labels = np.asarray(labels).astype(np.int64)
     first = loop.ranking()
     out = SimulationResult(best=[first.best])
-    acc, pbest = [first.accuracy], [first.p_best]
+    acc, low, high, pbest = [first.accuracy], [first.low], [first.high], [first.p_best]
     while (row := loop.next_row()) is not None:
         loop.observe(row, int(labels[row]))
         r = loop.ranking()
         out.rows.append(row)
         out.best.append(r.best)
         acc.append(r.accuracy)
+        low.append(r.low)
+        high.append(r.high)
         pbest.append(r.p_best)
-    out.accuracy, out.p_best = np.array(acc), np.array(pbest)
+    out.accuracy, out.low, out.high, out.p_best = np.array(acc), np.array(low), np.array(high), np.array(pbest)
     return out
