@@ -102,6 +102,39 @@ def test_informative_rows_beat_uniform_rows_when_few_rows_separate_the_leaders()
     assert np.mean(asked_sep["informative"]) > 5 * max(np.mean(asked_sep["uniform"]), 0.5)
 
 
+def correlated_pool(seed: int, n: int = 600, m: int = 30):
+    """Models whose errors share a hard subset (30% of rows, where every model is 30 points worse), as real models'
+    errors do: the rows where the leaders disagree are mostly hard rows."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    acc = rng.uniform(0.55, 0.92, m)
+    hard = rng.random(n) < 0.3
+    p = np.where(hard[:, None], acc - 0.3, np.minimum(acc + 0.13, 0.99))
+    P = np.where(rng.random((n, m)) < p, y[:, None], 1 - y[:, None])
+    return P, y, (P == y[:, None]).mean(axis=0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect (bench/results/label_calibration.md): the loop's rows are hard ones, and their residuals, "
+    "extrapolated to every row, drag every predicted accuracy down (9.7 points off, 62% coverage after 50 labels)",
+)
+def test_the_loops_accuracies_stay_calibrated_when_errors_are_correlated():
+    """The loop's predicted accuracies after 50 labels: no further from the truth than the label-free estimate was, and
+    inside their 90% intervals, when models' errors share a hard subset (as real models' do)."""
+    err, cov, start = [], [], []
+    for seed in range(6):
+        P, y, truth = correlated_pool(seed)
+        prior = truth + np.random.default_rng(seed).normal(0, 0.03, len(truth))
+        interval = np.stack([prior - 0.15, prior + 0.15], axis=1)
+        sim = simulate(P, y, prior, 50, "informative", seed, prior_interval=interval)
+        start.append(np.abs(sim.accuracy[0] - truth).mean())
+        err.append(np.abs(sim.accuracy[-1] - truth).mean())
+        cov.append(((sim.low[-1] <= truth) & (truth <= sim.high[-1])).mean())
+    assert np.mean(err) < np.mean(start) + 0.02 and np.mean(err) < 0.05
+    assert np.mean(cov) >= 0.85
+
+
 def test_the_loop_is_deterministic_given_a_seed():
     P, y = pool(4)
     a = simulate(P, y, np.full(5, 0.75), 10, "informative", 7)
@@ -156,3 +189,4 @@ def test_labels_elsewhere_correct_a_leader_whose_prior_is_far_off():
     r = loop.ranking()
     assert r.best == 1 and r.p_best[1] > 0.9
     assert r.accuracy[0] < 0.6  # from 0.95, on 50 random labels of 200 rows (measured accuracy about 0.3)
+
