@@ -17,28 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from hfsearch.consensus.selection import simulate
+from hfsearch.consensus.selection import simulate, synthetic_pool
 
 BUDGETS = (0, 10, 20, 50, 200)
-
-
-def pool(seed: int, correlated: bool, n: int = 600, m: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, n)
-    accs = rng.uniform(0.55, 0.92, m)
-    if correlated:
-        hard = rng.random(n) < 0.3
-        p = np.where(hard[:, None], accs - 0.3, np.minimum(accs + 0.13, 0.99))
-    else:
-        p = np.broadcast_to(accs, (n, m))
-    pred = np.where(rng.random((n, m)) < p, labels[:, None], 1 - labels[:, None])
-    return pred, labels, (pred == labels[:, None]).mean(axis=0)
 
 
 def grade(shift: float, correlated: bool, strategy: str, seeds: int) -> list[tuple[float, float, float]]:
     out = np.zeros((seeds, len(BUDGETS), 3))
     for seed in range(seeds):
-        pred, labels, truth = pool(seed, correlated)
+        pred, labels, truth = synthetic_pool(seed, correlated=correlated)
         mu = truth + shift + np.random.default_rng([seed, 1]).normal(0, 0.03, len(truth))
         sim = simulate(pred, labels, mu, max(BUDGETS), strategy, seed,
                        prior_interval=np.stack([mu - 0.15, mu + 0.15], axis=1), n_classes=2)

@@ -21,13 +21,26 @@ worse than it is. The belief is built so that this choice does not bias it:
   stratum's belief only: on the unlabeled rows of a stratum it is weighted by the share of that stratum's Dirichlet mass
   that is still prior (``α⁰_s / Σα_s``), so it fades where labels have been seen (else a leader whose label-free
   estimate exceeds the structural prior would keep that excess on top of what its labels show, and overshoot) and
-  with every row labeled the accuracy is the measured ``k_m / N``.
-- **A global calibration error.** Labels in one stratum say nothing about another through the strata, yet a model
-  whose label-free estimate is off is off everywhere. So the residuals of the labeled rows against their label-free
-  P(correct) (``c_im − q⁰_im``) estimate a per-model shift ``ê_m = Σ r / (ν_m + k_m)`` — the label-free estimate
-  counting as ``ν_m = mean q⁰(1 − q⁰) / τ_m²`` labels, ``k_m`` the labels on rows the model predicts — added to the
-  prior part of the unlabeled rows like the offset (an empirical-Bayes mean shift: 0 with no label, and it cannot move
-  the measured rows).
+  with every row labeled the accuracy is the measured ``k_m / N``. The leaders' offsets are split into the level they
+  share, on every stratum, and their differences, on the contested strata only: two leaders predict alike wherever
+  they agree, so that is where their label-free difference must live, and it fades as those strata are labeled.
+- **A calibration error of each model's own.** Labels in one stratum say nothing about another through the strata, yet
+  a model whose label-free estimate is off is off everywhere. So the labeled rows' residuals against their label-free
+  P(correct) (``r_im = c_im − q⁰_im``) estimate a per-model shift, with two guards against the loop's choice of rows:
+  - *net of the row's mean* (``r_im − mean_m' r_im'``). The loop asks where the leaders disagree, which are the rows
+    every model finds hard; there the pool's vote misleads everyone at once, and that common residual says how hard
+    the row is, not how good the model is. Only the differences between models are extrapolated; the pool's common
+    calibration error is learned only from rows drawn uniformly from all rows (``observe(..., uniform=True)``, as the
+    ``"uniform"`` strategy does); until then its share ``common_share`` of the label-free variance (0.5 by default)
+    stays in every interval, drawn once for all models so that it does not blur which one is best;
+  - *on the logit scale*: ``δ_m = Σ r / (λ_m + Σ q⁰(1 − q⁰))``, which moves each unlabeled row by ``q⁰(1 − q⁰) δ_m``,
+    so a shift learned on contested rows (q⁰ near ½) moves the rows every model gets right (q⁰ near 1) little.
+    ``λ_m = s_m² / ((1 − common_share) τ_m²)`` (``s_m``: mean q⁰(1 − q⁰)): the prior precision of the model's own
+    part of the label-free error, in logits.
+  It is added to the prior part of the unlabeled rows like the offset (an empirical-Bayes shift: 0 with no label, and it
+  cannot move the measured rows). With uniformly drawn rows, the model's own part and the common part together come
+  to about a shift in accuracy of ``Σ r / (ν_m + k_m)`` (``ν_m = s_m / τ_m²``, ``k_m`` labels, ``r`` not netted);
+  `bench/label_calibration.py` measures why the guards are needed with the rows the loop chooses.
 """
 
 from __future__ import annotations
@@ -112,6 +125,8 @@ class AccuracyBelief:
         n_classes (`int`, *optional*): number of classes (default: inferred).
         n_draws (`int`, *optional*, defaults to 256): Monte-Carlo draws for P(best) and intervals.
         seed (`int`, *optional*, defaults to 0): seed of the draws.
+        common_share (`float`, *optional*, defaults to 0.5): share of the label-free estimates' variance that is common
+            to the pool (a level every model shares), which labels on the rows the loop chooses cannot measure.
 
     Attributes:
         mean, sd (`np.ndarray`): ``(models,)`` current accuracy belief; draws (`np.ndarray`): ``(n_draws, models)``.
@@ -129,6 +144,7 @@ class AccuracyBelief:
         n_classes: int | None = None,
         n_draws: int = 256,
         seed: int = 0,
+        common_share: float = 0.5,
         _cache: dict | None = None,
     ) -> None:
         self.pred = np.asarray(predictions).astype(np.int64)
@@ -163,6 +179,15 @@ class AccuracyBelief:
         self.alpha0 = self.alpha.sum(axis=1)  # prior mass per stratum (the offset's weight is its share)
         self.offset = np.zeros(m)
         self.offset[self.leaders] = self.prior[self.leaders] - base
+        # The leaders' offsets split into a level they share and their differences. Two leaders predict the same on
+        # the rows where they agree, so their differences can only live on the contested strata, and fade as those
+        # are labeled; where every leader predicts the same everywhere, the differences stay on every stratum.
+        self.contested = (patterns != patterns[:, :1]).any(axis=1)
+        if not (self.contested & (size > 0)).any():
+            self.contested = np.ones(n_s, dtype=bool)
+        self.contested0 = size[self.contested].sum() / n  # the contested strata's prior weight with no label
+        self.level_offset = self.offset[self.leaders].mean()
+        self.diff_offset = self.offset[self.leaders] - self.level_offset
 
         # Other models: a Beta per stratum around the calibrated row-level probability.
         eps = 0.5 / (n + 1)
@@ -184,7 +209,7 @@ class AccuracyBelief:
 
         self.strength0 = strength  # (strata, others) prior mass of each other model's Beta
         # Label-free P(correct) of every row (leaders: stratum hit under f0 plus the offset; others: p⁰), whose
-        # residuals on labeled rows estimate each model's global calibration error (see the module docstring).
+        # residuals on labeled rows estimate each model's calibration error (see the module docstring).
         self.q0_lead = np.where(patterns >= 0, np.clip(hit + self.offset[self.leaders], eps, 1.0 - eps), 0.0)
         q0 = self.p0.copy()
         q0[:, self.leaders] = self.q0_lead[self.stratum]
@@ -192,8 +217,25 @@ class AccuracyBelief:
         spread_m = np.where(self.can, q0 * (1.0 - q0), 0.0).sum(axis=0) / np.maximum(self.can.sum(axis=0), 1)
         self.spread = np.maximum(spread_m, 1.0 / n)
         self.nu = self.spread / tau2
+        self.lam = self.spread * self.nu  # prior precision of the logit shift: its sd τ / mean q⁰(1 − q⁰)
+        if not 0.0 <= common_share < 1.0:
+            raise ValueError(f"common_share must be in [0, 1), got {common_share}")
+        self.common_share = float(common_share)
+        self.lam_own = self.lam / (1.0 - self.common_share)  # the model's own part of the prior variance
+        self.v = np.where(self.can, q0 * (1.0 - q0), 0.0)  # (rows, models) slope of P(correct) in the logit shift
+        self.v_lead = np.where(patterns >= 0, self.q0_lead * (1.0 - self.q0_lead), 0.0)  # (strata, leaders)
         self.resid = np.zeros(m)
         self.n_obs = np.zeros(m)
+        self.v_obs = np.zeros(m)  # Σ q⁰(1 − q⁰) over the labeled rows each model predicts
+        self.uniform = np.zeros(n, dtype=bool)  # rows labeled as a uniform draw from all rows
+        self.common_resid = np.zeros(m)  # Σ of their rows' mean residuals
+        self.common_v = np.zeros(m)
+        # per stratum: the mean share of the predicting models that predict each label, and their mean q⁰ (the
+        # expected row effect of a label there, for the selection's look-ahead)
+        cnt = np.maximum(self.can.sum(axis=1), 1).astype(np.float64)
+        frac = np.stack([((self.pred == k) & self.can).sum(axis=1) / cnt for k in range(c)], axis=1)
+        self.row_frac_s = np.asarray(onehot.T @ frac) / size[:, None]
+        self.row_q0_s = np.asarray(onehot.T @ (np.where(self.can, q0, 0.0).sum(axis=1) / cnt)) / size
 
         self.labeled = np.zeros(n, dtype=bool)
         self.labels = np.full(n, -1, dtype=np.int64)
@@ -248,49 +290,92 @@ class AccuracyBelief:
         a0 = self.alpha0 if strata is None else self.alpha0[strata]
         return open_size * a0 / alpha_sum / self.n_rows
 
-    def shift(self, resid: np.ndarray | None = None, n_obs: np.ndarray | None = None) -> np.ndarray:
-        """``(models,)`` the global calibration error ``ê = Σ r / (ν + k)`` (of the current labels by default)."""
+    def shift(self, resid: np.ndarray | None = None, v_obs: np.ndarray | None = None) -> np.ndarray:
+        """``(models,)`` each model's own calibration error on the logit scale, ``δ = Σ r / (λ_own + Σ q⁰(1 − q⁰))``
+        over the labeled rows (of the current labels by default; ``r``: residuals net of their row's mean)."""
         resid = self.resid if resid is None else resid
-        return resid / (self.nu + (self.n_obs if n_obs is None else n_obs))
+        return resid / (self.lam_own + (self.v_obs if v_obs is None else v_obs))
 
     def shift_var(self) -> np.ndarray:
-        """``(models,)`` the posterior variance of the calibration error, ``mean q⁰(1 − q⁰) / (ν + k)``."""
-        return self.spread / (self.nu + self.n_obs)
+        """``(models,)`` the posterior variance of each model's own logit calibration error (labels shrink it)."""
+        return 1.0 / (self.lam_own + self.v_obs)
+
+    def common_shift(self) -> np.ndarray:
+        """``(models,)`` the pool's common calibration error on the logit scale, learned from uniformly drawn rows only
+        (their mean residual; 0 without such rows)."""
+        if self.common_share == 0.0:
+            return np.zeros(self.n_models)
+        return self.common_resid / (self.lam / self.common_share + self.common_v)
+
+    def common_sd(self) -> np.ndarray:
+        """``(models,)`` the sd of the pool's common logit calibration error (only uniformly drawn rows shrink it; drawn
+        once for all models)."""
+        if self.common_share == 0.0:
+            return np.zeros(self.n_models)
+        return np.sqrt(1.0 / (self.lam / self.common_share + self.common_v))
+
+    def lead_slope(self, open_size: np.ndarray, alpha_sum: np.ndarray, strata: np.ndarray | None = None) -> np.ndarray:
+        """``(..., leaders)`` the leaders' accuracy per unit of logit shift: ``prior_weight`` × q⁰(1 − q⁰) of each
+        stratum, summed over none (per stratum, as `prior_weight`)."""
+        v = self.v_lead if strata is None else self.v_lead[strata]
+        return self.prior_weight(open_size, alpha_sum, strata)[..., None] * v
 
     def leader_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean ``(K,)`` and covariance ``(K, K)`` of the leaders' accuracies (Gaussian summary of the strata)."""
         n = self.n_rows
         mean_s, cov_s = self.stratum_moments(self.alpha, self.open_size, self.pattern)
-        weight = self.prior_weight(self.open_size, self.alpha.sum(axis=1)).sum()
         lead = self.leaders
-        mean = self.correct[lead] / n + mean_s.sum(axis=0) + (self.offset[lead] + self.shift()[lead]) * weight
-        return mean, cov_s.sum(axis=0) + np.diag(weight**2 * self.shift_var()[lead])
+        slope = self.lead_slope(self.open_size, self.alpha.sum(axis=1)).sum(axis=0)
+        shift = (self.shift() + self.common_shift())[lead]
+        mean = self.correct[lead] / n + mean_s.sum(axis=0) + self.lead_offset() + shift * slope
+        common = self.lead_common()
+        own = np.diag(slope**2 * self.shift_var()[lead])
+        return mean, cov_s.sum(axis=0) + own + np.outer(common, common)
+
+    def lead_offset(self) -> np.ndarray:
+        """``(leaders,)`` the offsets on the prior part: the shared level on every stratum, the differences on the
+        contested strata only (exact at 0 labels; 0 once those are labeled)."""
+        alpha_sum = self.alpha.sum(axis=1)
+        weight = self.prior_weight(self.open_size, alpha_sum).sum()
+        contested = self.prior_weight(self.open_size, alpha_sum)[self.contested].sum()
+        return self.level_offset * weight + self.diff_offset * contested / self.contested0
+
+    def lead_common(self) -> np.ndarray:
+        """``(leaders,)`` the sd of the pool's common calibration error on the leaders' prior part (shared)."""
+        return self.lead_slope(self.open_size, self.alpha.sum(axis=1)).sum(axis=0) * self.common_sd()[self.leaders]
 
     def _refresh(self) -> None:
         n = self.n_rows
         n_u = float(n - self.n_labeled)
         mean = np.zeros(self.n_models)
-        var = np.zeros(self.n_models)
+        var = np.zeros(self.n_models)  # each model's own variance, and the common calibration error's part
+        common = np.zeros(self.n_models)
         lm, lc = self.leader_moments()
-        mean[self.leaders], var[self.leaders] = lm, np.diag(lc)
+        common[self.leaders] = self.lead_common()
+        mean[self.leaders], var[self.leaders] = lm, np.diag(lc) - common[self.leaders] ** 2
         o = self.others
         if len(o):
             theta = self.a_o / (self.a_o + self.b_o)
             shift = theta - self.mu0
             open_o = (self.open_p0 + self.open_rows_o * shift).sum(axis=0)
-            prior_share = (self.open_rows_o * self.strength0 / (self.a_o + self.b_o)).sum(axis=0) / n
-            mean[o] = (self.correct[o] + open_o) / n + self.offset[o] * n_u / n + self.shift()[o] * prior_share
+            slope = (self.open_var0 * self.strength0 / (self.a_o + self.b_o)).sum(axis=0) / n
+            shift_o = (self.shift() + self.common_shift())[o]
+            mean[o] = (self.correct[o] + open_o) / n + self.offset[o] * n_u / n + shift_o * slope
             beta_var = theta * (1.0 - theta) / (self.a_o + self.b_o + 1.0)
             var[o] = (
                 ((self.open_rows_o / n) ** 2 * beta_var).sum(axis=0)
                 + self.open_var0.sum(axis=0) / n**2
-                + prior_share**2 * self.shift_var()[o]
+                + slope**2 * self.shift_var()[o]
             )
+            common[o] = slope * self.common_sd()[o]
         upper = (self.correct + self.can[~self.labeled].sum(axis=0)) / n
         self.mean = np.clip(mean, self.correct / n, upper)
-        self.sd = np.sqrt(np.maximum(var, 0.0))
+        own = np.sqrt(np.maximum(var, 0.0))
+        self.sd = np.sqrt(own**2 + common**2)
         rng = np.random.default_rng([self.seed, self.n_labeled])
-        draws = self.mean[None, :] + self.sd[None, :] * rng.standard_normal((self.n_draws, self.n_models))
+        shared = rng.standard_normal((self.n_draws, 1))  # the common calibration error: one draw for every model
+        draws = self.mean[None, :] + own[None, :] * rng.standard_normal((self.n_draws, self.n_models))
+        draws += common[None, :] * shared
         # Leaders: joint draws from the Dirichlets (exact pairing on the rows where they agree or differ).
         g = rng.gamma(np.broadcast_to(np.maximum(self.alpha, 1e-12), (self.n_draws,) + self.alpha.shape))
         total = g.sum(axis=-1, keepdims=True)
@@ -298,24 +383,34 @@ class AccuracyBelief:
         f = np.divide(g, total, out=mean_f.copy(), where=total > 0)  # all-underflow draws: the Dirichlet mean
         hit = self._leader_hits(f)  # (D, S, K)
         lead = self.correct[self.leaders] / n + (self.open_size[None, :, None] / n * hit).sum(axis=1)
-        weight = self.prior_weight(self.open_size, self.alpha.sum(axis=1)).sum()
-        lead += (self.offset[self.leaders] + self.shift()[self.leaders]) * weight
+        slope_l = self.lead_slope(self.open_size, self.alpha.sum(axis=1)).sum(axis=0)
+        shift_l = (self.shift() + self.common_shift())[self.leaders]
+        lead += self.lead_offset() + shift_l * slope_l + common[self.leaders] * shared
         lead += (
-            weight * np.sqrt(self.shift_var()[self.leaders]) * rng.standard_normal((self.n_draws, len(self.leaders)))
+            slope_l * np.sqrt(self.shift_var()[self.leaders]) * rng.standard_normal((self.n_draws, len(self.leaders)))
         )
         draws[:, self.leaders] = lead
         self.draws = draws
 
     # -- updates ---------------------------------------------------------------------------------------------------
-    def observe(self, row: int, label: int, *, refresh: bool = True) -> None:
-        """Record the true `label` of `row` (any row; the loop draws it at random inside a stratum)."""
+    def observe(self, row: int, label: int, *, uniform: bool = False, refresh: bool = True) -> None:
+        """Record the true `label` of `row` (any row; the loop draws it at random inside a stratum). `uniform`: the row
+        was drawn uniformly from all unlabeled rows, so its mean residual also measures the pool's common calibration
+        error."""
         s = self.stratum[row]
         self.labeled[row] = True
         self.labels[row] = int(label)
         c = (self.pred[row] == label).astype(np.float64)
         self.correct += c
-        self.resid += np.where(self.can[row], c - self.q0[row], 0.0)
+        r = np.where(self.can[row], c - self.q0[row], 0.0)
+        row_mean = r[self.can[row]].mean() if self.can[row].sum() > 1 else 0.0
+        self.resid += np.where(self.can[row], r - row_mean, 0.0)  # net of the row's mean: about the model, not the pool
+        if uniform:
+            self.uniform[row] = True
+            self.common_resid += np.where(self.can[row], row_mean, 0.0)
+            self.common_v += self.v[row]
         self.n_obs += self.can[row]
+        self.v_obs += self.v[row]
         self.alpha[s, label] += 1.0
         self.open_size[s] -= 1.0
         o = self.others
@@ -338,9 +433,10 @@ class AccuracyBelief:
             n_classes=self.n_classes,
             n_draws=self.n_draws,
             seed=self.seed,
+            common_share=self.common_share,
             _cache=self.cache,
         )
         for row in np.flatnonzero(self.labeled):  # labels replayed in row order: the belief does not depend on order
-            other.observe(int(row), int(self.labels[row]), refresh=False)
+            other.observe(int(row), int(self.labels[row]), uniform=bool(self.uniform[row]), refresh=False)
         other._refresh()
         return other

@@ -206,7 +206,7 @@ class LabelLoop:
             raise ValueError(f"row {row} is out of range or already labeled")
         if not 0 <= label < self.n_classes:
             raise ValueError(f"label {label} is not a class id in [0, {self.n_classes})")
-        self.belief.observe(row, label)
+        self.belief.observe(row, label, uniform=self.strategy == "uniform")
         self.skipped[row] = False
         self.history.append((row, label))
         self._update_leaders()
@@ -255,24 +255,32 @@ class LabelLoop:
         m_new, c_new = b.stratum_moments(alpha_new, open_new, np.repeat(pat[:, None, :], h, axis=1))
         right = (pat[:, None, :] == hyp[:, :, None]) & (hyp[:, :, None] >= 0)  # (G, H, K) leader right under hyp
         n = b.n_rows
-        # the leaders' offset and calibration shift on the prior part: one open row less in the group's stratum, one
-        # more label in its Dirichlet, one more residual (right − the stratum's label-free P(correct)) in the shift
-        lead = b.leaders
-        w_all = b.prior_weight(b.open_size, b.alpha.sum(axis=1)).sum()
+        # the leaders' offsets on the prior part: one open row less in the group's stratum, one more label in its
+        # Dirichlet (the group is contested, so both the shared level's and the differences' weights change)
         w_old = b.prior_weight(b.open_size[contested], alpha.sum(axis=1), contested)
         w_new = b.prior_weight(open_new, alpha_new.sum(axis=2), contested[:, None])
+        lead = b.leaders
+        per_weight = b.level_offset + b.diff_offset / b.contested0  # (K,)
+        # and each leader's own calibration shift (on the logit scale, net of the row's mean residual)
+        v_all = b.lead_slope(b.open_size, b.alpha.sum(axis=1)).sum(axis=0)  # (K,)
+        v_old = b.lead_slope(b.open_size[contested], alpha.sum(axis=1), contested)  # (G, K)
+        v_new = w_new[..., None] * b.v_lead[contested][:, None, :]  # (G, H, K)
         predicts = pat >= 0  # (G, K)
-        q0 = b.q0_lead[contested]  # (G, K)
-        resid_new = b.resid[lead] + np.where(predicts[:, None, :], right - q0[:, None, :], 0.0)
-        e_new = resid_new / (b.nu[lead] + b.n_obs[lead] + predicts[:, None, :])
+        step = np.where(predicts[:, None, :], right - b.q0_lead[contested][:, None, :], 0.0)
+        # net of the row's mean residual (the pool's share predicting the label minus its mean q⁰, per group)
+        hyp_share = np.take_along_axis(b.row_frac_s[contested], np.maximum(hyp, 0), axis=1)  # (G, H)
+        row_eff = hyp_share - b.row_q0_s[contested][:, None]
+        step = np.where(predicts[:, None, :], step - row_eff[:, :, None], 0.0)
+        e_new = (b.resid[lead] + step) / (b.lam_own[lead] + b.v_obs[lead] + b.v_lead[contested][:, None, :])
         e_old = b.shift()[lead]
-        total_new = w_all + (w_new - w_old[:, None])[..., None]
         mean_new = (
             mean
             + (m_new - m_old[:, None, :])
             + right / n
-            + (b.offset[lead] + e_new) * total_new
-            - (b.offset[lead] + e_old) * w_all
+            + (w_new - w_old[:, None])[..., None] * per_weight
+            + e_new * (v_all + (v_new - v_old[:, None, :]))
+            - e_old * v_all
+            + b.common_shift()[lead] * (v_new - v_old[:, None, :])
         )
         cov_new = cov + (c_new - c_old[:, None, :, :])
         h_now = self._entropy(mean[None, :], cov[None, :, :])[0]
@@ -353,3 +361,27 @@ def simulate(
         pbest.append(r.p_best)
     out.accuracy, out.low, out.high, out.p_best = np.array(acc), np.array(low), np.array(high), np.array(pbest)
     return out
+
+
+def synthetic_pool(
+    seed: int, *, correlated: bool = True, n: int = 600, m: int = 30
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pool of `m` binary classifiers on `n` rows with known truth, for simulations of the loop.
+
+    Accuracies are drawn in [0.55, 0.92]. With `correlated`, errors share a hard subset (30 % of rows, where every
+    model is 30 points less accurate and 13 points more elsewhere), as real models' errors do: the rows where the
+    leaders disagree are then mostly hard rows. Otherwise every model errs independently on every row.
+
+    Returns:
+        `tuple`: predictions ``(n, m)``, labels ``(n,)`` and every model's true accuracy ``(m,)``.
+    """
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    accs = rng.uniform(0.55, 0.92, m)
+    if correlated:
+        hard = rng.random(n) < 0.3
+        p = np.where(hard[:, None], accs - 0.3, np.minimum(accs + 0.13, 0.99))
+    else:
+        p = np.broadcast_to(accs, (n, m))
+    pred = np.where(rng.random((n, m)) < p, labels[:, None], 1 - labels[:, None])
+    return pred, labels, (pred == labels[:, None]).mean(axis=0)
