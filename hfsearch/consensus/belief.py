@@ -225,7 +225,6 @@ class AccuracyBelief:
         self.v = np.where(self.can, q0 * (1.0 - q0), 0.0)  # (rows, models) slope of P(correct) in the logit shift
         self.v_lead = np.where(patterns >= 0, self.q0_lead * (1.0 - self.q0_lead), 0.0)  # (strata, leaders)
         self.resid = np.zeros(m)
-        self.n_obs = np.zeros(m)
         self.v_obs = np.zeros(m)  # Σ q⁰(1 − q⁰) over the labeled rows each model predicts
         self.uniform = np.zeros(n, dtype=bool)  # rows labeled as a uniform draw from all rows
         self.common_resid = np.zeros(m)  # Σ of their rows' mean residuals
@@ -322,15 +321,21 @@ class AccuracyBelief:
 
     def leader_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean ``(K,)`` and covariance ``(K, K)`` of the leaders' accuracies (Gaussian summary of the strata)."""
+        mean, cov, _, common, _ = self._leader_parts()
+        return mean, cov + np.outer(common, common)
+
+    def _leader_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The leaders' mean ``(K,)``, their own covariance ``(K, K)`` (without the common calibration error), the slope
+        of their accuracy in a logit shift ``(K,)``, the sd of the common calibration error ``(K,)`` and the part of the
+        mean added to the prior part of the strata ``(K,)`` (offsets and shifts)."""
         n = self.n_rows
         mean_s, cov_s = self.stratum_moments(self.alpha, self.open_size, self.pattern)
         lead = self.leaders
         slope = self.lead_slope(self.open_size, self.alpha.sum(axis=1)).sum(axis=0)
-        shift = (self.shift() + self.common_shift())[lead]
-        mean = self.correct[lead] / n + mean_s.sum(axis=0) + self.lead_offset() + shift * slope
-        common = self.lead_common()
-        own = np.diag(slope**2 * self.shift_var()[lead])
-        return mean, cov_s.sum(axis=0) + own + np.outer(common, common)
+        prior_part = self.lead_offset() + (self.shift() + self.common_shift())[lead] * slope
+        mean = self.correct[lead] / n + mean_s.sum(axis=0) + prior_part
+        cov = cov_s.sum(axis=0) + np.diag(slope**2 * self.shift_var()[lead])
+        return mean, cov, slope, slope * self.common_sd()[lead], prior_part
 
     def lead_offset(self) -> np.ndarray:
         """``(leaders,)`` the offsets on the prior part: the shared level on every stratum, the differences on the
@@ -340,19 +345,14 @@ class AccuracyBelief:
         contested = self.prior_weight(self.open_size, alpha_sum)[self.contested].sum()
         return self.level_offset * weight + self.diff_offset * contested / self.contested0
 
-    def lead_common(self) -> np.ndarray:
-        """``(leaders,)`` the sd of the pool's common calibration error on the leaders' prior part (shared)."""
-        return self.lead_slope(self.open_size, self.alpha.sum(axis=1)).sum(axis=0) * self.common_sd()[self.leaders]
-
     def _refresh(self) -> None:
         n = self.n_rows
         n_u = float(n - self.n_labeled)
         mean = np.zeros(self.n_models)
         var = np.zeros(self.n_models)  # each model's own variance, and the common calibration error's part
         common = np.zeros(self.n_models)
-        lm, lc = self.leader_moments()
-        common[self.leaders] = self.lead_common()
-        mean[self.leaders], var[self.leaders] = lm, np.diag(lc) - common[self.leaders] ** 2
+        lm, lc, slope_l, common[self.leaders], prior_part = self._leader_parts()
+        mean[self.leaders], var[self.leaders] = lm, np.diag(lc)
         o = self.others
         if len(o):
             theta = self.a_o / (self.a_o + self.b_o)
@@ -383,9 +383,7 @@ class AccuracyBelief:
         f = np.divide(g, total, out=mean_f.copy(), where=total > 0)  # all-underflow draws: the Dirichlet mean
         hit = self._leader_hits(f)  # (D, S, K)
         lead = self.correct[self.leaders] / n + (self.open_size[None, :, None] / n * hit).sum(axis=1)
-        slope_l = self.lead_slope(self.open_size, self.alpha.sum(axis=1)).sum(axis=0)
-        shift_l = (self.shift() + self.common_shift())[self.leaders]
-        lead += self.lead_offset() + shift_l * slope_l + common[self.leaders] * shared
+        lead += prior_part + common[self.leaders] * shared
         lead += (
             slope_l * np.sqrt(self.shift_var()[self.leaders]) * rng.standard_normal((self.n_draws, len(self.leaders)))
         )
@@ -409,7 +407,6 @@ class AccuracyBelief:
             self.uniform[row] = True
             self.common_resid += np.where(self.can[row], row_mean, 0.0)
             self.common_v += self.v[row]
-        self.n_obs += self.can[row]
         self.v_obs += self.v[row]
         self.alpha[s, label] += 1.0
         self.open_size[s] -= 1.0
