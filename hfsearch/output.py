@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import replace
@@ -33,8 +34,11 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=str)
 
 
-def terminal_width() -> int:
-    """Columns of the terminal (``COLUMNS`` when set; 120 when not a terminal)."""
+def terminal_width() -> int | None:
+    """Columns of the terminal (``COLUMNS`` when set); ``None`` when stdout is not a terminal and ``COLUMNS`` is not
+    set: output redirected to a file or a pipe keeps every column, with no terminal to fit."""
+    if not os.environ.get("COLUMNS") and not sys.stdout.isatty():
+        return None
     return shutil.get_terminal_size((120, 24)).columns
 
 

@@ -30,3 +30,19 @@ def test_headers_stay_on_one_line_when_they_fit():
     table = Table(columns=[table.columns[0], table.columns[2]], rows=table.rows)
     lines = render_text(table, width=200).splitlines()
     assert lines[0].split() == ["model", "90%", "interval"] and set(lines[1]) <= {"-", " "}
+
+
+def test_output_redirected_to_a_file_keeps_every_column(tmp_path, monkeypatch, capsys):
+    """Not a terminal and no COLUMNS: nothing to fit, so no column is dropped; COLUMNS still narrows it on request."""
+    from hfsearch.output import show_table
+
+    wide = demo_like()
+    wide = Table(columns=wide.columns + [Column(f"signal_{k}", kind="metric") for k in range(12)],
+                 rows=[{**r, **{f"signal_{k}": 0.5 for k in range(12)}} for r in wide.rows])
+    monkeypatch.delenv("COLUMNS", raising=False)
+    show_table(wide, "table")
+    out = capsys.readouterr()
+    assert "signal_11" in out.out and "not shown" not in out.out + out.err
+    monkeypatch.setenv("COLUMNS", "80")
+    show_table(wide, "table")
+    assert "not shown, the terminal is too narrow" in capsys.readouterr().out
