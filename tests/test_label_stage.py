@@ -54,6 +54,9 @@ def test_label_column_reads_only_the_asked_rows_within_the_budget(label_free, ca
     # the labels read are the true ones of the rows asked (the column's ClassLabel ids)
     truth = search.target.labels
     assert all(r["label"] == truth[r["row"]] for r in result.labels["rows"])
+    # the loop splits the prior's error as the search's selector measured it, not by the loop's default assumption
+    share = search.selector.for_metric(search.metric).common_share
+    assert search.state.labels.loop.belief.common_share == pytest.approx(share) and abs(share - 0.5) > 0.05
 
 
 def test_zero_labels_given_is_the_label_free_answer(label_free, cache):

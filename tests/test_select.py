@@ -177,3 +177,30 @@ def test_a_version_2_file_loads_with_the_rules_it_was_made_with(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="version 1"):
         Selector.load(path)
+
+
+def test_the_common_share_splits_the_cross_validated_error_into_the_pools_level_and_the_candidates_own():
+    """Hand-computed: one workload's pool errs by +0.1 for every candidate (all common), the other's by ±0.1 around
+    zero (all own); the workloads weigh the same."""
+    sel = Selector.fit(_rows())
+    sel.__dict__["cross_validated"] = [
+        ("a", "t", 0.5, 0.6, 0.05), ("a", "t", 0.7, 0.8, 0.05),
+        ("b", "t", 0.5, 0.6, 0.05), ("b", "t", 0.7, 0.6, 0.05),
+    ]
+    assert sel.common_share == pytest.approx(0.5)
+    sel.__dict__["cross_validated"] = [("a", "t", 0.5, 0.6, 0.05), ("a", "t", 0.7, 0.7, 0.05)]
+    assert sel.common_share == pytest.approx(2 * 0.05**2 / 0.1**2)
+
+
+def test_a_shift_no_estimator_sees_makes_the_selectors_error_common_to_the_pool():
+    """Measured on the selector's own cross-validated predictions: when each target moves every candidate's truth by
+    an amount its estimators do not see, most of the error is the pool's; when the truths are only noisy, little is.
+    The label loop takes this share (its labels measure only differences between models). Without a shift some error
+    is still common: the conservative level, the pool mean of each candidate's lowest estimate, sits below the truth."""
+    rng = np.random.default_rng(3)
+    shift = {(w, t): rng.normal(0, 0.1) for w in range(6) for t in range(3)}
+    rows = _rows(workloads=6, seed=4)
+    shifted = [Row(r.workload, r.target, r.model, r.values, r.truth + shift[int(r.workload[1:]), int(r.target[1:])])
+               for r in rows]
+    common, own = Selector.fit(shifted).common_share, Selector.fit(rows).common_share
+    assert common > 0.75 and own < 0.6 and common - own > 0.3

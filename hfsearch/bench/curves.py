@@ -47,6 +47,7 @@ def budget_curve(
     n_classes: int | None = None,
     recommendable: np.ndarray | None = None,
     strategies: Sequence[Strategy] = STRATEGIES,
+    common_share: float = 0.5,
 ) -> list[dict[str, Any]]:
     """Top-1 and regret of the loop's pick after each budget, per strategy (means over the repetitions).
 
@@ -62,6 +63,8 @@ def budget_curve(
         n_classes (`int`, *optional*): number of classes.
         recommendable (`np.ndarray`, *optional*): ``(models,)`` models that may be picked (e.g. not label-permuted).
         strategies (`Sequence[str]`, *optional*): ``"informative"`` and/or ``"uniform"``.
+        common_share (`float`, *optional*, defaults to 0.5): the loop's share of the prior's error common to the pool
+            (`LabelLoop`); the grading selector's `Selector.common_share` when the prior is its ``auto``.
 
     Returns:
         `list[dict]`: one record per (strategy, budget): ``top1``, ``regret`` (points), their standard errors over the
@@ -100,6 +103,7 @@ def budget_curve(
                 level=level,
                 n_classes=c,
                 recommendable=ok,
+                common_share=common_share,
             )
             for k, b in enumerate(budgets):
                 step = min(b, len(sim.best) - 1)
@@ -157,10 +161,12 @@ def keep_predictions(search: Any, truth: dict[str, float]) -> tuple[dict[str, np
     return (out, labels) if out else ({}, None)
 
 
-def target_curves(t: Any, truth: dict[str, float], wl: Any, *, level: float = 0.9) -> list[dict[str, Any]]:
+def target_curves(
+    t: Any, truth: dict[str, float], wl: Any, *, level: float = 0.9, common_share: float = 0.5
+) -> list[dict[str, Any]]:
     """The budget curves of one benchmark target (a `TargetResult` whose ``auto`` scores and intervals are set), from
     the ``auto`` prediction of each candidate; empty when the workload's metric is not accuracy (the loop works in
-    accuracy) or the predictions were not kept."""
+    accuracy) or the predictions were not kept. `level` and `common_share`: those of the selector that made ``auto``."""
     if wl.metric != "accuracy" or not t.predictions or t.labels is None:
         return []
     models = [m for m in truth if m in t.predictions]
@@ -178,6 +184,7 @@ def target_curves(t: Any, truth: dict[str, float], wl: Any, *, level: float = 0.
         seed=wl.seed,
         level=level,
         n_classes=max(len(wl.label_names), int(pred.max()) + 1, int(t.labels.max()) + 1),
+        common_share=common_share,
     )
 
 

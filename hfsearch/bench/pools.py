@@ -199,11 +199,13 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
         )
         prior = np.array([[a.value, a.low, a.high] if a is not None else [np.nan] * 3 for a in auto])
         prior_name = "auto (value and 90% interval)"
+        common_share = selector.for_metric("accuracy").common_share
     else:
         notes.append("auto: the shipped selector cannot combine consensus alone (no benchmark row has it): not graded")
         z = 1.6448536269514722  # the loop's default sd of a label-free estimate, as rank_outputs uses it
         prior = np.stack([consensus, consensus - z * 0.05, consensus + z * 0.05], axis=1)
         prior_name = "consensus ± the loop's default sd 0.05 (no auto)"
+        common_share = 0.5  # the loop's assumption when no selector measured it
     rows.append(
         _grade(
             f"consensus ({ranking.method})",
@@ -227,6 +229,7 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
         seed=wl.seed,
         n_classes=pool.n_classes,
         recommendable=ok,
+        common_share=common_share,
     )
     return PoolResult(
         name,

@@ -395,7 +395,9 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
         t.intervals = {AUTO: interval}
         primary = t.truth.get(wl.metric, {})
         t.outcomes = grade_target(t.scores, primary, higher, estimates=estimates, intervals=t.intervals)
-        t.curves = target_curves(t, primary, wl, level=selector.level)
+        t.curves = target_curves(
+            t, primary, wl, level=selector.level, common_share=selector.for_metric(wl.metric).common_share
+        )
         t.by_architecture = {}
         for arch in sorted({arch_of[m] for m in primary if m in arch_of}):
             sub = {m: v for m, v in primary.items() if arch_of.get(m) == arch}

@@ -31,8 +31,9 @@ worse than it is. The belief is built so that this choice does not bias it:
     every model finds hard; there the pool's vote misleads everyone at once, and that common residual says how hard
     the row is, not how good the model is. Only the differences between models are extrapolated; the pool's common
     calibration error is learned only from rows drawn uniformly from all rows (``observe(..., uniform=True)``, as the
-    ``"uniform"`` strategy does); until then its share ``common_share`` of the label-free variance (0.5 by default)
-    stays in every interval, drawn once for all models so that it does not blur which one is best;
+    ``"uniform"`` strategy does); until then its share ``common_share`` of the label-free variance stays in every
+    interval (a search measures the share on its selector's cross-validated errors, `Selector.common_share`; 0.5
+    is the assumption without such a measure), drawn once for all models so that it does not blur which one is best;
   - *on the logit scale*: ``δ_m = Σ r / (λ_m + Σ q⁰(1 − q⁰))``, which moves each unlabeled row by ``q⁰(1 − q⁰) δ_m``,
     so a shift learned on contested rows (q⁰ near ½) moves the rows every model gets right (q⁰ near 1) little.
     ``λ_m = s_m² / ((1 − common_share) τ_m²)`` (``s_m``: mean q⁰(1 − q⁰)): the prior precision of the model's own

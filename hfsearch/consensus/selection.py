@@ -82,6 +82,9 @@ class LabelLoop:
             re-picked after every label) the loop tries to tell apart; their prediction patterns define the row groups.
         n_classes (`int`, *optional*): number of classes (default: inferred).
         seed (`int`, *optional*, defaults to 0): seeds the draws, the uniform strategy and tie-breaks.
+        common_share (`float`, *optional*, defaults to 0.5): share of the label-free estimates' error that the models
+            have in common (see `AccuracyBelief`). With an ``auto`` prior, the selector measures it on its
+            cross-validated predictions (`Selector.common_share`); 0.5 is the assumption without such a measure.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class LabelLoop:
         max_leaders: int = 8,
         n_classes: int | None = None,
         seed: int = 0,
+        common_share: float = 0.5,
     ) -> None:
         if strategy not in ("informative", "uniform"):
             raise ValueError(f"unknown strategy {strategy!r}; use 'informative' or 'uniform'")
@@ -128,6 +132,7 @@ class LabelLoop:
             n_classes=n_classes,
             n_draws=n_draws,
             seed=seed,
+            common_share=common_share,
         )
         self.n_classes = self.belief.n_classes
         self.budget = int(budget)

@@ -59,6 +59,8 @@ class LabelSession:
         indices (`np.ndarray`, *optional*): each sample row's index in the split.
         level (`float`, *optional*, defaults to 0.9): coverage of the prior intervals and of the updated ones.
         seed (`int`, *optional*, defaults to 0): seed of the loop's random choices.
+        common_share (`float`, *optional*, defaults to 0.5): share of the prior's error common to every candidate
+            (`LabelLoop`); a search passes its selector's measure (`Selector.common_share`).
 
     Attributes:
         loop (`LabelLoop`): the loop itself (`next_row`, `observe`, `skip`, `ranking`).
@@ -77,6 +79,7 @@ class LabelSession:
         indices: np.ndarray | None = None,
         level: float = 0.9,
         seed: int = 0,
+        common_share: float = 0.5,
     ) -> None:
         self.models = list(models)
         self.class_names = list(class_names)
@@ -93,6 +96,7 @@ class LabelSession:
             level=level,
             n_classes=len(self.class_names),
             seed=seed,
+            common_share=common_share,
         )
 
     @classmethod
@@ -139,6 +143,7 @@ class LabelSession:
             indices=target.indices,
             level=search.selector.level,
             seed=search.cfg.seed,
+            common_share=search.selector.for_metric(search.metric).common_share,
         )
 
     # ---- the loop ------------------------------------------------------------------------------------------------

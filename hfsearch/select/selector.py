@@ -383,24 +383,53 @@ class Selector:
         return out
 
     @cached_property
+    def cross_validated(self) -> list[tuple[str, str, float, float, float]]:
+        """``(workload, target, truth, ŷ, s)`` of every training candidate, each predicted by the selector fitted on
+        the other workloads: what the interval (`quantile`) and the split of the error (`common_share`) are
+        calibrated on."""
+        out = []
+        for wl in self.workloads:
+            other = self.without(wl)
+            for target in sorted(t for w, t in self.pools if w == wl):
+                pool = self.pools[wl, target]
+                for r, p in zip(pool, other.pool_points([r.values for r in pool])):
+                    if p is not None:
+                        out.append((wl, target, r.truth, p[0], p[1]))
+        return out
+
+    @cached_property
     def quantile(self) -> float:
         """The conformal multiplier q: the `level` quantile of |y − ŷ| / s over cross-validated predictions (each
         workload predicted by the selector fitted on the others), workloads weighing the same."""
-        ratios, weights = [], []
-        for wl in self.workloads:
-            other = self.without(wl)
-            got = []
-            for target in sorted(t for w, t in self.pools if w == wl):
-                pool = self.pools[wl, target]
-                got += [(r, p) for r, p in zip(pool, other.pool_points([r.values for r in pool])) if p is not None]
-            for r, (y, s, _) in got:
-                ratios.append(abs(r.truth - y) / s)
-                weights.append(1.0 / len(got))
-        if not ratios:
+        got = self.cross_validated
+        if not got:
             return 1.645 * 3  # no calibration data: a wide, honest interval
+        counts: dict[str, int] = {}
+        for wl, *_ in got:
+            counts[wl] = counts.get(wl, 0) + 1
+        ratios = [abs(t - y) / s for _, _, t, y, s in got]
+        weights = [1.0 / counts[wl] for wl, *_ in got]
         order = np.argsort(ratios)
         cum = np.cumsum(np.asarray(weights)[order]) / np.sum(weights)
         return float(np.asarray(ratios)[order][min(int(np.searchsorted(cum, self.level)), len(order) - 1)])
+
+    @cached_property
+    def common_share(self) -> float:
+        """The share of the cross-validated squared error that the candidates of one search have in common: Σ over
+        each held-out pool of n · (its mean error)², over Σ of every squared error, each workload weighing the same.
+        A level every candidate of a search shares (a shift that fools every estimator alike) against each
+        candidate's own error; the label loop needs the split (`LabelLoop`'s ``common_share``), since labels on the
+        rows it chooses measure only differences between models. 0.5 without calibration data."""
+        err: dict[tuple[str, str], list[float]] = {}
+        for wl, target, t, y, _ in self.cross_validated:
+            err.setdefault((wl, target), []).append(y - t)
+        common: dict[str, float] = {}
+        total: dict[str, float] = {}
+        for (wl, _), e in err.items():
+            common[wl] = common.get(wl, 0.0) + len(e) * float(np.mean(e)) ** 2
+            total[wl] = total.get(wl, 0.0) + float(np.sum(np.square(e)))
+        shares = [common[wl] / total[wl] for wl in total if total[wl] > 0]
+        return float(np.mean(shares)) if shares else 0.5
 
     @property
     def metrics(self) -> list[str]:
