@@ -4,13 +4,14 @@
         --plot bench/results/plots/label_budgets.png > bench/results/labels.md
 
 Each folder is the ``--output`` of one workload (zoo or ``kind: pools``); its ``results.json`` holds the curves.
-``--plot`` also draws every workload's (and pool's) curves side by side.
+``--plot`` also draws every workload's (and pool's) curves side by side. The reading of the tables is hand-written in
+``bench/results/labels_notes.md`` (assembled after them), so rerunning this script keeps it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 BUDGETS = (0, 10, 20, 50)
@@ -90,10 +91,11 @@ def main(folders: list[str], plot: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    target = None
-    if "--plot" in args:
-        i = args.index("--plot")
-        target = args[i + 1]
-        args = args[:i] + args[i + 2:]
-    main(args, target)
+    parser = argparse.ArgumentParser(description="Gather the label-budget curves of hfsearch bench outputs (markdown).")
+    parser.add_argument("folders", nargs="+", help="--output folders of hfsearch bench (zoo or pools workloads)")
+    parser.add_argument("--plot", help="also draw every workload's curves into this PNG")
+    args = parser.parse_args()
+    missing = [f for f in args.folders if not (Path(f) / "results.json").is_file()]
+    if missing:
+        parser.error(f"no results.json in {', '.join(missing)} (give the --output folders of hfsearch bench)")
+    main(args.folders, args.plot)
