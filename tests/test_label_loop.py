@@ -195,3 +195,21 @@ def test_the_pools_common_calibration_error_is_drawn_once_for_every_model():
     assert np.allclose(sd[0.0], sd[0.8], rtol=0.35)  # the prior's variance is split, not added
     with pytest.raises(ValueError):
         AccuracyBelief(P, prior, np.full(5, 0.05), np.array([0, 1]), common_share=1.0)
+
+
+def test_a_smaller_common_share_lets_the_same_labels_move_each_model_further():
+    """The labels the loop asks measure only differences between models: the smaller the share of the label-free
+    error that the pool has in common (the selector measures it, `Selector.common_share`), the larger each model's own
+    prior variance, and the further the same labels move it from its label-free estimate."""
+    from hfsearch.consensus.belief import AccuracyBelief
+
+    P, y = pool(7)
+    prior = np.array([0.84, 0.8, 0.76, 0.7, 0.66])
+    moved = {}
+    for share in (0.3, 0.5, 0.8):
+        b = AccuracyBelief(P, prior, np.full(5, 0.12), np.array([0, 1]), common_share=share, n_draws=512)
+        for row in range(20):
+            b.observe(row, int(y[row]))
+        moved[share] = np.abs(b.shift())
+    assert np.all(moved[0.3] >= moved[0.5] - 1e-12) and np.all(moved[0.5] >= moved[0.8] - 1e-12)
+    assert moved[0.3].sum() > 1.2 * moved[0.8].sum()
