@@ -29,6 +29,10 @@ estimates meant on the benchmark) and s₀ a floor; the interval is the predicti
 of |residual| / s over *cross-validated* predictions (each training workload predicted by the selector fitted on the
 others: split-conformal calibration that respects workloads), clipped to [0, 1].
 
+**The split of the error** (`Selector.common_share`): on the same cross-validated predictions, the share of the
+squared error that each held-out pool has in common (its mean error). The label loop needs it: its labels measure
+differences between candidates, not the level they share.
+
 **Discipline.** The file shipped in the package (`hfsearch/resources/selector.json`) holds the rows it is fitted
 on (a few thousand numbers) and nothing else learnt: the combinations are refitted from them when loaded, so
 `without(workload)` gives exactly the selector that never saw a workload — what `hfsearch bench` grades.
