@@ -188,8 +188,17 @@ def test_the_common_share_splits_the_cross_validated_error_into_the_pools_level_
         ("b", "t", 0.5, 0.6, 0.05), ("b", "t", 0.7, 0.6, 0.05),
     ]
     assert sel.common_share == pytest.approx(0.5)
-    sel.__dict__["cross_validated"] = [("a", "t", 0.5, 0.6, 0.05), ("a", "t", 0.7, 0.7, 0.05)]
-    assert sel.common_share == pytest.approx(2 * 0.05**2 / 0.1**2)
+    del sel.__dict__["common_share"]  # a cached property: recomputed from the new predictions
+    sel.__dict__["cross_validated"] = [("a", "t", 0.5, 0.6, 0.05), ("a", "t", 0.6, 0.7, 0.05), ("a", "t", 0.7, 0.65, 0.05)]
+    assert sel.common_share == pytest.approx(3 * 0.05**2 / (2 * 0.1**2 + 0.05**2))
+    # a pool of one candidate says nothing about the split; an error every candidate shares exactly stays below 1,
+    # which the label loop accepts
+    del sel.__dict__["common_share"]
+    sel.__dict__["cross_validated"] = [("a", "t1", 0.5, 0.6, 0.05), ("a", "t2", 0.7, 0.9, 0.05)]
+    assert sel.common_share == 0.5
+    del sel.__dict__["common_share"]
+    sel.__dict__["cross_validated"] = [("a", "t", 0.5, 0.6, 0.05), ("a", "t", 0.7, 0.8, 0.05)]
+    assert sel.common_share == pytest.approx(0.95)
 
 
 def test_a_shift_no_estimator_sees_makes_the_selectors_error_common_to_the_pool():

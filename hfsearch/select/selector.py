@@ -74,6 +74,8 @@ INPUTS = (
 Z = "z:"
 #: Coverage of the interval.
 LEVEL = 0.9
+#: Largest share of the error `Selector.common_share` reports (the label loop needs each model to keep some of its own).
+MAX_COMMON_SHARE = 0.95
 #: Floor of the per-candidate scale (metric units): disagreement below this says nothing more.
 SCALE_FLOOR = 0.02
 #: The shipped selector.
@@ -423,17 +425,21 @@ class Selector:
         each held-out pool of n · (its mean error)², over Σ of every squared error, each workload weighing the same.
         A level every candidate of a search shares (a shift that fools every estimator alike) against each
         candidate's own error; the label loop needs the split (`LabelLoop`'s ``common_share``), since labels on the
-        rows it chooses measure only differences between models. 0.5 without calibration data."""
+        rows it chooses measure only differences between models. Pools of one candidate say nothing about the split
+        and are left out; 0.5 without calibration data; at most `MAX_COMMON_SHARE` (each model keeps an error of its
+        own, which the loop needs)."""
         err: dict[tuple[str, str], list[float]] = {}
         for wl, target, t, y, _ in self.cross_validated:
             err.setdefault((wl, target), []).append(y - t)
         common: dict[str, float] = {}
         total: dict[str, float] = {}
         for (wl, _), e in err.items():
+            if len(e) < 2:
+                continue
             common[wl] = common.get(wl, 0.0) + len(e) * float(np.mean(e)) ** 2
             total[wl] = total.get(wl, 0.0) + float(np.sum(np.square(e)))
         shares = [common[wl] / total[wl] for wl in total if total[wl] > 0]
-        return float(np.mean(shares)) if shares else 0.5
+        return min(float(np.mean(shares)), MAX_COMMON_SHARE) if shares else 0.5
 
     @property
     def metrics(self) -> list[str]:
