@@ -332,19 +332,18 @@ class AccuracyBelief:
         n = self.n_rows
         mean_s, cov_s = self.stratum_moments(self.alpha, self.open_size, self.pattern)
         lead = self.leaders
-        slope = self.lead_slope(self.open_size, self.alpha.sum(axis=1)).sum(axis=0)
-        prior_part = self.lead_offset() + (self.shift() + self.common_shift())[lead] * slope
+        weight = self.prior_weight(self.open_size, self.alpha.sum(axis=1))  # (strata,)
+        slope = (weight[:, None] * self.v_lead).sum(axis=0)  # `lead_slope` over every stratum
+        prior_part = self.lead_offset(weight) + (self.shift() + self.common_shift())[lead] * slope
         mean = self.correct[lead] / n + mean_s.sum(axis=0) + prior_part
         cov = cov_s.sum(axis=0) + np.diag(slope**2 * self.shift_var()[lead])
         return mean, cov, slope, slope * self.common_sd()[lead], prior_part
 
-    def lead_offset(self) -> np.ndarray:
+    def lead_offset(self, weight: np.ndarray) -> np.ndarray:
         """``(leaders,)`` the offsets on the prior part: the shared level on every stratum, the differences on the
-        contested strata only (exact at 0 labels; 0 once those are labeled)."""
-        alpha_sum = self.alpha.sum(axis=1)
-        weight = self.prior_weight(self.open_size, alpha_sum).sum()
-        contested = self.prior_weight(self.open_size, alpha_sum)[self.contested].sum()
-        return self.level_offset * weight + self.diff_offset * contested / self.contested0
+        contested strata only (exact at 0 labels; 0 once those are labeled). `weight`: each stratum's current
+        `prior_weight`."""
+        return self.level_offset * weight.sum() + self.diff_offset * weight[self.contested].sum() / self.contested0
 
     def _refresh(self) -> None:
         n = self.n_rows
