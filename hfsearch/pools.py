@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .consensus import ConsensusUnavailable, dawid_skene, detect_permutations
+from .consensus.dawid_skene import fit_warning
 from .consensus.selection import LabelLoop
 from .errors import HFSearchError
 
@@ -226,6 +227,9 @@ class PoolRanking:
         labels_used (`int`): labels revealed (0 unless a label budget was asked).
         rows_labeled (`list[int]`): which rows were revealed, in order.
         warnings (`list[str]`): what could not be done and why.
+        consensus_fit (`float`, *optional*): the share of the models' pairwise agreement that the Dawid–Skene fit
+            explains (`DawidSkeneResult.agreement_explained`; ``None`` without a consensus): near 1 when the models
+            err independently given the true label, as the method assumes.
     """
 
     frame: pd.DataFrame
@@ -234,6 +238,7 @@ class PoolRanking:
     labels_used: int = 0
     rows_labeled: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    consensus_fit: float | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -250,6 +255,7 @@ class PoolRanking:
         return {
             "best": self.best,
             "method": self.method,
+            "consensus_fit": self.consensus_fit,
             "labels_used": self.labels_used,
             "rows_labeled": self.rows_labeled,
             "warnings": self.warnings,
@@ -337,10 +343,14 @@ def rank_outputs(
     warnings: list[str] = []
     agreement = majority_agreement(p)
     clone_group = np.arange(p.shape[1])
+    fit: float | None = None
     try:
         ds = dawid_skene(p, pool.probabilities, n_classes=c, group_keys=group_keys)
         prior = ds.model_accuracy
         method = f"dawid-skene ({ds.model_type})"
+        fit = float(ds.agreement_explained) if np.isfinite(ds.agreement_explained) else None
+        if (note := fit_warning(fit)) is not None:
+            warnings.append(note)
         for g, members in enumerate(ds.groups):
             clone_group[members] = g
         reference = ds.q
@@ -398,4 +408,6 @@ def rank_outputs(
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     if permuted.any():
         warnings.append(f"{int(permuted.sum())} model(s) look label-permuted (see label_mapping); never recommended")
-    return PoolRanking(frame, pool.models[r.best], method, loop.n_labeled, [row for row, _ in loop.history], warnings)
+    return PoolRanking(
+        frame, pool.models[r.best], method, loop.n_labeled, [row for row, _ in loop.history], warnings, fit
+    )

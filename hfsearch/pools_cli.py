@@ -80,10 +80,11 @@ def ranking_table(ranking: Any, top: int | None = None) -> Table:
             f" — predicted accuracy {best['predicted_accuracy']:.3f} (90% interval {best['low']:.3f}–"
             f"{best['high']:.3f}), P(best) {best['p_best']:.0%}"
         )
+    fit = "" if ranking.consensus_fit is None else f" · the fit explains {ranking.consensus_fit:.0%} of their agreement"
     return Table(
         columns=cols,
         rows=rows,
-        title=f"{ranking.method} · {labels} · {len(frame)} models",
+        title=f"{ranking.method} · {labels} · {len(frame)} models" + fit,
         caption=caption,
         notes=list(ranking.warnings),
         highlight={i for i, r in enumerate(rows) if r["model"] == ranking.best},

@@ -83,6 +83,19 @@ def test_results_hold_every_number(ci_run):
         assert "hfsearch-bench-ci/tiny-bert-uci_amazon-noisy" not in t["best"]
 
 
+def test_each_target_records_how_well_its_consensus_fits_and_auto_is_predicted_with_it(ci_run):
+    from hfsearch.select import Selector
+
+    selector = Selector.load()  # the shipped selector was not fitted on the CI workload: it grades it as it is
+    for t in ci_run["results"]["targets"]:
+        fit = t["consensus_fit"]  # three distinct candidates: Dawid-Skene runs, and its fit is measured
+        assert isinstance(fit, float) and fit <= 1.0
+        models = list(t["truth"]["accuracy"])
+        pool = [{k: v.get(m) for k, v in t["scores"].items() if k != "auto"} for m in models]
+        preds = selector.predict(pool, metric="accuracy", consensus_fit=fit)
+        assert [p.value for p in preds] == pytest.approx([t["scores"]["auto"][m] for m in models])
+
+
 def test_leaderboard_is_sorted_by_mean_regret(ci_run):
     rows = [r for r in ci_run["results"]["leaderboard"]]
     regrets = [r["regret"]["mean"] for r in rows if r["regret"]["mean"] is not None]

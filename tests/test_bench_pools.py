@@ -97,6 +97,10 @@ def test_pool_workload_is_graded_and_absent_pools_are_skipped(tmp_path, capsys):
     assert 0.0 <= consensus["abs_error"] < 15.0 and consensus["interval_width"] is None
     auto = next(r for r in pool["label_free"] if r["method"].startswith("auto"))
     assert 0.0 <= auto["interval_coverage"] <= 1.0 and 0.0 < auto["interval_width"] <= 100.0
+    # independent models: the fit explains their agreement, so auto keeps consensus's differences instead of shrinking
+    # them by the weight the zoos' consensus got beside other signals
+    assert pool["consensus_fit"] > 0.8 and "The Dawid–Skene fit explains" in report
+    assert abs(auto["abs_error"] - consensus["abs_error"]) < 1.0
     assert "| abs. error (points) | 90% interval coverage | interval width (points) |" in report
     assert list(res["skipped"]) == ["gone"]
     assert (out / "plots" / "budget_curves.png").stat().st_size > 1000

@@ -211,3 +211,38 @@ def test_metric_interval_is_seeded_and_brackets_the_value():
     f_low, f_high = metric_interval(q, pred, "f1", seed=3)
     assert f_low < expected_metric(q, pred, "f1") < f_high
     assert metric_interval(np.eye(2)[[0, 1, 1]], np.array([0, 1, 0])) == pytest.approx((2 / 3, 2 / 3))
+
+
+def test_the_fit_explains_the_agreement_of_independent_voters_and_not_of_blocs_that_share_errors():
+    """Voters that err independently given the true label agree as the fitted model implies; voters copying one of two
+    shared noisy labels (two blocs trained on the same shifted data, say) agree within a bloc far more than any
+    independent voters could, and the fit cannot reproduce it."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 2000)
+    independent = np.stack([annotate(rng, y, a, 3) for a in np.linspace(0.5, 0.9, 8)], axis=1)
+    fit = dawid_skene(independent)
+    assert fit.agreement_explained > 0.9
+    shared = [annotate(rng, y, 0.6, 3) for _ in range(2)]  # each bloc's common mistakes
+    blocs = np.stack([np.where(rng.random(len(y)) < 0.9, shared[j % 2], annotate(rng, y, 0.6, 3)) for j in range(8)], 1)
+    assert dawid_skene(blocs).agreement_explained < 0.5
+
+
+def test_explained_agreement_by_hand():
+    """Three voters on four rows, two classes: the observed pairwise agreements 1/4, 2/4, 3/4 against what a given
+    prior and confusion imply, computed by hand."""
+    from hfsearch.consensus.dawid_skene import explained_agreement
+
+    votes = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 1], [1, 0, 0]])
+    observed = np.array([2 / 4, 1 / 4, 3 / 4])  # pairs (0,1), (0,2), (1,2)
+    prior = np.array([0.5, 0.5])
+    conf = np.array([[[0.9, 0.1], [0.1, 0.9]], [[0.8, 0.2], [0.2, 0.8]], [[0.7, 0.3], [0.3, 0.7]]])
+    implied = np.array([0.9 * 0.8 + 0.1 * 0.2, 0.9 * 0.7 + 0.1 * 0.3, 0.8 * 0.7 + 0.2 * 0.3])
+    want = 1 - (observed - implied).var() / observed.var()
+    assert explained_agreement(votes, None, prior, conf) == pytest.approx(want)
+    soft = np.eye(2)[votes]  # one-hot soft votes give the same observed rates
+    assert explained_agreement(votes, soft, prior, conf) == pytest.approx(want)
+    missing = votes.copy()
+    missing[3, 2] = -1  # a row voter 2 skipped counts for neither of its pairs
+    got = explained_agreement(missing, None, prior, conf)
+    obs = np.array([2 / 4, 1 / 3, 2 / 3])
+    assert got == pytest.approx(1 - (obs - implied).var() / obs.var())

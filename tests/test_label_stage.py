@@ -154,3 +154,4 @@ def test_the_space_panel_drives_the_same_loop(label_free, cache):
     assert panel.done and "stopped" in panel.progress() and "after 1 label" in result.recommendation()
     panel.answer(0)  # after stop: ignored
     assert result.labels_used == 1
+

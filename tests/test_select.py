@@ -213,3 +213,44 @@ def test_a_shift_no_estimator_sees_makes_the_selectors_error_common_to_the_pool(
                for r in rows]
     common, own = Selector.fit(shifted).common_share, Selector.fit(rows).common_share
     assert common > 0.75 and own < 0.6 and common - own > 0.3
+
+
+def test_with_consensus_alone_the_pools_own_fit_sets_how_far_candidates_move_from_the_level():
+    """No training candidate has consensus as its only signal, so its fitted weight says what consensus meant beside
+    other signals. A search that measured how well its Dawid–Skene fit explains the candidates' agreement uses that
+    share instead: all of consensus's deviation where the fit explains everything, none where it explains nothing,
+    and the unexplained share widens the interval."""
+    rng = np.random.default_rng(9)
+    rows = []
+    for w in range(4):
+        for m in range(12):
+            y = rng.uniform(0.5, 0.95)
+            slope = 0.2 if w < 2 else 1.0  # two training workloads where consensus's differences were mostly noise
+            rows.append(Row(f"w{w}", "t", f"m{m}", {"atc": y + rng.normal(0, 0.02),
+                                                      "consensus": 0.7 + (y - 0.72) / slope + rng.normal(0, 0.02)}, y))
+    sel = Selector.fit(rows, estimators=("atc", "consensus"), relative=(), absolute=())
+    fitted = sel.within_for(["consensus"]).weights[0]
+    assert 0.0 < fitted < 0.9
+    pool = [{"consensus": v} for v in (0.5, 0.6, 0.7, 0.8, 0.9)]
+    level = 0.7  # the pool's mean of its lowest (only) estimate
+
+    def spread(preds):
+        return preds[-1].value - preds[0].value
+
+    assert spread(sel.predict(pool)) == pytest.approx(fitted * 0.4, abs=1e-6)  # not measured: the fitted weight
+    trusted = sel.predict(pool, consensus_fit=1.0)
+    assert [p.value for p in trusted] == pytest.approx([0.5, 0.6, 0.7, 0.8, 0.9], abs=1e-9)
+    assert sel.predict(pool, consensus_fit=1.7)[0].value == pytest.approx(0.5)  # a share is at most 1
+    ignored = sel.predict(pool, consensus_fit=-0.3)  # the fit explains less than the mean: no differences at all
+    assert [p.value for p in ignored] == pytest.approx([level] * 5, abs=1e-9)
+    half = sel.predict(pool, consensus_fit=0.5)
+    assert [p.value for p in half] == pytest.approx([level + 0.5 * (v - level) for v in (0.5, 0.6, 0.7, 0.8, 0.9)])
+    # the unexplained share widens the intervals of the candidates far from the level, not the one at it
+    assert half[0].high - half[0].low > trusted[0].high - trusted[0].low
+    assert half[2].high - half[2].low == pytest.approx(trusted[2].high - trusted[2].low)
+    # a candidate with another signal keeps the fitted model
+    mixed = sel.predict([{"consensus": 0.5, "atc": 0.55}, {"consensus": 0.9, "atc": 0.85}, {"consensus": 0.7}],
+                        consensus_fit=1.0)
+    both = dict(zip(sel.within.inputs, sel.within.weights))
+    assert mixed[1].value - mixed[0].value == pytest.approx(both["atc"] * 0.3 + both["consensus"] * 0.4, abs=1e-6)
+    assert mixed[2].value == pytest.approx((0.5 + 0.85 + 0.7) / 3)  # at the level: its consensus is the pool's mean

@@ -118,6 +118,7 @@ class PoolResult:
     curves: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
     best_accuracy: float = 0.0
+    consensus_fit: float | None = None
 
 
 @dataclass
@@ -183,7 +184,9 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
     consensus = frame["predicted_accuracy"].to_numpy(float)
     rows, notes = [], list(ranking.warnings)
     auto = (
-        selector.predict([{"consensus": float(v)} for v in consensus], metric="accuracy")
+        selector.predict(
+            [{"consensus": float(v)} for v in consensus], metric="accuracy", consensus_fit=ranking.consensus_fit
+        )
         if ranking.method.startswith("dawid")
         else [None] * len(consensus)
     )
@@ -242,6 +245,7 @@ def grade_pool(name: str, path: Path, wl: PoolsWorkload, selector: Any) -> PoolR
         curves,
         notes,
         float(acc.max()),
+        ranking.consensus_fit,
     )
 
 
@@ -344,6 +348,12 @@ def pools_markdown(result: PoolsBenchResult) -> str:
                 f"{_f(r.get('abs_error'), 1)} | {_f(r.get('interval_coverage'), 2)} | "
                 f"{_f(r.get('interval_width'), 1)} | {r['chosen']} |"
             )
+        if p.consensus_fit is not None:
+            lines += [
+                "",
+                f"The Dawid–Skene fit explains {p.consensus_fit:.0%} of the variance of the models' pairwise agreement "
+                "(`auto` moves each model from the pool's level by that share of its consensus deviation).",
+            ]
         lines += ["", f"Label budget (prior: {p.prior}):", "", *curves_table(p.curves, wl.budgets), ""]
         lines += [f"- {n}" for n in p.notes]
         lines.append("")

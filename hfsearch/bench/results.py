@@ -48,6 +48,8 @@ class TargetResult:
         labels (`np.ndarray`, *optional*): the target rows' true classes (idem).
         curves (`list[dict]`): top-1 and regret after 0, 10, 20, 50 labels, label loop vs uniform rows
             (`hfsearch.bench.curves`).
+        consensus_fit (`float`, *optional*): the share of the candidates' pairwise agreement that the pool's
+            Dawid–Skene fit explains (what the selector reads for candidates with consensus alone).
     """
 
     target: str
@@ -68,6 +70,7 @@ class TargetResult:
     predictions: dict[str, Any] = field(default_factory=dict, repr=False)
     labels: Any = field(default=None, repr=False)
     curves: list[dict[str, Any]] = field(default_factory=list)
+    consensus_fit: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +92,7 @@ class TargetResult:
             "seconds": round(self.seconds, 2),
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "budget_curves": self.curves,
+            "consensus_fit": self.consensus_fit,
         }
 
 

@@ -342,6 +342,7 @@ def run_benchmark(
             best=best,
             seconds=time.perf_counter() - t1,
             timings=dict(result.timings),
+            consensus_fit=search.state.consensus_fit,
         )
         tr.predictions, tr.labels = keep_predictions(search, primary)
         results.append(tr)
@@ -387,7 +388,7 @@ def grade(bench: BenchResult, selector: Selector) -> BenchResult:
         interval: dict[str, tuple[float, float]] = {}
         models = list(t.truth.get(wl.metric, {}))
         pool = [{k: v.get(model) for k, v in t.scores.items()} for model in models]
-        for model, p in zip(models, selector.predict(pool, metric=wl.metric)):
+        for model, p in zip(models, selector.predict(pool, metric=wl.metric, consensus_fit=t.consensus_fit)):
             auto[model] = p.value if p is not None else None
             if p is not None:
                 interval[model] = (p.low, p.high)

@@ -20,6 +20,11 @@ Choices made here (none tuned on any data):
 - **Semi-supervised:** rows with a known label keep a posterior clamped to it during EM.
 - **Soft votes:** with probabilities, a vote enters the likelihood as ``Π_l π_j[k, l]^{p_ijl}`` (hard votes are the
   one-hot case); the model's own prediction is still its argmax.
+- **How well the model fits** (`agreement_explained`): the model implies how often every two voters agree,
+  ``Σ_k ρ_k Σ_l π_a[k, l] π_b[k, l]``, if they err independently given the true label, as it assumes. The share of the
+  variance of the observed pairwise agreement rates that these reproduce is near 1 when the assumption holds, and low
+  where blocs of voters share their errors (models trained on the same shifted data): there the per-model accuracies
+  are not to be trusted. It is a diagnostic computed from the votes alone, with nothing fitted.
 """
 
 from __future__ import annotations
@@ -70,6 +75,9 @@ class DawidSkeneResult:
             (``mean_i q^{-g}_i[pred_i]``); biased toward ``1/C`` wherever the rest of the pool is unsure, which is why
             `model_accuracy` corrects it.
         n_iter (`int`), converged (`bool`), log_likelihood (`float`): of the chosen fit.
+        agreement_explained (`float`): the share of the variance of the voters' pairwise agreement rates that the
+            fitted model reproduces (see `explained_agreement`): near 1 when the voters err independently given the
+            true label, as the model assumes; low (even negative) where blocs of voters share errors.
     """
 
     q: np.ndarray
@@ -86,6 +94,7 @@ class DawidSkeneResult:
     n_iter: int
     converged: bool
     log_likelihood: float
+    agreement_explained: float = float("nan")
     _log_joint: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     _contrib: Any = field(repr=False, default=None)
     _known: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -113,6 +122,60 @@ class DawidSkeneResult:
         """
         q = self.q if model is None else self.loo_posterior(model)
         return float(_own_vote_posterior(q, np.asarray(pred).astype(np.int64), self.model_type)[0].mean())
+
+
+#: Below this share of the voters' agreement explained, hfsearch warns that the per-model accuracies are unreliable.
+EXPLAINED_WARNING = 0.5
+
+
+def fit_warning(explained: float | None) -> str | None:
+    """The note a user gets when a Dawid–Skene fit explains less than `EXPLAINED_WARNING` of the voters' pairwise
+    agreement (``None`` otherwise)."""
+    if explained is None or not np.isfinite(explained) or explained >= EXPLAINED_WARNING:
+        return None
+    return (
+        f"the Dawid-Skene fit explains {max(explained, 0.0):.0%} of how often the models agree with each other: "
+        "groups of them share their errors, so the consensus accuracies are unreliable here"
+    )
+
+
+def explained_agreement(
+    votes: np.ndarray, soft: np.ndarray | None, class_prior: np.ndarray, confusion: np.ndarray
+) -> float:
+    """The share of the variance of the voters' pairwise agreement rates that a Dawid–Skene fit reproduces.
+
+    Voters ``a`` and ``b`` who err independently given the true label agree with probability
+    ``Σ_k ρ_k Σ_l π_a[k, l] π_b[k, l]``; the observed rate is the share of the rows both vote on where their votes
+    match (with soft votes, ``Σ_l p_al p_bl``, whose expectation is the same). Over all pairs, the result is
+    ``1 − var(observed − implied) / var(observed)``: 1 when the fit reproduces every difference between pairs, 0 when it
+    explains none of them, negative when it explains less than their mean would. 1 when every pair agrees equally.
+
+    Args:
+        votes (`np.ndarray`): ``(rows, voters)`` class ids, ``-1`` = no vote.
+        soft (`np.ndarray`, *optional*): ``(rows, voters, C)`` soft votes (zeros where a voter does not vote).
+        class_prior (`np.ndarray`): ``(C,)``. confusion (`np.ndarray`): ``(voters, C, C)``, ``P(vote l | true k)``.
+    """
+    n, v = votes.shape
+    has = (votes >= 0).astype(np.float64)
+    both = has.T @ has
+    if soft is not None:
+        flat = np.ascontiguousarray(soft.transpose(1, 0, 2)).reshape(v, -1)
+        matches = flat @ flat.T
+    else:
+        voted = votes >= 0
+        matches = np.stack([((votes == votes[:, [a]]) & voted & voted[:, [a]]).sum(axis=0) for a in range(v)])
+    c = confusion.shape[1]
+    scaled = (confusion * np.sqrt(class_prior)[None, :, None]).reshape(v, c * c)
+    implied = scaled @ scaled.T
+    a, b = np.triu_indices(v, k=1)
+    keep = both[a, b] > 0
+    if keep.sum() < 2:
+        return float("nan")
+    observed = matches[a, b][keep] / both[a, b][keep]
+    spread = float(observed.var())
+    if spread <= 1e-12:
+        return 1.0
+    return float(1.0 - (observed - implied[a, b][keep]).var() / spread)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -376,6 +439,7 @@ def dawid_skene(
         n_iter=fit.n_iter,
         converged=fit.converged,
         log_likelihood=fit.ll,
+        agreement_explained=explained_agreement(votes, soft, fit.prior, fit.confusion),
         _log_joint=log_joint,
         _contrib=contrib,
         _known=known,

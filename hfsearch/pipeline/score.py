@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..consensus.dawid_skene import fit_warning
 from ..data.sample import Sample
 from ..estimate.target import TargetMetric, target_probabilities
 from ..rank.result import CandidateResult
 from ..runner import Outputs
 from ..runner.cache import cache_key
 from ..scores.base import ScoreInput, ScorerSpec, ScoreUnavailable, View, softmax
+from ..scores.estimators import consensus_fit
 from ..tasks.base import ReferenceUnavailable
 from .state import CandidateRun, Peer
 
@@ -77,6 +79,8 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
     ref_target = reference_features(search, target) if "reference" in needs else None
     pool = {r.repo_id: p for r in state.runs.values() if (p := search.predictions(r.candidate)) is not None}
     peers = {r.repo_id: peer for r in state.runs.values() if (peer := make_peer(search, r)) is not None}
+    if any(s.info.name == "consensus" for s in search.specs):
+        note_consensus_fit(search, peers)
     metric = search.metric
     raw_sources: dict[str, Any] = {}
     inputs = []
@@ -130,6 +134,14 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
         inp.sources = sources
     state.early_scores = early_scores(search, View(raw=raw_target, reference=ref_target), sources)
     return inputs
+
+
+def note_consensus_fit(search: Search, peers: dict[str, Peer]) -> None:
+    """Record how well the pool's Dawid–Skene fit explains the candidates' agreement (``state.consensus_fit``), and
+    warn when it explains less than half of it."""
+    search.state.consensus_fit = consensus_fit(peers)
+    if (note := fit_warning(search.state.consensus_fit)) is not None:
+        search.state.warn(f"consensus: {note}")
 
 
 #: What a scorer may need and still read no model output.

@@ -87,6 +87,9 @@ class SearchState:
             threshold (adaptivity's ``tau="pool"``) still counts their training data.
         early_scores (`dict[str, dict]`): their scores that read no model output (their data against the target,
             their card), on the current target rows (`hfsearch.pipeline.score.early_scores`).
+        consensus_fit (`float`, *optional*): the share of the candidates' pairwise agreement that the pool's
+            Dawid–Skene fit explains (`hfsearch.consensus.DawidSkeneResult.agreement_explained`; set by the score
+            stage when ``consensus`` is computed); the estimate stage's selector reads it.
         started (`float`): when the search began (`time.perf_counter`; what ``--max-time`` counts from).
     """
 
@@ -106,6 +109,7 @@ class SearchState:
     early: list[CandidateResult] = field(default_factory=list)
     early_runs: dict[str, CandidateRun] = field(default_factory=dict)
     early_scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    consensus_fit: float | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def warn(self, message: str) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..consensus import ConsensusUnavailable, dawid_skene
+from ..consensus import ConsensusUnavailable, DawidSkeneResult, dawid_skene
 from ..estimate import EstimatorUnavailable, aline, atc, doc
 from ..estimate.doc import confidence_at_mean
 from ..scores.histograms import array_key, cached
@@ -111,17 +111,38 @@ def consensus(inp: ScoreInput, space: str | None = None) -> float:
     A candidate is graded against the posterior computed WITHOUT its own vote (Dawid & Skene, *Maximum Likelihood
     Estimation of Observer Error-Rates Using the EM Algorithm*, 1979). Needs at least 3 distinct candidates.
     """
-    names, preds, n_classes = _peer_matrix(inp)
-    shas = [inp.peers[n].sha or n for n in names]
+    names, _, _ = _peer_matrix(inp)
+    res = pool_consensus(inp.peers)
+    j = names.index(inp.candidate.repo_id)
+    return float(inp.metric.from_correct(res.loo_correct[:, j]))
+
+
+def pool_consensus(peers: dict[str, Any]) -> DawidSkeneResult:
+    """The Dawid–Skene fit over every candidate's target predictions, as `consensus` computes it (cached by content,
+    so the scorer and the estimate stage share one fit)."""
+    if not peers:
+        raise ScoreUnavailable("no candidate has target-label predictions")
+    names = sorted(peers)
+    n_classes = peers[names[0]].probs.shape[1]
+    preds = np.stack([peers[n].pred for n in names], axis=1)
+    shas = [peers[n].sha or n for n in names]
     try:
-        res = cached(
+        return cached(  # type: ignore[no-any-return]
             ("consensus", array_key(preds), tuple(shas), n_classes),
             lambda: dawid_skene(preds, n_classes=n_classes, group_keys=shas),
         )
     except ConsensusUnavailable as exc:
         raise ScoreUnavailable(str(exc)) from None
-    j = names.index(inp.candidate.repo_id)
-    return float(inp.metric.from_correct(res.loo_correct[:, j]))
+
+
+def consensus_fit(peers: dict[str, Any]) -> float | None:
+    """The share of the candidates' pairwise agreement that the pool's Dawid–Skene fit explains
+    (`DawidSkeneResult.agreement_explained`); ``None`` without a consensus."""
+    try:
+        value = pool_consensus(peers).agreement_explained
+    except ScoreUnavailable:
+        return None
+    return float(value) if np.isfinite(value) else None
 
 
 @register_scorer("aline", kind="estimate", higher_is_better=True, needs=("heldout", "logits", "pool"))

@@ -22,6 +22,15 @@ higher means "better". A candidate's prediction is the pool's *level* plus its *
 
 Candidates without any estimator get no prediction (and the reason).
 
+**Consensus alone** (a search whose candidates declare no data the other signals need; a pool of recorded
+predictions): no benchmark candidate has consensus as its only signal, so the weight fitted for it would be what the
+training pools' consensus meant beside their other signals: 0.22, pulled down by the small image and activity pools
+where Dawid–Skene's errors are shared by blocs of voters. The search knows better, from its own votes: the share of
+the variance of the candidates' pairwise agreement that the Dawid–Skene fit reproduces (``consensus_fit``,
+`hfsearch.consensus.dawid_skene.explained_agreement`). A candidate whose only signal is consensus deviates from the
+level by that share (clipped to [0, 1]) of its consensus deviation, and the unexplained share widens its scale:
+s² + (1 − share) · deviation². Without ``consensus_fit`` the fitted weight stands.
+
 **Interval.** The residuals are normalised by a per-candidate scale s = √(s₀² + d²), where d is the spread of the
 available estimators around the per-candidate combination ŷ_A = c_A + Σ_{k ∈ A} w_{A,k} · x_k (non-negative least
 squares with an intercept on the rows having the candidate's features A: how far its estimates sit from what such
@@ -76,6 +85,8 @@ Z = "z:"
 LEVEL = 0.9
 #: Largest share of the error `Selector.common_share` reports (the label loop needs each model to keep some of its own).
 MAX_COMMON_SHARE = 0.95
+#: The pool-based estimator whose fit the search measures (see "Consensus alone" above).
+CONSENSUS = "consensus"
 #: Floor of the per-candidate scale (metric units): disagreement below this says nothing more.
 SCALE_FLOOR = 0.02
 #: The shipped selector.
@@ -359,11 +370,13 @@ class Selector:
         return y, math.sqrt(SCALE_FLOOR**2 + d**2), combo.inputs
 
     def pool_points(
-        self, pool_feats: Sequence[Mapping[str, float]]
+        self, pool_feats: Sequence[Mapping[str, float]], consensus_fit: float | None = None
     ) -> list[tuple[float, float, tuple[str, ...]] | None]:
         """`point` for every candidate of one search. With ``model="within"`` (the default), each candidate's
         prediction is the pool's level (see `level_rule`) plus the within-pool model's deviation: the order comes from
-        how the signals relate to the metric inside a pool."""
+        how the signals relate to the metric inside a pool. `consensus_fit`: the share of the pool's pairwise
+        agreement that its Dawid–Skene fit explains, which sets the deviation of a candidate whose only signal is
+        consensus (see the module's docstring)."""
         points = [self.point(f) for f in pool_feats]
         if self.model != "within":
             return points
@@ -381,11 +394,15 @@ class Selector:
             if p is None:
                 out.append(None)
                 continue
-            within = self.within_for(list(d))
+            within, scale = self.within_for(list(d)), p[1]
+            if within.inputs == (CONSENSUS,) and consensus_fit is not None and math.isfinite(consensus_fit):
+                share = min(max(float(consensus_fit), 0.0), 1.0)
+                within = Combination(inputs=(CONSENSUS,), weights=(share,), intercept=0.0)
+                scale = math.sqrt(scale**2 + (1.0 - share) * d.get(CONSENSUS, 0.0) ** 2)
             used = tuple(
                 dict.fromkeys([*p[2], *(k for k, w in zip(within.inputs, within.weights) if w > 0 and k in d)])
             )
-            out.append((level + within({k: d.get(k, 0.0) for k in within.inputs}), p[1], used))
+            out.append((level + within({k: d.get(k, 0.0) for k in within.inputs}), scale, used))
         return out
 
     @cached_property
@@ -456,16 +473,20 @@ class Selector:
             self._by_metric[metric] = self._on([r for r in self.rows if r.metric == metric])
         return self._by_metric[metric]
 
-    def predict(self, pool: Sequence[Mapping[str, Any]], metric: str | None = None) -> list[Prediction | None]:
+    def predict(
+        self, pool: Sequence[Mapping[str, Any]], metric: str | None = None, consensus_fit: float | None = None
+    ) -> list[Prediction | None]:
         """The predicted metric and its interval for every candidate of one search, from their scores (``None``:
         no estimator available for that candidate). The pool matters: relative features compare candidates.
-        `metric` (``accuracy``, ``f1``): predict from the training rows of that metric (see `for_metric`)."""
+        `metric` (``accuracy``, ``f1``): predict from the training rows of that metric (see `for_metric`).
+        `consensus_fit`: the pool's `DawidSkeneResult.agreement_explained`, for candidates with consensus alone."""
         selector = self.for_metric(metric)
         if selector is not self:
-            return selector.predict(pool)
+            return selector.predict(pool, consensus_fit=consensus_fit)
         q = self.quantile
         out: list[Prediction | None] = []
-        for got in self.pool_points(features(pool, self.estimators, self.relative, self.absolute)):
+        feats = features(pool, self.estimators, self.relative, self.absolute)
+        for got in self.pool_points(feats, consensus_fit):
             if got is None:
                 out.append(None)
                 continue
