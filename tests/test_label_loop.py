@@ -213,3 +213,31 @@ def test_a_smaller_common_share_lets_the_same_labels_move_each_model_further():
         moved[share] = np.abs(b.shift())
     assert np.all(moved[0.3] >= moved[0.5] - 1e-12) and np.all(moved[0.5] >= moved[0.8] - 1e-12)
     assert moved[0.3].sum() > 1.2 * moved[0.8].sum()
+
+
+def test_rows_asked_under_earlier_leaders_stay_in_their_own_stratum_when_the_leaders_change():
+    """The loop asks where the leaders disagree: hard rows. When other models take the lead, those rows fall in a
+    stratum where the new leaders all agree, a large one where a good model is nearly always right; counted as random
+    rows of it, a few of them pull that model's accuracy down over the whole stratum. The other models' strata keep
+    every earlier leader's pattern, so the hard rows are only extrapolated to the rows like them."""
+    from hfsearch.consensus.belief import AccuracyBelief
+
+    rng = np.random.default_rng(0)
+    n = 400
+    y = rng.integers(0, 2, n)
+    hard = np.arange(20)  # the first leaders disagree here; the good model misses all of them
+    first = np.stack([y, np.where(np.isin(np.arange(n), hard), 1 - y, y)], axis=1)  # leaders 0 and 1
+    new = np.stack([y, y], axis=1)  # leaders 2 and 3: right everywhere, so they agree everywhere
+    good = np.where(np.isin(np.arange(n), hard), 1 - y, y)[:, None]  # model 4: right on 95 % of the rows
+    noisy = np.where(rng.random((n, 3)) < 0.7, y[:, None], 1 - y[:, None])  # models 5-7
+    P = np.concatenate([first, new, good, noisy], axis=1)
+    truth = (P == y[:, None]).mean(axis=0)
+    prior = truth.copy()  # a label-free start that is exactly right
+    b = AccuracyBelief(P, prior, np.full(8, 0.12), np.array([0, 1]), n_classes=2)
+    for row in hard[:5]:
+        b.observe(int(row), int(y[row]))
+    regrouped = b.with_leaders(np.array([2, 3]), np.full(8, 0.12))
+    # the same labels, read again around the new leaders: the good model is not pulled down over the 380 easy rows
+    assert regrouped.mean[4] == pytest.approx(b.mean[4], abs=0.02) and regrouped.mean[4] > 0.75
+    # and the other models' strata refine the earlier leaders' ones: rows that shared one still do not mix
+    assert len({(a, c) for a, c in zip(b.stratum, regrouped.stratum_o)}) == len(set(regrouped.stratum_o))

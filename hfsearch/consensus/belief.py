@@ -13,7 +13,10 @@ worse than it is. The belief is built so that this choice does not bias it:
   distribution, averaged over the stratum.
 - **Other models** get a Beta per stratum on their rate of being right, around the row-level label-free probability
   ``p⁰_mi`` (the share of the other distinct voters that agree with them, calibrated per model so that its mean is the
-  given estimate), shifted by what the stratum's labels show.
+  given estimate), shifted by what the stratum's labels show. Their strata are finer: the patterns of every model that
+  has led so far. When the leaders change, a row asked where the earlier leaders disagreed is a hard row; in the
+  coarser stratum where the new leaders all agree it is no random draw, and on the GLUE pools counting it as one pulled
+  the best models' accuracy down by about 9 points after 10 labels. Inside the finer stratum it still is one.
 - **Prior strength.** The label-free estimate counts as ``ν = mean p(1 − p) / τ²`` labels (τ: its sd), spread over the
   strata in proportion to their sizes, as a uniform sample would be: a small contested stratum learns from a few
   labels, the large stratum where everybody agrees does not swing on one.
@@ -128,6 +131,8 @@ class AccuracyBelief:
         seed (`int`, *optional*, defaults to 0): seed of the draws.
         common_share (`float`, *optional*, defaults to 0.5): share of the label-free estimates' variance that is common
             to the pool (a level every model shares), which labels on the rows the loop chooses cannot measure.
+        strata_models (`np.ndarray`, *optional*): models whose predictions also split the strata (the earlier
+            leaders, see `with_leaders`); default: the leaders only.
 
     Attributes:
         mean, sd (`np.ndarray`): ``(models,)`` current accuracy belief; draws (`np.ndarray`): ``(n_draws, models)``.
@@ -146,6 +151,7 @@ class AccuracyBelief:
         n_draws: int = 256,
         seed: int = 0,
         common_share: float = 0.5,
+        strata_models: np.ndarray | None = None,
         _cache: dict | None = None,
     ) -> None:
         self.pred = np.asarray(predictions).astype(np.int64)
@@ -159,8 +165,22 @@ class AccuracyBelief:
         self.can = self.pred >= 0
         self.n_draws, self.seed = int(n_draws), int(seed)
 
-        patterns, self.stratum = np.unique(self.pred[:, self.leaders], axis=0, return_inverse=True)
+        # Two groupings of the rows. The leaders' strata are the patterns of the current leaders (their differences
+        # are learnt where they disagree). The other models' strata are the patterns of every model that has led so
+        # far (`with_leaders`): a row the loop drew at random inside a stratum of earlier leaders is still a random
+        # draw inside the finer stratum it falls in, and would not be one inside a stratum of the new leaders alone
+        # (a row asked where the old leaders disagreed is a hard row; counted as a random row of the large stratum
+        # where the new leaders all agree, it would pull every model's rate there down).
+        self.strata_models = self.leaders if strata_models is None else np.union1d(self.leaders, strata_models)
+        _, first, self.stratum = np.unique(self.pred[:, self.leaders], axis=0, return_index=True, return_inverse=True)
         self.stratum = self.stratum.reshape(-1)
+        if np.array_equal(self.strata_models, np.unique(self.leaders)):
+            self.stratum_o = self.stratum
+        else:
+            self.stratum_o = np.unique(self.pred[:, self.strata_models], axis=0, return_inverse=True)[1].reshape(-1)
+        n_so = int(self.stratum_o.max()) + 1
+        onehot_o = csr_matrix((np.ones(n), (np.arange(n), self.stratum_o)), shape=(n, n_so))
+        patterns = self.pred[first][:, self.leaders]
         self.pattern = patterns  # (strata, leaders) the leaders' predictions in each stratum
         n_s = len(patterns)
         onehot = csr_matrix((np.ones(n), (np.arange(n), self.stratum)), shape=(n, n_s))  # rows -> strata
@@ -200,8 +220,8 @@ class AccuracyBelief:
         self.cache = cache
         o = self.others
         self.offset[o] = self.prior[o] - self.p0[:, o].mean(axis=0)
-        rows_in = np.asarray(onehot.T @ self.can[:, o].astype(np.float64))  # (strata, others)
-        p0_in = np.asarray(onehot.T @ self.p0[:, o])
+        rows_in = np.asarray(onehot_o.T @ self.can[:, o].astype(np.float64))  # (strata, others)
+        p0_in = np.asarray(onehot_o.T @ self.p0[:, o])
         mu = np.divide(p0_in, rows_in, out=np.full(rows_in.shape, 0.5), where=rows_in > 0)
         self.mu0 = np.clip(mu, eps, 1.0 - eps)
         nu_rate = np.maximum((self.p0[:, o] * (1.0 - self.p0[:, o])).mean(axis=0), 1.0 / n) / tau2[o] / n
@@ -243,7 +263,7 @@ class AccuracyBelief:
         self.open_size = size.copy()  # unlabeled rows per stratum
         self.open_rows_o = rows_in.copy()  # unlabeled rows each other model predicts, per stratum
         self.open_p0 = p0_in  # Σ p⁰ over unlabeled rows, per stratum
-        self.open_var0 = np.asarray(onehot.T @ (self.p0[:, o] * (1.0 - self.p0[:, o])))
+        self.open_var0 = np.asarray(onehot_o.T @ (self.p0[:, o] * (1.0 - self.p0[:, o])))
         self._refresh()
 
     @property
@@ -410,13 +430,13 @@ class AccuracyBelief:
         self.v_obs += self.v[row]
         self.alpha[s, label] += 1.0
         self.open_size[s] -= 1.0
-        o = self.others
+        o, so = self.others, self.stratum_o[row]
         has = self.can[row, o]
-        self.a_o[s] += np.where(has, c[o], 0.0)
-        self.b_o[s] += np.where(has, 1.0 - c[o], 0.0)
-        self.open_rows_o[s] -= has
-        self.open_p0[s] -= self.p0[row, o]
-        self.open_var0[s] -= self.p0[row, o] * (1.0 - self.p0[row, o])
+        self.a_o[so] += np.where(has, c[o], 0.0)
+        self.b_o[so] += np.where(has, 1.0 - c[o], 0.0)
+        self.open_rows_o[so] -= has
+        self.open_p0[so] -= self.p0[row, o]
+        self.open_var0[so] -= self.p0[row, o] * (1.0 - self.p0[row, o])
         if refresh:
             self._refresh()
 
@@ -431,6 +451,7 @@ class AccuracyBelief:
             n_draws=self.n_draws,
             seed=self.seed,
             common_share=self.common_share,
+            strata_models=self.strata_models,
             _cache=self.cache,
         )
         for row in np.flatnonzero(self.labeled):  # labels replayed in row order: the belief does not depend on order
