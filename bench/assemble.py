@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["selector", "selector_study", "estimator_bias", "tau_rule", "labels", "labels_notes", "label_calibration", "label_calibration_notes", "pools", "perf", "encoder", "sweep", "gpu", "lsh", "load",
+ORDER = ["selector", "selector_study", "consensus_alone", "consensus_alone_notes", "estimator_bias", "tau_rule", "labels", "labels_notes", "label_calibration", "label_calibration_notes", "pools", "perf", "encoder", "sweep", "gpu", "lsh", "load",
          "sentiment", "entity-matching", "digits", "ner", "activity"]
 TITLES = {"perf": "## Speed: search vs bare forward passes vs a naive pipeline loop (`bench/perf.py`)",
           "sweep": "## Early elimination: `--budget auto` vs `full` over pools of 10, 30 and 100 (`bench/sweep.py`)",

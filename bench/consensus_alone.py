@@ -62,7 +62,8 @@ def study(rows: list[Row], fits: dict[tuple[str, str], float | None]) -> tuple[d
             truth = np.array([r.truth for r in pool])
             dc, dy = cons - cons.mean(), truth - truth.mean()
             targets.append({"workload": wl, "target": target, "n": len(pool), "fit": fits.get((wl, target)),
-                            "slope": float(dc @ dy / (dc @ dc)) if dc @ dc > 0 else float("nan")})
+                            # a consensus equal for every candidate (F1 0 for all) has no slope
+                            "slope": float(dc @ dy / (dc @ dc)) if cons.std() > 1e-4 else float("nan")})
             for way, how in WAYS.items():
                 share = fits.get((wl, target)) if how == "fit" else how
                 preds = other.predict([{"consensus": c} for c in cons], metric=pool[0].metric, consensus_fit=share)
