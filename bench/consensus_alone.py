@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from selector_study import load as load_rows
+
 from hfsearch.bench.metrics import regret
 from hfsearch.select.selector import Row, Selector
 
@@ -33,17 +35,10 @@ WAYS = {"fitted weight": None, "the pool's fit (default)": "fit", "weight 1": 1.
 
 
 def load(folder: Path) -> tuple[list[Row], dict[tuple[str, str], float | None]]:
-    """The rows (every score of every candidate, and its truth) and each target's ``consensus_fit``."""
+    """The rows (as `selector_study.load` reads them) and each target's ``consensus_fit``."""
+    name, _, rows = load_rows(folder)
     data = json.loads((folder / "results.json").read_text())
-    wl = data["workload"]
-    rows, fits = [], {}
-    for t in data["targets"]:
-        fits[wl["name"], t["target"]] = t.get("consensus_fit")
-        for model, truth in t["truth"][wl["metric"]].items():
-            values = {k: v[model] for k, v in t["scores"].items()
-                      if v.get(model) is not None and k != "auto" and np.isfinite(v[model])}
-            rows.append(Row(wl["name"], t["target"], model, values, float(truth), wl["metric"]))
-    return rows, fits
+    return rows, {(name, t["target"]): t.get("consensus_fit") for t in data["targets"]}
 
 
 def study(rows: list[Row], fits: dict[tuple[str, str], float | None]) -> tuple[dict, list[dict]]:

@@ -348,7 +348,7 @@ def rank_outputs(
         ds = dawid_skene(p, pool.probabilities, n_classes=c, group_keys=group_keys)
         prior = ds.model_accuracy
         method = f"dawid-skene ({ds.model_type})"
-        fit = float(ds.agreement_explained) if np.isfinite(ds.agreement_explained) else None
+        fit = ds.agreement_explained
         if (note := fit_warning(fit)) is not None:
             warnings.append(note)
         for g, members in enumerate(ds.groups):

@@ -75,9 +75,10 @@ class DawidSkeneResult:
             (``mean_i q^{-g}_i[pred_i]``); biased toward ``1/C`` wherever the rest of the pool is unsure, which is why
             `model_accuracy` corrects it.
         n_iter (`int`), converged (`bool`), log_likelihood (`float`): of the chosen fit.
-        agreement_explained (`float`): the share of the variance of the voters' pairwise agreement rates that the
-            fitted model reproduces (see `explained_agreement`): near 1 when the voters err independently given the
-            true label, as the model assumes; low (even negative) where blocs of voters share errors.
+        agreement_explained (`float`, *optional*): the share of the variance of the voters' pairwise agreement rates
+            that the fitted model reproduces (see `explained_agreement`): near 1 when the voters err independently
+            given the true label, as the model assumes; low (even negative) where blocs of voters share errors;
+            ``None`` with fewer than two pairs of voters that vote on a common row.
     """
 
     q: np.ndarray
@@ -94,7 +95,7 @@ class DawidSkeneResult:
     n_iter: int
     converged: bool
     log_likelihood: float
-    agreement_explained: float = float("nan")
+    agreement_explained: float | None = None
     _log_joint: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     _contrib: Any = field(repr=False, default=None)
     _known: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -131,7 +132,7 @@ EXPLAINED_WARNING = 0.5
 def fit_warning(explained: float | None) -> str | None:
     """The note a user gets when a Dawid–Skene fit explains less than `EXPLAINED_WARNING` of the voters' pairwise
     agreement (``None`` otherwise)."""
-    if explained is None or not np.isfinite(explained) or explained >= EXPLAINED_WARNING:
+    if explained is None or explained >= EXPLAINED_WARNING:
         return None
     return (
         f"the Dawid-Skene fit explains {max(explained, 0.0):.0%} of how often the models agree with each other: "
@@ -141,14 +142,15 @@ def fit_warning(explained: float | None) -> str | None:
 
 def explained_agreement(
     votes: np.ndarray, soft: np.ndarray | None, class_prior: np.ndarray, confusion: np.ndarray
-) -> float:
+) -> float | None:
     """The share of the variance of the voters' pairwise agreement rates that a Dawid–Skene fit reproduces.
 
     Voters ``a`` and ``b`` who err independently given the true label agree with probability
     ``Σ_k ρ_k Σ_l π_a[k, l] π_b[k, l]``; the observed rate is the share of the rows both vote on where their votes
     match (with soft votes, ``Σ_l p_al p_bl``, whose expectation is the same). Over all pairs, the result is
     ``1 − var(observed − implied) / var(observed)``: 1 when the fit reproduces every difference between pairs, 0 when it
-    explains none of them, negative when it explains less than their mean would. 1 when every pair agrees equally.
+    explains none of them, negative when it explains less than their mean would. 1 when every pair agrees equally;
+    ``None`` with fewer than two pairs of voters that vote on a common row.
 
     Args:
         votes (`np.ndarray`): ``(rows, voters)`` class ids, ``-1`` = no vote.
@@ -170,7 +172,7 @@ def explained_agreement(
     a, b = np.triu_indices(v, k=1)
     keep = both[a, b] > 0
     if keep.sum() < 2:
-        return float("nan")
+        return None
     observed = matches[a, b][keep] / both[a, b][keep]
     spread = float(observed.var())
     if spread <= 1e-12:

@@ -31,10 +31,9 @@ def estimate(search: Search) -> None:
     still count in the pool: `pool_context`)."""
     selector = search.selector
     pool: list[dict[str, Any]] = [dict(r.scores) for r in search.results]
-    context = pool_context(search)
-    predictions = selector.predict(pool + context, metric=search.metric, consensus_fit=search.state.consensus_fit)[
-        : len(pool)
-    ]
+    predictions = selector.predict(
+        pool + pool_context(search), metric=search.metric, consensus_fit=search.state.consensus_fit
+    )[: len(pool)]
     for result, prediction in zip(search.results, predictions):
         if prediction is None:
             result.scores[AUTO] = None

@@ -93,13 +93,9 @@ def difference_of_confidences(inp: ScoreInput, space: str | None = None, *, cali
     return _predicted(inp, res.per_row)
 
 
-def _peer_matrix(inp: ScoreInput) -> tuple[list[str], np.ndarray, int]:
-    peers = inp.peers
-    if inp.candidate.repo_id not in peers or inp.metric is None:
+def _require_peer(inp: ScoreInput) -> None:
+    if inp.candidate.repo_id not in inp.peers or inp.metric is None:
         raise ScoreUnavailable("no target-label predictions for this candidate (label alignment failed?)")
-    names = sorted(peers)
-    n_classes = peers[names[0]].probs.shape[1]
-    return names, np.stack([peers[n].pred for n in names], axis=1), n_classes
 
 
 @register_scorer("consensus", kind="estimate", higher_is_better=True, needs=("pool", "logits"))
@@ -111,9 +107,9 @@ def consensus(inp: ScoreInput, space: str | None = None) -> float:
     A candidate is graded against the posterior computed WITHOUT its own vote (Dawid & Skene, *Maximum Likelihood
     Estimation of Observer Error-Rates Using the EM Algorithm*, 1979). Needs at least 3 distinct candidates.
     """
-    names, _, _ = _peer_matrix(inp)
+    _require_peer(inp)
     res = pool_consensus(inp.peers)
-    j = names.index(inp.candidate.repo_id)
+    j = sorted(inp.peers).index(inp.candidate.repo_id)  # the fit's columns are the peers in name order
     return float(inp.metric.from_correct(res.loo_correct[:, j]))
 
 
@@ -139,10 +135,9 @@ def consensus_fit(peers: dict[str, Any]) -> float | None:
     """The share of the candidates' pairwise agreement that the pool's Dawid–Skene fit explains
     (`DawidSkeneResult.agreement_explained`); ``None`` without a consensus."""
     try:
-        value = pool_consensus(peers).agreement_explained
+        return pool_consensus(peers).agreement_explained
     except ScoreUnavailable:
         return None
-    return float(value) if np.isfinite(value) else None
 
 
 @register_scorer("aline", kind="estimate", higher_is_better=True, needs=("heldout", "logits", "pool"))
