@@ -95,6 +95,20 @@ def test_clearly_worse_candidate_is_dropped_after_the_first_slice_and_a_close_on
     assert s.runner.stats.rows_computed == 2 * first + 2 * (2 * SAMPLES)
 
 
+def test_survivors_stay_loaded_between_rounds(race_hub, tmp_path, monkeypatch):
+    s = search(race_hub, tmp_path / "held", budget="auto")
+    rounds = len(race.slice_sizes(SAMPLES))  # good and close run every round, noisy only the first
+    assert s.runner.stats.models_loaded == len(POOL)  # each loaded once
+    assert s.runner.stats.models_reused == 2 * (rounds - 1)
+    assert s.runner.held == []  # freed when the race ends
+    monkeypatch.setattr(race, "hold_budget", lambda device: 0)  # nothing fits: reloaded every round
+    again = search(race_hub, tmp_path / "reload", budget="auto")
+    assert again.runner.stats.models_loaded == 1 + 2 * rounds and again.runner.stats.models_reused == 0
+    for repo in (GOOD, CLOSE):  # the same outputs either way
+        assert by_id(s)[repo].scores["atc"] == pytest.approx(by_id(again)[repo].scores["atc"])
+        assert by_id(s)[repo].predicted == pytest.approx(by_id(again)[repo].predicted)
+
+
 def test_racing_picks_what_full_picks(race_hub, tmp_path):
     full, auto = search(race_hub, tmp_path / "a", budget="full"), search(race_hub, tmp_path / "b", budget="auto")
     assert auto.result.best == full.result.best

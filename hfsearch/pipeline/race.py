@@ -17,8 +17,9 @@ rows where they matter:
    stays in the result with status ``"eliminated"``, the rows it saw, and the selector's interval widened for the
    slice (`slice_interval`) as its ``predicted`` (`hfsearch.rank.result.CandidateResult`);
 4. the slice grows (×4) for the others, which only run the new rows (a slice is a prefix of the order; see
-   `hfsearch.runner.prefix`), and the survivors finish on the whole sample, where the ordinary score, estimate and
-   rank stages take over (the pool-based estimators then see the survivors).
+   `hfsearch.runner.prefix`) with their models still loaded where memory allows (`Runner.hold`), and the
+   survivors finish on the whole sample, where the ordinary score, estimate and rank stages take over (the
+   pool-based estimators then see the survivors).
 
 The leader itself is never dropped, and a candidate without a prediction (no estimator available) is never judged:
 it runs in full. Racing needs the ``auto`` ranking, one prediction per row (not token tasks) and at least
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 from ..candidates import Skipped
 from ..rank.result import CandidateResult
 from ..runner.prefix import Prefix, head, rows_of
+from ..runner.runner import hold_budget
 from ..tasks.base import TaskAdapter
 from . import estimate as _estimate
 from . import run as _run_stage
@@ -58,8 +60,8 @@ GROWTH = 4
 #: Held-out rows of a slice: its share of the held-out sample, but at least this many.
 MIN_HELDOUT_ROWS = 32
 #: Candidates a search needs for ``--budget auto`` to race them: below this, racing costs more than it saves (each
-#: slice reloads the survivors and repeats the score stage; ``bench/sweep.py``: 1.10× the time of ``full`` at 10
-#: candidates, 0.89× at 30), so ``auto`` runs them in full, as ``full`` does.
+#: slice repeats the score stage, and reloaded the survivors when this was measured; ``bench/sweep.py``: 1.10×
+#: the time of ``full`` at 10 candidates, 0.89× at 30), so ``auto`` runs them in full, as ``full`` does.
 MIN_POOL = 20
 #: The normal quantile of the interval's level (90 %, two-sided), for the slice's sampling error.
 Z90 = 1.6449
@@ -146,6 +148,17 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
         max_time=cfg.max_time, max_download=cfg.max_download, started=state.started, allow_pickle=cfg.allow_pickle
     )
     sizes = slice_sizes(len(target))
+    runner = search.runner
+    # the survivors of a round run again in the next: keep them loaded (as many as fit) rather than load them again
+    runner.hold(hold_budget(runner.accelerator.device))
+    try:
+        _rounds(search, runs, sizes, budget)
+    finally:
+        runner.release()
+
+
+def _rounds(search: Search, runs: list[CandidateRun], sizes: list[int], budget: Budget) -> None:
+    state = search.state
     active = list(runs)
     for rows in sizes:
         last = rows == sizes[-1] or len(active) == 1  # a race of one goes straight to the whole sample
@@ -167,6 +180,7 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
                 state.early_runs[res.repo_id] = run
             state.early.append(res)
         active = [r for r in active if r.repo_id in state.runs]
+        search.runner.release(keep=[r.repo_id for r in active])  # the eliminated leave memory now
     dropped = sum(r.status == "eliminated" for r in state.early)
     state.warn(
         f"--budget auto: {dropped} of {len(runs)} candidates eliminated early (slices of "

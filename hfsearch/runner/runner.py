@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ logger = get_logger(__name__)
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]
 #: Bumped when the way outputs are computed changes (invalidates the cache).
 RUNNER_VERSION = "1"
+#: Share of the free memory (of the device the models run on) that models held between racing rounds may take.
+HOLD_SHARE = 0.25
+#: At most this many bytes of held models on the CPU, however much memory is free.
+HOLD_CAP = 8 * 2**30
 
 
 @dataclass
@@ -43,6 +48,21 @@ class RunStats:
     rows_computed: int = 0
     #: Bytes of weight files read from disk (every load counts, so a candidate loaded twice counts twice).
     bytes_read: int = 0
+    #: Runs that found their model still loaded (held between racing rounds: `Runner.hold`), not loaded again.
+    models_reused: int = 0
+
+
+def hold_budget(device: Any) -> int:
+    """Bytes of models worth keeping loaded between racing rounds on `device`: `HOLD_SHARE` of its free memory
+    (capped at `HOLD_CAP` on the CPU); 0 where the free memory cannot be read."""
+    try:
+        if getattr(device, "type", str(device)) == "cuda":
+            free, _ = torch.cuda.mem_get_info(device)
+            return int(free * HOLD_SHARE)
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        return 0
+    return int(min(free * HOLD_SHARE, HOLD_CAP))
 
 
 def make_accelerator(device: str | None = None, mixed_precision: str = "auto") -> Any:
@@ -73,7 +93,8 @@ def weights_bytes(path: str, allow_pickle: bool = False) -> int:
 
 
 class Runner:
-    """Runs candidates over samples; one model in memory at a time, outputs cached on disk.
+    """Runs candidates over samples; one model in memory at a time (racing may keep some between its rounds:
+    `hold`), outputs cached on disk.
 
     Args:
         adapter (`TaskAdapter`): the task.
@@ -109,6 +130,31 @@ class Runner:
         self._encodings: dict[tuple[str, str], Encoded] = {}
         self._downloads: dict[str, Future[str]] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._hold_bytes = 0
+        self._held: dict[str, tuple[Any, Any, str, int]] = {}
+
+    # ---- models kept loaded between racing rounds -------------------------------------------------------------
+    def hold(self, nbytes: int) -> None:
+        """Keep models loaded after they run, up to `nbytes` of weights in all, first come first kept (a racing
+        round runs the candidates in the same order as the previous one, so the first ones are the ones kept).
+        A held model runs again without being loaded again (`RunStats.models_reused`); `release` frees them."""
+        self._hold_bytes = max(0, int(nbytes))
+
+    def release(self, keep: Iterable[str] = ()) -> None:
+        """Free the held models, except those of the repo ids in `keep` (and stop holding new ones unless some are
+        kept)."""
+        keep = set(keep)
+        for repo in [r for r in self._held if r not in keep]:
+            del self._held[repo]
+        if not keep:
+            self._hold_bytes = 0
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    @property
+    def held(self) -> list[str]:
+        """Repo ids of the models held loaded (`hold`)."""
+        return list(self._held)
 
     @property
     def accelerator(self) -> Any:
@@ -163,7 +209,7 @@ class Runner:
         )
 
     def close(self) -> None:
-        """Stop the prefetch thread."""
+        """Stop the prefetch thread (held models stay: racing calls this after each round and `release` at its end)."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -279,11 +325,35 @@ class Runner:
 
     @contextmanager
     def loaded(self, cand: Candidate) -> Iterator[tuple[Any, Any, str]]:
-        """The candidate's model (on the device, in eval mode), preprocessor and local folder, freed on exit.
+        """The candidate's model (on the device, in eval mode), preprocessor and local folder, freed on exit unless
+        held (`hold`).
 
         Raises:
             `CandidateError`: download or load failed, or inference failed inside the block.
         """
+        held = self._held.pop(cand.repo_id, None)
+        if held is not None:
+            self.stats.models_reused += 1
+            model, preprocessor, path, nbytes = held
+        else:
+            model, preprocessor, path, nbytes = self._load(cand)
+        try:
+            yield model, preprocessor, path
+        except (CandidateError, HFSearchError):  # a cancelled search, or a cache folder that cannot be written: stop
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise CandidateError(f"inference failed: {one_line(exc)}", stage="inference") from None
+        else:
+            if nbytes + sum(h[3] for h in self._held.values()) <= self._hold_bytes:
+                self._held[cand.repo_id] = (model, preprocessor, path, nbytes)
+        finally:
+            del model
+            if torch.cuda.is_available() and not self._held:
+                torch.cuda.empty_cache()
+
+    def _load(self, cand: Candidate) -> tuple[Any, Any, str, int]:
+        """Load the candidate's model onto the device and its preprocessor; returns them, the folder and the bytes
+        of weights read."""
         path = self.local_path(cand)
         t0 = time.perf_counter()
         try:
@@ -297,21 +367,13 @@ class Runner:
         except Exception as exc:  # noqa: BLE001
             raise CandidateError(f"load failed: {one_line(exc)}", stage="load") from None
         self.adapter.check_compatible(cand, model)
+        nbytes = weights_bytes(path, self.allow_pickle)
         self.stats.models_loaded += 1
-        self.stats.bytes_read += weights_bytes(path, self.allow_pickle)
+        self.stats.bytes_read += nbytes
         model.eval()
         model = model.to(self.accelerator.device)
         self.stats.load_seconds += time.perf_counter() - t0
-        try:
-            yield model, preprocessor, path
-        except (CandidateError, HFSearchError):  # a cancelled search, or a cache folder that cannot be written: stop
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise CandidateError(f"inference failed: {one_line(exc)}", stage="inference") from None
-        finally:
-            del model
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
+        return model, preprocessor, path, nbytes
 
     def compute(
         self, model: Any, preprocessor: Any, path: str, sample: Sample, *, check: Callable[[], None] | None = None
