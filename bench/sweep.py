@@ -266,8 +266,9 @@ def report(args: argparse.Namespace, rows: list, load_before: tuple, load_after:
                   f"{per['full']:.3f} s, `auto` {per['auto']:.3f} s: **{per['auto'] / per['full']:.2f}×**."]
     lines += ["", "Target (issue 16): at 100 candidates `auto` costs ≤ 0.35× `full` with the same pick or a regret "
               "increase ≤ 0.5 points. Forward passes: seconds inside the models' forward calls (wall); rows run: "
-              "target and held-out rows through a model; weights read: every load counts (a candidate that survives a "
-              "round is loaded again)."]
+              "target and held-out rows through a model; weights read: every load counts (racing keeps the survivors "
+              "loaded between rounds while a quarter of the free memory holds them, so each candidate here is loaded "
+              "once)."]
     return lines
 
 
