@@ -12,6 +12,7 @@ its regret (best true accuracy in the pool minus the pick's, in points), and the
 
     python bench/sweep.py                                     # pools 10,30,100; writes bench/results/sweep.md
     python bench/sweep.py --pools 10 --repeats 1 --safety 0   # a quick look
+    python bench/sweep.py --size small --repeats 3           # 4-layer candidates (17 min to build); sweep-small.md
 """
 
 from __future__ import annotations

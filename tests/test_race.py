@@ -109,6 +109,15 @@ def test_survivors_stay_loaded_between_rounds(race_hub, tmp_path, monkeypatch):
         assert by_id(s)[repo].predicted == pytest.approx(by_id(again)[repo].predicted)
 
 
+def test_hold_budget_is_a_share_of_free_memory_capped_on_the_cpu():
+    import torch
+
+    from hfsearch.runner import runner
+
+    budget = runner.hold_budget(torch.device("cpu"))
+    assert 0 < budget <= runner.HOLD_CAP
+
+
 def test_racing_picks_what_full_picks(race_hub, tmp_path):
     full, auto = search(race_hub, tmp_path / "a", budget="full"), search(race_hub, tmp_path / "b", budget="auto")
     assert auto.result.best == full.result.best
