@@ -126,3 +126,30 @@ def test_column_values_match_the_dataset_column_after_a_select():
     ds = Dataset.from_dict({"text": [f"t{i}" for i in range(10)], "label": list(range(10))}).select([7, 2, 5])
     assert column_values(ds, "label") == [7, 2, 5] == list(ds["label"])
     assert column_values(ds.select([]), "text") == []
+
+
+def test_identical_tokenizer_files_load_one_tokenizer(registry, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from hfsearch.runner.cache import OutputCache
+    from hfsearch.runner.runner import Runner
+    from hfsearch.tasks import get_task
+
+    base = registry / "models" / "test-org" / "bert-yelp"
+    same, other_class = tmp_path / "same", tmp_path / "other-class"
+    shutil.copytree(base, same)  # a second fine-tune of one base model: the same tokenizer files
+    shutil.copytree(base, other_class)  # the same files, but config.json names another model type
+    config = json.loads((other_class / "config.json").read_text())
+    (other_class / "config.json").write_text(json.dumps({**config, "model_type": "distilbert"}))
+    adapter = get_task("text-classification")
+    loads = []
+    real = adapter.load_preprocessor
+    monkeypatch.setattr(adapter, "load_preprocessor", lambda path: loads.append(path) or real(path))
+    runner = Runner(adapter, OutputCache(tmp_path / "cache", enabled=False))
+    first = runner.preprocessor(str(base))
+    assert runner.preprocessor(str(same)) is first and loads == [str(base)]
+    assert runner.stats.preprocessors_reused == 1
+    # AutoTokenizer may choose its class by config.json's model type: not the same tokenizer, nor the same encoding
+    assert adapter.preprocessor_identity(str(other_class)) != adapter.preprocessor_identity(str(base))
+    assert adapter.preprocessor_key(str(other_class)) != adapter.preprocessor_key(str(base))

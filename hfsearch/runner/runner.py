@@ -33,6 +33,8 @@ RUNNER_VERSION = "1"
 HOLD_SHARE = 0.25
 #: At most this many bytes of held models on the CPU, however much memory is free.
 HOLD_CAP = 8 * 2**30
+#: Distinct tokenizers / processors kept for reuse (`Runner.preprocessor`): a pool holds few families.
+PREPROCESSORS_KEPT = 8
 
 
 @dataclass
@@ -50,6 +52,8 @@ class RunStats:
     bytes_read: int = 0
     #: Runs that found their model still loaded (held between racing rounds: `Runner.hold`), not loaded again.
     models_reused: int = 0
+    #: Candidates whose tokenizer or processor files were identical to an earlier one's: its object was reused.
+    preprocessors_reused: int = 0
 
 
 def hold_budget(device: Any) -> int:
@@ -128,6 +132,7 @@ class Runner:
         self._accelerator = accelerator
         self.stats = RunStats()
         self._encodings: dict[tuple[str, str], Encoded] = {}
+        self._preprocessors: dict[str, Any] = {}
         self._downloads: dict[str, Future[str]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._hold_bytes = 0
@@ -359,7 +364,7 @@ class Runner:
         try:
             check_weights(path)  # a truncated or corrupt file is named, before transformers reads it
             model = self.adapter.load_model(path, allow_pickle=self.allow_pickle)
-            preprocessor = self.adapter.load_preprocessor(path)
+            preprocessor = self.preprocessor(path)
         except CandidateError:
             raise
         except CorruptWeights as exc:
@@ -374,6 +379,20 @@ class Runner:
         model = model.to(self.accelerator.device)
         self.stats.load_seconds += time.perf_counter() - t0
         return model, preprocessor, path, nbytes
+
+    def preprocessor(self, path: str) -> Any:
+        """The folder's tokenizer or processor, loaded once per set of identical files (fine-tunes of one base model
+        share them) when the task can say so (`TaskAdapter.preprocessor_identity`)."""
+        key = self.adapter.preprocessor_identity(path)
+        if key is not None and key in self._preprocessors:
+            self.stats.preprocessors_reused += 1
+            return self._preprocessors[key]
+        preprocessor = self.adapter.load_preprocessor(path)
+        if key is not None:
+            if len(self._preprocessors) >= PREPROCESSORS_KEPT:
+                self._preprocessors.pop(next(iter(self._preprocessors)))
+            self._preprocessors[key] = preprocessor
+        return preprocessor
 
     def compute(
         self, model: Any, preprocessor: Any, path: str, sample: Sample, *, check: Callable[[], None] | None = None

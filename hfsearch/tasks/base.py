@@ -8,6 +8,7 @@ preprocessor, batch it, and run a forward pass that returns logits and pooled fe
 from __future__ import annotations
 
 import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -190,6 +191,11 @@ class TaskAdapter(ABC):
         """A key identifying the preprocessor so that candidates sharing it reuse one encoding of the sample."""
         return path
 
+    def preprocessor_identity(self, path: str) -> str | None:
+        """A key equal for two folders exactly when `load_preprocessor` gives them the same object (so the runner
+        loads it once); ``None`` (the default) when the task cannot tell, and each folder loads its own."""
+        return None
+
     @abstractmethod
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         """Encode the whole sample once (no padding yet)."""
@@ -354,9 +360,17 @@ def require_columns(features: Features, columns: list[str]) -> None:
 
 
 def files_key(path: str, names: tuple[str, ...]) -> str:
-    """A content key of the preprocessor files `names` present in the folder `path` (name and bytes of each):
-    candidates whose tokenizer or image processor files are identical share one encoding of the sample."""
+    """A content key of the preprocessor files `names` present in the folder `path` (name and bytes of each), and of
+    the ``model_type`` and ``tokenizer_class`` in its ``config.json`` (the ``Auto*`` classes fall back on them to
+    choose the preprocessor's class): candidates whose tokenizer or image processor files are identical share one
+    encoding of the sample and one preprocessor object."""
     h = hashlib.sha256()
+    try:
+        config = json.loads((Path(path) / "config.json").read_text())
+    except (OSError, ValueError):
+        config = {}
+    if isinstance(config, dict):
+        h.update(repr((config.get("model_type"), config.get("tokenizer_class"))).encode())
     for name in names:
         f = Path(path) / name
         if f.is_file():

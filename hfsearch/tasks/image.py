@@ -171,6 +171,9 @@ class ImageClassification(TaskAdapter):
     def preprocessor_key(self, path: str) -> str:
         return files_key(path, _PROCESSOR_FILES)
 
+    def preprocessor_identity(self, path: str) -> str | None:
+        return self.preprocessor_key(path)  # the processor is made from these files (and config.json's class)
+
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         """The images, decoded once into PIL images of the processor's mode; the processor runs per batch (so a
         large sample never sits in memory as full-resolution float tensors)."""

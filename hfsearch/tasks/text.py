@@ -109,6 +109,9 @@ class TextClassification(TaskAdapter):
     def preprocessor_key(self, path: str) -> str:
         return files_key(path, TOKENIZER_FILES)
 
+    def preprocessor_identity(self, path: str) -> str | None:
+        return self.preprocessor_key(path)  # the tokenizer is made from these files (and config.json's class)
+
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         if len(columns) > 2:
             raise ColumnError(f"Task {self.name!r} takes one or two text columns, got {len(columns)}.")

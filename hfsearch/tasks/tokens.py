@@ -161,6 +161,9 @@ class TokenClassification(TaskAdapter):
     def preprocessor_key(self, path: str) -> str:
         return files_key(path, TOKENIZER_FILES)
 
+    def preprocessor_identity(self, path: str) -> str | None:
+        return self.preprocessor_key(path)  # the tokenizer is made from these files (and config.json's class)
+
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         sentences = [[str(w) for w in words] for words in column_values(rows, columns[0])]
         n_words = np.array([len(s) for s in sentences], dtype=np.int64)
