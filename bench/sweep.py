@@ -13,6 +13,7 @@ its regret (best true accuracy in the pool minus the pick's, in points), and the
     python bench/sweep.py                                     # pools 10,30,100; writes bench/results/sweep.md
     python bench/sweep.py --pools 10 --repeats 1 --safety 0   # a quick look
     python bench/sweep.py --size small --repeats 3           # 4-layer candidates (17 min to build); sweep-small.md
+    python bench/sweep.py --size medium --repeats 3          # hidden 256 (47 min to build); sweep-medium.md
 """
 
 from __future__ import annotations
@@ -40,12 +41,17 @@ LABELS = ["negative", "positive"]
 #: Candidate sizes: how the report names each, and its overrides of the ``tiny-bert`` architecture's parameters.
 #: ``tiny`` is the architecture's default (0.1M parameters besides the embeddings: loading and the fixed costs of a
 #: search outweigh its forward passes); ``small`` (0.8M) gives the forward passes most of ``full``'s time, while 100 of
-#: them still train in about 17 minutes on 2 cores.
+#: them still train in about 17 minutes on 2 cores; ``medium`` (3.1M) is the largest that trains in under an hour
+#: (about 28 s each, one process; training uses one core, so two processes building halves take half the time).
 SIZES = {
     "tiny": ("hidden 64, 2 layers", {}),
     "small": (
         "hidden 128, 4 layers",
         {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 512},
+    ),
+    "medium": (
+        "hidden 256, 4 layers",
+        {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024},
     ),
 }
 
