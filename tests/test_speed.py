@@ -146,10 +146,15 @@ def test_identical_tokenizer_files_load_one_tokenizer(registry, tmp_path, monkey
     loads = []
     real = adapter.load_preprocessor
     monkeypatch.setattr(adapter, "load_preprocessor", lambda path: loads.append(path) or real(path))
+    hashed = []
+    real_key = adapter.preprocessor_key
+    monkeypatch.setattr(adapter, "preprocessor_key", lambda path: hashed.append(path) or real_key(path))
     runner = Runner(adapter, OutputCache(tmp_path / "cache", enabled=False))
     first = runner.preprocessor(str(base))
     assert runner.preprocessor(str(same)) is first and loads == [str(base)]
     assert runner.stats.preprocessors_reused == 1
     # AutoTokenizer may choose its class by config.json's model type: not the same tokenizer, nor the same encoding
-    assert adapter.preprocessor_identity(str(other_class)) != adapter.preprocessor_identity(str(base))
+    assert runner.preprocessor(str(other_class)) is not first and loads == [str(base), str(other_class)]
+    runner.preprocessor(str(base))  # the files of a folder are hashed once, however often it is asked for
+    assert runner.preprocessor_key(str(base)) and hashed.count(str(base)) == 1
     assert adapter.preprocessor_key(str(other_class)) != adapter.preprocessor_key(str(base))

@@ -133,6 +133,7 @@ class Runner:
         self.stats = RunStats()
         self._encodings: dict[tuple[str, str], Encoded] = {}
         self._preprocessors: dict[str, Any] = {}
+        self._preprocessor_keys: dict[str, str] = {}
         self._downloads: dict[str, Future[str]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._hold_bytes = 0
@@ -380,10 +381,17 @@ class Runner:
         self.stats.load_seconds += time.perf_counter() - t0
         return model, preprocessor, path, nbytes
 
+    def preprocessor_key(self, path: str) -> str:
+        """`TaskAdapter.preprocessor_key` of the folder, computed once per folder (it hashes the preprocessor files,
+        which may weigh megabytes, and every sample a candidate runs needs it)."""
+        if path not in self._preprocessor_keys:
+            self._preprocessor_keys[path] = self.adapter.preprocessor_key(path)
+        return self._preprocessor_keys[path]
+
     def preprocessor(self, path: str) -> Any:
         """The folder's tokenizer or processor, loaded once per set of identical files (fine-tunes of one base model
-        share them) when the task can say so (`TaskAdapter.preprocessor_identity`)."""
-        key = self.adapter.preprocessor_identity(path)
+        share them) when the task allows it (`TaskAdapter.preprocessor_from_key`)."""
+        key = self.preprocessor_key(path) if self.adapter.preprocessor_from_key else None
         if key is not None and key in self._preprocessors:
             self.stats.preprocessors_reused += 1
             return self._preprocessors[key]
@@ -405,7 +413,7 @@ class Runner:
 
     def encoding(self, path: str, preprocessor: Any, sample: Sample) -> Encoded:
         """The sample encoded by this preprocessor, computed once per preprocessor family."""
-        key = (self.adapter.preprocessor_key(path), sample.fingerprint)
+        key = (self.preprocessor_key(path), sample.fingerprint)
         if key not in self._encodings:
             if len(self._encodings) > 16:
                 self._encodings.pop(next(iter(self._encodings)))

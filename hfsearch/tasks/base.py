@@ -191,10 +191,9 @@ class TaskAdapter(ABC):
         """A key identifying the preprocessor so that candidates sharing it reuse one encoding of the sample."""
         return path
 
-    def preprocessor_identity(self, path: str) -> str | None:
-        """A key equal for two folders exactly when `load_preprocessor` gives them the same object (so the runner
-        loads it once); ``None`` (the default) when the task cannot tell, and each folder loads its own."""
-        return None
+    #: Whether `load_preprocessor` reads nothing but what `preprocessor_key` hashes, so that two folders with one key
+    #: get the same preprocessor and the runner loads it once; otherwise (the default) each folder loads its own.
+    preprocessor_from_key: ClassVar[bool] = False
 
     @abstractmethod
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:

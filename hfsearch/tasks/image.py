@@ -168,11 +168,10 @@ class ImageClassification(TaskAdapter):
         kwargs = {} if importlib.util.find_spec("torchvision") else {"backend": "pil"}
         return AutoImageProcessor.from_pretrained(path, trust_remote_code=False, **kwargs)
 
+    preprocessor_from_key = True  # the processor is made from the hashed files (and config.json's class)
+
     def preprocessor_key(self, path: str) -> str:
         return files_key(path, _PROCESSOR_FILES)
-
-    def preprocessor_identity(self, path: str) -> str | None:
-        return self.preprocessor_key(path)  # the processor is made from these files (and config.json's class)
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         """The images, decoded once into PIL images of the processor's mode; the processor runs per batch (so a

@@ -158,11 +158,10 @@ class TokenClassification(TaskAdapter):
             tok = AutoTokenizer.from_pretrained(path, trust_remote_code=False, add_prefix_space=True)
         return tok
 
+    preprocessor_from_key = True  # the tokenizer is made from the hashed files (and config.json's class)
+
     def preprocessor_key(self, path: str) -> str:
         return files_key(path, TOKENIZER_FILES)
-
-    def preprocessor_identity(self, path: str) -> str | None:
-        return self.preprocessor_key(path)  # the tokenizer is made from these files (and config.json's class)
 
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         sentences = [[str(w) for w in words] for words in column_values(rows, columns[0])]
