@@ -22,6 +22,12 @@ def test_registry_did_you_mean_and_wildcards():
 def test_unknown_task_lists_supported():
     with pytest.raises(TaskError, match="Unknown task 'text-clasification'.*Did you mean 'text-classification'"):
         get_task("text-clasification")
+    with pytest.raises(TaskError) as info:  # nothing close: every task, named once
+        get_task("nonsense")
+    message = str(info.value)
+    assert message.startswith("Unknown task 'nonsense'.")
+    for task in ("text-classification", "token-classification", "image-classification"):
+        assert message.count(task) == 1
 
 
 def test_scorer_spec_parses_space_and_rejects_bad_params():
