@@ -113,6 +113,7 @@ def test_reported_accuracy_on_a_benchmark_target(server: HubServer) -> None:
     got = {repo: reported_accuracy_of(c) for repo, c in cands.items()}
     card, _ = got["m/card-acc"]
     assert (card.value, card.reported_value, card.origin, card.split) == (0.915, 91.5, "model-index", "test")
+    assert cands["m/card-acc"].source_accuracy == 0.915  # the card's first accuracy, written as a percentage
     evals, _ = got["m/evals"]
     assert (evals.value, evals.origin, evals.verified, evals.split, evals.config) == (0.87, ".eval_results", True,
                                                                                        "test", "default")

@@ -254,3 +254,12 @@ def test_with_consensus_alone_the_pools_own_fit_sets_how_far_candidates_move_fro
     both = dict(zip(sel.within.inputs, sel.within.weights))
     assert mixed[1].value - mixed[0].value == pytest.approx(both["atc"] * 0.3 + both["consensus"] * 0.4, abs=1e-6)
     assert mixed[2].value == pytest.approx((0.5 + 0.85 + 0.7) / 3)  # at the level: its consensus is the pool's mean
+
+
+def test_an_estimate_outside_zero_one_is_left_out_and_numpy_numbers_count():
+    """A card that writes its accuracy in percent (92.5) must not throw the pool's level and deviations off scale;
+    a caller's numpy scores are numbers like any other."""
+    feats = features([{"atc": np.float32(0.7), "doc": np.float64(0.72), "source_accuracy": 92.5},
+                      {"atc": 0.6, "source_accuracy": -0.1, "knn_coverage": np.float32(0.4)}])
+    assert feats[0] == {"atc": pytest.approx(0.7), "doc": pytest.approx(0.72)}
+    assert feats[1] == {"atc": 0.6, "knn_coverage": pytest.approx(0.4)}

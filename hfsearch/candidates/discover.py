@@ -22,7 +22,7 @@ from ..hub import layout
 from ..hub.ids import check_repo_id, repo_id_problem
 from ..utils.logging import get_logger
 from .candidate import Candidate, Skipped
-from .reported import EVAL_RESULTS_DIR, model_index_results
+from .reported import EVAL_RESULTS_DIR, as_fraction, model_index_results
 
 if TYPE_CHECKING:
     from huggingface_hub.hf_api import ExpandModelProperty_T
@@ -95,15 +95,15 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _source_accuracy(card: dict[str, Any]) -> float | None:
-    """Accuracy reported in the card's ``model-index`` (first accuracy metric found)."""
+    """Accuracy reported in the card's ``model-index`` (first usable accuracy metric), as a fraction: many cards
+    write 92.5 for 0.925, and a value outside [0, 100] or not a number is skipped."""
     for entry in card.get("model-index") or []:
         for result in (entry or {}).get("results") or []:
             for metric in (result or {}).get("metrics") or []:
                 if str(metric.get("type", "")).lower() in ("accuracy", "acc"):
-                    try:
-                        return float(metric["value"])
-                    except (KeyError, TypeError, ValueError):
-                        continue
+                    value = as_fraction(metric.get("value"))
+                    if value is not None:
+                        return value[0]
     return None
 
 

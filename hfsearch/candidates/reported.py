@@ -81,7 +81,7 @@ class ReportedResult:
         return asdict(self)
 
 
-def _fraction(value: Any) -> tuple[float, float] | None:
+def as_fraction(value: Any) -> tuple[float, float] | None:
     """``(fraction, as written)`` of a reported value, or ``None`` if it is not a finite number in [0, 100]."""
     try:
         raw = float(value)
@@ -109,7 +109,7 @@ def model_index_results(card: dict[str, Any], where: str = "README.md") -> list[
             for metric in result.get("metrics") or []:
                 if not isinstance(metric, dict) or dataset is None:
                     continue
-                value = _fraction(metric.get("value"))
+                value = as_fraction(metric.get("value"))
                 if value is None:
                     continue
                 out.append(
@@ -144,7 +144,7 @@ def eval_results_entries(text: str, where: str) -> list[ReportedResult]:
         if not isinstance(item, dict) or not isinstance(item.get("dataset"), dict):
             continue
         ds = item["dataset"]
-        dataset, value = _text(ds.get("id")), _fraction(item.get("value"))
+        dataset, value = _text(ds.get("id")), as_fraction(item.get("value"))
         if dataset is None or value is None:
             continue
         out.append(
@@ -196,7 +196,7 @@ def leaderboard_results(
     only = next(iter(tasks.values())) if len(tasks) == 1 else {"config": None, "split": None}
     out: dict[str, list[ReportedResult]] = {}
     for e in entries:
-        value = _fraction(getattr(e, "value", None))
+        value = as_fraction(getattr(e, "value", None))
         model = getattr(e, "model_id", None)
         if value is None or not model:
             continue

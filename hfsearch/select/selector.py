@@ -128,7 +128,14 @@ class Combination:
 
 
 def _finite(v: Any) -> bool:
-    return v is not None and isinstance(v, (int, float)) and math.isfinite(float(v))
+    """A finite real number (Python or numpy; a bool is not a score)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def _metric(v: Any) -> bool:
+    """A finite value in [0, 1]: what every estimator and absolute signal predicts. Anything else is an input error
+    (an accuracy written in percent, say) and would throw the whole pool's level and deviations off scale."""
+    return _finite(v) and 0.0 <= float(v) <= 1.0
 
 
 def relative_features(
@@ -160,7 +167,7 @@ def features(
     pool-relative features."""
     rel = relative_features(pool, relative)
     raw = list(estimators) + [a for a in absolute if a not in estimators]
-    return [{**{k: float(v[k]) for k in raw if _finite(v.get(k))}, **r} for v, r in zip(pool, rel)]
+    return [{**{k: float(v[k]) for k in raw if _metric(v.get(k))}, **r} for v, r in zip(pool, rel)]
 
 
 def centred(pool_feats: Sequence[Mapping[str, float]], names: Sequence[str]) -> list[dict[str, float]]:
