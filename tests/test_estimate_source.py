@@ -89,6 +89,15 @@ def test_atc_hand_computed_case_both_scores():
     assert atc(zs, ys, zt, score="negentropy", calibrate=False).threshold == pytest.approx(ne)
 
 
+def test_atc_of_a_model_never_right_on_its_source_is_zero():
+    """k = 0: the threshold is above every score (+inf), so no target row counts as right, whatever its confidence."""
+    assert atc_threshold(np.array([0.1, 0.3, 0.2]), np.zeros(3, dtype=bool)) == (float("inf"), 0.0)
+    zs, zt = _margins(np.arange(1, 21) * 0.1), _margins(np.array([5.0, 9.0, 0.2]))
+    for calibrate in (False, True):
+        r = atc(zs, np.zeros(20, dtype=int), zt, calibrate=calibrate)  # predicts 1 everywhere, labels are 0
+        assert r.source_accuracy == 0.0 and r.value == 0.0
+
+
 def test_atc_splits_ties_at_the_threshold():
     # 10 distinct low scores and 10 identical high ones; 5 / 20 right -> t falls on the tied value
     d = np.concatenate([np.arange(1, 11) * 0.1, np.full(10, 3.0)])
@@ -252,6 +261,21 @@ def test_aline_accepts_logits_and_ignores_unlabeled_rows():
     by_logits = aline(extra, masked, np.eye(5)[ood_preds])
     np.testing.assert_allclose(by_logits.aline_d, by_ids.aline_d)
     assert by_logits.id_rows == 3000
+
+
+def test_aline_reads_a_class_the_target_does_not_have_as_a_wrong_prediction():
+    """-1 (a 3-class model's "neutral" on a binary target, say) is a prediction that is never right, not an error
+    that makes ALine unavailable for the whole group."""
+    rng = np.random.default_rng(8)
+    id_preds, id_y = _nested_pool(rng, [0.6, 0.75, 0.9], 3000, k=5)
+    ood_preds, ood_y = _nested_pool(rng, [0.4, 0.6, 0.8], 3000, k=5)
+    # model 0 errs to a class of its own, which no other model predicts: as -1 the same errors and agreements
+    none_id, none_ood = id_preds.copy(), ood_preds.copy()
+    none_id[0] = np.where(id_preds[0] == id_y, id_preds[0], -1)
+    none_ood[0] = np.where(ood_preds[0] == ood_y, ood_preds[0], -1)
+    np.testing.assert_allclose(aline(none_id, id_y, none_ood).aline_d, aline(id_preds, id_y, ood_preds).aline_d)
+    with pytest.raises(EstimatorUnavailable, match="integer label ids"):
+        aline(id_preds - 2, id_y, ood_preds)
 
 
 def test_aline_needs_three_models():

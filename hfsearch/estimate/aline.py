@@ -63,7 +63,9 @@ class ALineResult:
 
 
 def _predictions(outputs: Any, name: str) -> np.ndarray:
-    """`(M, rows)` int predictions from `(M, rows)` label ids or `(M, rows, K)` logits (argmax)."""
+    """`(M, rows)` int predictions from `(M, rows)` label ids or `(M, rows, K)` logits (argmax). A label id of -1 is a
+    prediction of a class the target does not have (a 3-class model's "neutral" on a binary target): it is never
+    right, and two models that both predict it agree."""
     try:
         a = np.asarray(outputs, dtype=np.float64)
     except (TypeError, ValueError):
@@ -78,8 +80,8 @@ def _predictions(outputs: Any, name: str) -> np.ndarray:
         raise EstimatorUnavailable(
             f"{name} must be (models, rows) label ids or (models, rows, K) logits, got shape {a.shape}"
         )
-    if not np.all(np.isfinite(a)) or np.any(a != np.round(a)) or np.any(a < 0):
-        raise EstimatorUnavailable(f"{name} must be non-negative integer label ids")
+    if not np.all(np.isfinite(a)) or np.any(a != np.round(a)) or np.any(a < -1):
+        raise EstimatorUnavailable(f"{name} must be integer label ids (-1: a class the target does not have)")
     return a.astype(np.int64)
 
 
@@ -118,8 +120,8 @@ def aline(
     ``r2`` (the paper finds the method reliable when agreement-on-the-line holds, R² high) before trusting them.
 
     Args:
-        id_outputs (`array-like`): each model's outputs on the shared ID slice, `(M, m)` predicted label ids or
-            `(M, m, K)` logits (argmax is taken).
+        id_outputs (`array-like`): each model's outputs on the shared ID slice, `(M, m)` predicted label ids (-1: a
+            class the target does not have) or `(M, m, K)` logits (argmax is taken).
         id_labels (`array-like`): `(m,)` ID labels in the same label space (negative = unknown, row ignored).
         target_outputs (`array-like`): each model's outputs on the target, `(M, n)` label ids or `(M, n, K)` logits.
         min_spread_ratio (`float`, *optional*, defaults to 2.0): the standard deviation of Φ^{-1}(agr_ID) over

@@ -65,7 +65,7 @@ def atc_threshold(source_scores: np.ndarray, correct: np.ndarray) -> tuple[float
     Without ties w = 0 for k < m, which is Garg et al.'s rule "count s > t"; ties at t (e.g. saturated scores) are
     split by w, the expected share under a randomised threshold, so the source is matched exactly even for
     discrete scores. When k = m, t is the smallest source score and w = 1 (target rows at least as confident
-    as every source row count as correct).
+    as every source row count as correct). When k = 0, t = +∞: no target row counts as correct.
 
     Args:
         source_scores (`np.ndarray`): `(m,)` scores of the labeled source rows.
@@ -86,6 +86,8 @@ def atc_threshold(source_scores: np.ndarray, correct: np.ndarray) -> tuple[float
     s = np.sort(np.asarray(source_scores, dtype=np.float64))
     m = s.shape[0]
     k = int(np.count_nonzero(correct))
+    if k == 0:  # never right on its own data: no target row may count as right either
+        return float("inf"), 0.0
     t = s[max(m - k - 1, 0)]
     above = int(np.count_nonzero(s > t))
     ties = int(np.count_nonzero(s == t))
