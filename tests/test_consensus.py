@@ -140,6 +140,18 @@ def test_find_clone_groups_needs_enough_shared_rows():
     assert find_clone_groups(sparse, 2) == [[0], [1]]
 
 
+def test_a_model_that_predicts_only_the_easy_rows_does_not_chain_the_others_into_one_voter():
+    """A 3-class model on a binary target leaves its "neutral" rows out (-1), often the hard ones: on the rows it
+    predicts it agrees with every decent model, but it is nobody's clone, and must not merge models that are not."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 1000)
+    easy = rng.random(1000) < 0.6
+    models = [np.where(rng.random(1000) < np.where(easy, 0.995, a), y, 1 - y) for a in (0.8, 0.7, 0.65, 0.6)]
+    P = np.column_stack([*models, np.where(easy, y, -1)])
+    assert find_clone_groups(P, 2) == [[0], [1], [2], [3], [4]]
+    assert len(dawid_skene(P, n_classes=2).groups) == 5
+
+
 # -- label permutations -------------------------------------------------------------------------------------------
 
 def test_swapped_binary_model_is_flagged_with_its_mapping():

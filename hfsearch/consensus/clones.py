@@ -1,8 +1,10 @@
 """Near-duplicate models merged into one voter, so that clones do not outvote the rest of a pool.
 
 Two models are clones when the caller says so (same group key, e.g. the same weights sha) or when their predictions
-are identical on at least `threshold` (99 % by default) of the rows that both predict. Clone pairs are joined by
-connected components (single linkage): with a 99 % threshold, models two links apart still agree on >= 98 % of rows.
+are identical on at least `threshold` (99 % by default) of the rows that either predicts: a row one model predicts and
+the other leaves out (``-1``, a class the target does not have) counts as a difference, so a model that predicts only
+the easy rows is not a clone of every model that gets those right. Clone pairs are joined by connected components
+(single linkage): with a 99 % threshold, models two links apart still agree on >= 98 % of rows.
 Each group then votes once, with the row-wise mode of its members' predictions (or their mean probabilities).
 """
 
@@ -53,13 +55,14 @@ def find_clone_groups(
     threshold: float = 0.99,
     min_overlap: int = 20,
 ) -> list[list[int]]:
-    """Group near-duplicate models (same key, or predictions identical on >= `threshold` of shared rows).
+    """Group near-duplicate models (same key, or predictions identical on >= `threshold` of the rows either predicts).
 
     Args:
         predictions (`np.ndarray`): ``(rows, models)`` class ids, ``-1`` = no prediction.
         n_classes (`int`): number of classes.
         keys (`Sequence`, *optional*): one key per model (e.g. the weights' sha); equal non-``None`` keys are clones.
-        threshold (`float`, *optional*, defaults to 0.99): agreement on shared rows that makes two models clones.
+        threshold (`float`, *optional*, defaults to 0.99): agreement, over the rows either model predicts, that makes
+            two models clones.
         min_overlap (`int`, *optional*, defaults to 20): shared rows needed before agreement can merge two models
             (fewer when the pool has fewer rows predicted by either model), so that two models meeting on 3 rows are
             not called clones.
@@ -83,7 +86,7 @@ def find_clone_groups(
     either = count[:, None] + count[None, :] - both
     need = np.maximum(np.minimum(min_overlap, either), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(both > 0, same / np.maximum(both, 1), 0.0)
+        rate = np.where(either > 0, same / np.maximum(either, 1), 0.0)
     edges = (rate >= threshold) & (both >= need)
     if keys is not None:
         by_key: dict[Any, list[int]] = {}
