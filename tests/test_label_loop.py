@@ -241,3 +241,10 @@ def test_rows_asked_under_earlier_leaders_stay_in_their_own_stratum_when_the_lea
     assert regrouped.mean[4] == pytest.approx(b.mean[4], abs=0.02) and regrouped.mean[4] > 0.75
     # and the other models' strata refine the earlier leaders' ones: rows that shared one still do not mix
     assert len({(a, c) for a, c in zip(b.stratum, regrouped.stratum_o)}) == len(set(regrouped.stratum_o))
+
+
+def test_a_nan_prior_is_never_the_recommendation():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    P = np.stack([np.where(rng.random(60) < a, y, 1 - y) for a in (0.9, 0.8, 0.7)], axis=1)
+    assert LabelLoop(P, np.array([0.85, np.nan, 0.7]), budget=5).ranking().best == 0

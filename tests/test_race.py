@@ -274,3 +274,33 @@ def test_survivors_are_predicted_against_the_whole_pool(race_hub, tmp_path):
         assert any(k.startswith("z:") for k in a[repo].predicted_from)  # pool-relative features: a pool of three
         assert a[repo].scores["adaptivity"] == f[repo].scores["adaptivity"]  # its threshold counts noisy's data
         assert a[repo].predicted[0] == pytest.approx(f[repo].predicted[0], abs=level_shift + 0.005)
+
+
+def _ranked(*cands: CandidateResult, rank_by: str = "auto"):
+    from hfsearch.rank.result import ScoreColumn, SearchResult
+
+    cols = [ScoreColumn("auto", "estimate", True), ScoreColumn("atc", "estimate", True)]
+    return SearchResult(task="text-classification", dataset="d", split="test", columns=["text"], n_samples=500,
+                        score_columns=cols, rank_by=rank_by, candidates=list(cands))
+
+
+def _cand(repo: str, value: float | None, interval=(0.0, 0.0), **kw) -> CandidateResult:
+    atc = kw.pop("atc", value)
+    return CandidateResult(repo, None, {"auto": value, "atc": atc},
+                           predicted=None if value is None else (value, *interval), **kw)
+
+
+def test_the_recommendation_is_not_called_clear_while_a_candidate_stopped_on_a_slice_reaches_its_interval():
+    top, second = _cand("o/top", 0.85, (0.82, 0.88)), _cand("o/second", 0.70, (0.65, 0.75))
+    assert "clearly ahead" in _ranked(top, second).recommendation()
+    stopped = _cand("o/stopped", 0.90, (0.75, 0.99), status="stopped", rows=50, status_reason="time budget")
+    line = _ranked(top, second, stopped).recommendation()
+    assert "clearly ahead" not in line and "overlaps that of o/stopped (0.900, stopped)" in line
+
+
+def test_a_candidate_without_a_value_is_ranked_after_those_with_one_even_when_they_stopped_early():
+    res = _ranked(_cand("o/no-estimator", None),
+                  _cand("o/stopped", 0.80, (0.75, 0.85), status="stopped", rows=100, status_reason="time budget"))
+    assert list(res.ranking["model"]) == ["o/stopped", "o/no-estimator"] and res.best == "o/stopped"
+    nan = _ranked(_cand("o/a", 0.8, atc=float("nan")), _cand("o/b", 0.7, atc=None), rank_by="atc")
+    assert nan.best is None and nan.recommendation().startswith("no recommendation")

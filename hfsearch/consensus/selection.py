@@ -182,7 +182,7 @@ class LabelLoop:
             alpha = (1.0 - self.level) / 2.0
             low, high = np.quantile(b.draws, [alpha, 1.0 - alpha], axis=0)
         low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
-        masked = np.where(self.recommendable, acc, -np.inf)
+        masked = np.where(self.recommendable & np.isfinite(acc), acc, -np.inf)  # a NaN would win argmax
         return LoopRanking(acc, low, high, self.p_best(), self.n_labeled, int(np.argmax(masked)))
 
     # -- the loop ----------------------------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ class CandidateResult:
         return self.status == "complete"
 
 
+def _missing(v: Any) -> bool:
+    """No usable value: ``None`` or NaN."""
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
@@ -128,11 +133,12 @@ class SearchResult:
             parts: list[Any] = []
             for c in cols:
                 v = r.scores.get(c.name)
-                if v is None or (isinstance(v, float) and math.isnan(v)):
+                if v is None or _missing(v):
                     parts.append((1, 0.0))
                 else:
                     parts.append((0, -v if c.higher_is_better else v))
-            return (not r.complete, *parts, r.repo_id)  # candidates scored on a slice only come after the others
+            # a candidate without a value of `rank_by` comes last; one scored on a slice only after complete ones
+            return (_missing(r.scores.get(self.rank_by)), not r.complete, *parts, r.repo_id)
 
         return sorted(self.candidates, key=key)
 
@@ -189,7 +195,7 @@ class SearchResult:
     @property
     def best(self) -> str | None:
         order = self._order()
-        if not order or order[0].scores.get(self.rank_by) is None:
+        if not order or _missing(order[0].scores.get(self.rank_by)):
             return None
         return order[0].repo_id
 
@@ -227,7 +233,15 @@ class SearchResult:
                 f"{text}; the top two overlap ({runner.repo_id}: {runner.predicted[0]:.3f}): label a few rows to "
                 "separate them (--label-budget 20)"
             )
-        return f"{text}; clearly ahead of the next ({runner.repo_id}: {runner.predicted[0]:.3f})"
+        # a candidate further down (one a budget stopped on a slice, say) may still reach the top's interval
+        rival = next((r for r in order[2:] if r.predicted is not None and r.predicted[2] >= low), None)
+        if rival is not None:
+            assert rival.predicted is not None
+            return (
+                f"{text}; its interval overlaps that of {rival.repo_id} ({rival.predicted[0]:.3f}, {rival.status}): "
+                "label a few rows to separate them (--label-budget 20)"
+            )
+        return f"{text}; clearly ahead of the others (next: {runner.repo_id}, {runner.predicted[0]:.3f})"
 
     @property
     def rank_name(self) -> str:
