@@ -126,6 +126,20 @@ def test_racing_picks_what_full_picks(race_hub, tmp_path):
         assert a[repo].scores["atc"] == pytest.approx(f[repo].scores["atc"])
 
 
+def test_a_held_out_slice_complete_from_the_first_round_keeps_its_rows_paired_with_their_labels(race_hub, tmp_path):
+    """With at most `race.MIN_HELDOUT_ROWS` held-out rows, every round reads the whole held-out sample: its outputs
+    are in the sample's order, and so must be the labels they are graded against, in every round and at the end."""
+    small = race.MIN_HELDOUT_ROWS - 2
+    full = search(race_hub, tmp_path / "a", budget="full", heldout_samples=small)
+    auto = search(race_hub, tmp_path / "b", budget="auto", heldout_samples=small)
+    f, a = by_id(full), by_id(auto)
+    assert a[NOISY].status == "eliminated" and a[NOISY].heldout_rows == small
+    for repo in (GOOD, CLOSE):
+        assert a[repo].status == "complete"
+        assert a[repo].scores["atc"] == pytest.approx(f[repo].scores["atc"])
+        assert a[repo].scores["doc"] == pytest.approx(f[repo].scores["doc"])
+
+
 def test_rerun_with_more_rows_reuses_the_cached_prefix(race_hub, tmp_path):
     search(race_hub, tmp_path, budget="auto")  # noisy: 64 target and 64 held-out rows cached
     again = search(race_hub, tmp_path, budget="full")  # now every candidate needs all its rows

@@ -55,8 +55,10 @@ class Prefix:
         return self.sample.subset(self.order[start:stop], f"order={self.order_key}/{start}:{stop}")
 
     def view(self) -> Sample:
-        """The slice itself (rows ``0:rows`` of the order; its labels, when the sample has labels, sliced alike)."""
-        return self.part(0)
+        """The slice itself (rows ``0:rows`` of the order; its labels, when the sample has labels, sliced alike). A
+        complete slice is the sample, in its own order: outputs holding every row of a sample are always in sample
+        order (`Runner.run_prefix`, `to_sample_order`), so its rows and labels must be too."""
+        return self.sample if self.complete else self.part(0)
 
     def take(self, full: Outputs) -> Outputs:
         """The slice's rows of outputs computed on the whole sample (in sample order)."""
