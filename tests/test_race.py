@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hfsearch.candidates import Candidate
+from hfsearch.candidates import Candidate, Skipped
 from hfsearch.candidates.order import likely_winners_first
 from hfsearch.candidates.reported import ReportedResult
 from hfsearch.config import SearchConfig, options
@@ -24,6 +27,8 @@ from hfsearch.pipeline import race
 from hfsearch.pipeline.budget import Budget
 from hfsearch.rank.result import CandidateResult
 from hfsearch.runner import Outputs
+from hfsearch.runner.cache import OutputCache
+from hfsearch.runner.runner import Runner
 from hfsearch.runner.prefix import concat
 from hfsearch.search import Search
 
@@ -318,3 +323,71 @@ def test_a_candidate_without_a_value_is_ranked_after_those_with_one_even_when_th
     assert list(res.ranking["model"]) == ["o/stopped", "o/no-estimator"] and res.best == "o/stopped"
     nan = _ranked(_cand("o/a", 0.8, atc=float("nan")), _cand("o/b", 0.7, atc=None), rank_by="atc")
     assert nan.best is None and nan.recommendation().startswith("no recommendation")
+
+
+class _FetchLog(Runner):
+    """A runner whose downloads and loads are recorded, not done: what the budget lets through is what matters."""
+
+    def __init__(self, read: int | None = None) -> None:
+        from types import SimpleNamespace
+
+        super().__init__(SimpleNamespace(name="text-classification"), OutputCache(tempfile.mkdtemp()))
+        self.fetched: list[str] = []
+        self.read = read
+
+    def _download(self, cand):  # noqa: ANN001, ANN202
+        self.fetched.append(cand.repo_id)
+        return "/nowhere"
+
+    @contextmanager
+    def loaded(self, cand):  # noqa: ANN001, ANN202
+        self.local_path(cand)
+        if self.read is not None:
+            self.weights_read[cand.repo_id] = self.read
+        time.sleep(0.2)  # long enough for a prefetch of the next candidate to start
+        yield None, None, "x"
+
+    def compute(self, model, pre, path, sample, *, check=None):  # noqa: ANN001, ANN202
+        return Outputs(logits=np.zeros((len(sample), 2), np.float32), features=np.zeros((len(sample), 4), np.float16))
+
+
+def _run_budgeted(runner: Runner, cands: list[Candidate], max_download: int):
+    from types import SimpleNamespace
+
+    from datasets import Dataset
+
+    from hfsearch.data.sample import Sample
+    from hfsearch.pipeline.run import run_candidates
+    from hfsearch.pipeline.state import CandidateRun, SearchState
+
+    rows = Dataset.from_dict({"text": [f"t{i}" for i in range(10)]})
+    state = SearchState(target=Sample(rows=rows, columns=["text"], name="t", indices=np.arange(10), fingerprint="f"))
+    for c in cands:
+        state.runs[c.repo_id] = CandidateRun(c)
+    skipped: list[Skipped] = []
+    search = SimpleNamespace(
+        state=state, needs={"logits", "features"}, specs=[], runner=runner,
+        cfg=SimpleNamespace(max_time=None, max_download=max_download, allow_pickle=False, candidate_timeout=None,
+                            seed=0),
+        hooks=SimpleNamespace(check=lambda: None, emit=lambda e: None),
+        skip=lambda s: (state.runs.pop(s.repo_id, None), skipped.append(s)),
+    )
+    ran = run_candidates(search, list(state.runs.values()))
+    return [r.repo_id for r in ran], skipped
+
+
+def test_a_candidate_the_download_budget_refuses_is_not_prefetched():
+    runner = _FetchLog()
+    cands = [Candidate(f"o/m{i}", "text-classification", sha="s", weights_bytes=600_000_000) for i in range(3)]
+    ran, skipped = _run_budgeted(runner, cands, max_download=1_000_000_000)
+    assert ran == ["o/m0"] and [s.repo_id for s in skipped] == ["o/m1", "o/m2"]
+    assert runner.fetched == ["o/m0"]  # o/m1 was not prefetched while o/m0 ran
+
+
+def test_candidates_of_unknown_size_are_charged_what_they_read_and_stop_when_the_budget_is_spent():
+    runner = _FetchLog(read=400_000_000)
+    cands = [Candidate(f"o/m{i}", "text-classification", sha="s") for i in range(5)]  # the Hub gave no size
+    ran, skipped = _run_budgeted(runner, cands, max_download=1_000_000_000)
+    assert ran == ["o/m0", "o/m1", "o/m2"]  # 1.2 GB read by then: the budget is spent
+    assert [s.repo_id for s in skipped] == ["o/m3", "o/m4"] and "size is unknown" in skipped[0].reason
+    assert sorted(runner.fetched) == ran  # nothing fetched beyond what ran

@@ -66,7 +66,12 @@ class Budget:
         if self.max_download is None or cand.repo_id in self.charged:
             return None
         need = expected_bytes(cand, self.allow_pickle)
-        if need is None:
+        if need is None:  # the Hub did not say: it may run while the budget lasts, and is charged what it read
+            if self.used_bytes >= self.max_download:
+                return (
+                    f"not tried: its size is unknown and the download budget (--max-download "
+                    f"{megabytes(self.max_download)}) is spent"
+                )
             return None
         if self.used_bytes + need > self.max_download:
             return (
@@ -75,9 +80,29 @@ class Budget:
             )
         return None
 
-    def charge(self, cand: Candidate) -> None:
-        """Count the candidate's weights against the download budget (once per candidate)."""
+    def prefetch_allowed(self, current: Candidate, nxt: Candidate) -> bool:
+        """Whether `nxt` may be fetched while `current` runs: only if the budget would start it once `current` is
+        charged (a prefetch is a download, and a refused candidate must not have been fetched). Under a download
+        budget, a candidate of unknown size, or one after it, is fetched only when its turn comes."""
+        if self.out_of_time():
+            return False
+        if self.max_download is None or nxt.repo_id in self.charged:
+            return True
+        if expected_bytes(current, self.allow_pickle) is None or expected_bytes(nxt, self.allow_pickle) is None:
+            return False
+        ahead = Budget(
+            max_download=self.max_download,
+            allow_pickle=self.allow_pickle,
+            used_bytes=self.used_bytes,
+            charged=set(self.charged),
+        )
+        ahead.charge(current)
+        return ahead.refuse(nxt) is None
+
+    def charge(self, cand: Candidate, read: int | None = None) -> None:
+        """Count the candidate's weights against the download budget (once per candidate): the bytes it `read` when
+        the runner loaded it, else what `expected_bytes` says."""
         if cand.repo_id in self.charged:
             return
         self.charged.add(cand.repo_id)
-        self.used_bytes += expected_bytes(cand, self.allow_pickle) or 0
+        self.used_bytes += read if read is not None else expected_bytes(cand, self.allow_pickle) or 0

@@ -112,7 +112,8 @@ def run_candidates(
             t0 = time.perf_counter()
             loaded = runner.stats.models_loaded
             if need_model:
-                if i + 1 < len(plans):  # overlap the next download with this candidate's inference
+                # overlap the next download with this candidate's inference, if the budget would start it
+                if i + 1 < len(plans) and budget.prefetch_allowed(r.candidate, plans[i + 1][0].candidate):
                     runner.prefetch(plans[i + 1][0].candidate, plans[i + 1][1])
                 try:  # rows a racing round (or an earlier search) already computed are reused, never rerun
                     r.outputs = runner.run_prefix(
@@ -124,7 +125,7 @@ def run_candidates(
                 except CandidateError as exc:
                     search.skip(Skipped(r.repo_id, exc.stage, str(exc)))
                     continue
-                budget.charge(r.candidate)
+                budget.charge(r.candidate, runner.weights_read.get(r.repo_id))
             ran.append(r)
             search.hooks.emit(
                 CandidateDone(

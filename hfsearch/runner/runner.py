@@ -131,6 +131,8 @@ class Runner:
         self.token = token
         self._accelerator = accelerator
         self.stats = RunStats()
+        #: Bytes of weights each candidate's folder held when it was loaded (what a download budget is charged).
+        self.weights_read: dict[str, int] = {}
         self._encodings: dict[tuple[str, str], Encoded] = {}
         self._preprocessors: dict[str, Any] = {}
         self._preprocessor_keys: dict[str, str] = {}
@@ -378,6 +380,7 @@ class Runner:
             raise CandidateError(f"load failed: {one_line(exc)}", stage="load") from None
         self.adapter.check_compatible(cand, model)
         nbytes = weights_bytes(path, self.allow_pickle)
+        self.weights_read[cand.repo_id] = nbytes
         self.stats.models_loaded += 1
         self.stats.bytes_read += nbytes
         model.eval()
