@@ -117,6 +117,16 @@ def test_parse_answer():
     assert parse_answer("Positive", names) == 1
     assert parse_answer("s", names) is None and parse_answer("q", names) is STOP
     assert parse_answer("3", names) == "invalid" and parse_answer("", names) == "invalid"
+    digits = ["0", "1", "2"]  # MNIST-like class names: a typed digit is the class of that name, never a position
+    assert [parse_answer(t, digits) for t in ("0", "1", "2", "3")] == [0, 1, 2, "invalid"]
+
+
+def test_the_prompt_shows_classes_named_by_numbers_by_their_names():
+    out = io.StringIO()
+    src = PromptLabels(None, stdin=io.StringIO("1\n"), out=out)
+    src.begin(1, 0)
+    assert src.ask(0, RowView(row=0, index=5, fields={"image": "<28x28 image>"}), ["0", "1", "2"]) == 1
+    assert "class: 0   1   2   s) skip" in out.getvalue() and "1) 0" not in out.getvalue()
 
 
 def test_prompt_source_saves_every_answer(tmp_path):

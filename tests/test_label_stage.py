@@ -91,6 +91,26 @@ def test_the_budget_is_never_exceeded_and_skips_are_free(label_free, cache):
     assert len(set(source.asked)) == 10
 
 
+class Floats(LabelSource):
+    """Answers as a pandas label column with a gap holds them: floats (1.0, 0.0), and the odd unusable value."""
+
+    def __init__(self, labels):
+        self.labels, self.asked = labels, 0
+
+    def ask(self, row, view, class_names):
+        self.asked += 1
+        return "yes" if self.asked == 2 else float(self.labels[row])
+
+
+def test_float_class_ids_are_labels_and_other_answers_are_skipped_with_a_warning(label_free, cache):
+    search, _ = label_free
+    source = Floats(search.target.labels)
+    s = Search(_cfg(cache, label_budget=5), label_source=source)
+    result = s.execute()
+    assert result.labels_used == 5 and source.asked == 6  # 1.0 / 0.0 count; "yes" skipped the row
+    assert any("1 answer(s) were not class ids" in w for w in s.state.warnings)
+
+
 def test_the_posterior_follows_the_revealed_labels(label_free, cache, tmp_path):
     """A column whose 'labels' are the noisy model's own predictions: with a few of them, that model becomes the
     recommendation and its predicted accuracy climbs towards 1 — whatever the label-free prior said."""

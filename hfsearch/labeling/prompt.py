@@ -114,7 +114,10 @@ class PromptLabels(LabelSource):
         where = f" (answers are saved in {self.store.path})" if self.store is not None else " (answers are not saved)"
         resumed = f"; resuming: {answered} given earlier" if answered else ""
         self._say(f"\nLabel up to {budget} rows, chosen where the leading models disagree{resumed}{where}.")
-        self._say("Answer with the class number, s to skip a row, q to stop and rank with the labels given so far.")
+        self._say(
+            "Answer with the class (its number or name), s to skip a row, q to stop and rank with the labels "
+            "given so far."
+        )
 
     def recorded(self) -> list[tuple[int, int | None]]:
         return list(self.store.answers) if self.store is not None else []
@@ -128,8 +131,12 @@ class PromptLabels(LabelSource):
         self._say(f"\nRow {self.asked + 1} of at most {self.budget} (split row {view.index}):")
         for line in view.to_text().splitlines() or [""]:
             self._say(f"  {line}")
-        choices = "   ".join(f"{k + 1}) {name}" for k, name in enumerate(class_names))
-        self._say(f"  {choices}   s) skip   q) stop and rank")
+        if names_are_numbers(class_names):  # "1" must mean the class named 1, not the first class
+            choices = "   ".join(str(name) for name in class_names)
+            self._say(f"  class: {choices}   s) skip   q) stop and rank")
+        else:
+            choices = "   ".join(f"{k + 1}) {name}" for k, name in enumerate(class_names))
+            self._say(f"  {choices}   s) skip   q) stop and rank")
         while True:
             self.out.write("label> ")
             self.out.flush()
@@ -139,7 +146,8 @@ class PromptLabels(LabelSource):
                 return STOP
             answer = parse_answer(line, class_names)
             if answer == "invalid":
-                self._say(f"  please answer 1-{len(class_names)}, s or q")
+                wanted = "a class name" if names_are_numbers(class_names) else f"1-{len(class_names)}"
+                self._say(f"  please answer {wanted}, s or q")
                 continue
             if isinstance(answer, int):
                 self.asked += 1
@@ -149,9 +157,17 @@ class PromptLabels(LabelSource):
         self._say(f"{used} label(s) used of {budget}; ranking.\n")
 
 
+def names_are_numbers(class_names: Sequence[str]) -> bool:
+    """Whether some class is named by a number (digits, "0" … "9"): typed numbers are then class names, never
+    1-based positions, which would silently record the wrong class."""
+    from ..candidates.labels import normalize
+
+    return any(normalize(str(n)).isdigit() for n in class_names)
+
+
 def parse_answer(text: str, class_names: Sequence[str]) -> Any:
-    """A typed answer: a class number (1-based) or name → class id, ``s`` → ``None``, ``q`` → `STOP`, else
-    ``"invalid"``."""
+    """A typed answer: a class name, or a class number (1-based) unless some class is named by a number (see
+    `names_are_numbers`) → class id; ``s`` → ``None``, ``q`` → `STOP`, else ``"invalid"``."""
     from ..candidates.labels import normalize
 
     text = text.strip()
@@ -160,9 +176,9 @@ def parse_answer(text: str, class_names: Sequence[str]) -> Any:
         return STOP
     if low in ("s", "skip"):
         return None
-    if text.isdigit() and 1 <= int(text) <= len(class_names):
-        return int(text) - 1
-    names = [normalize(n) for n in class_names]
+    names = [normalize(str(n)) for n in class_names]
     if text and normalize(text) in names:
         return names.index(normalize(text))
+    if text.isdigit() and 1 <= int(text) <= len(class_names) and not names_are_numbers(class_names):
+        return int(text) - 1
     return "invalid"

@@ -13,9 +13,10 @@ label budget is refused rather than mixing units.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
-from numbers import Integral
+from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 from .. import constants
@@ -88,7 +89,12 @@ def label(search: Search) -> None:
         raise ConfigError("label_budget (--label-budget) needs a label source: give label_column or label_source.")
     if isinstance(source, PromptLabels) and source.store is None and search.cache.enabled:
         source.store = AnswerStore(search.cache.root / "labels", target.fingerprint, session.class_names, target.name)
-    ask_labels(session, source, check=search.hooks.check)
+    unreadable = ask_labels(session, source, check=search.hooks.check)
+    if unreadable:
+        state.warn(
+            f"label source: {unreadable} answer(s) were not class ids (0-{len(session.class_names) - 1}, or None to "
+            "skip) and were skipped"
+        )
     if isinstance(source, ColumnLabels) and source.unreadable:
         state.warn(
             f"label column {source.column!r}: {source.unreadable} asked row(s) held no usable label "
@@ -101,21 +107,36 @@ def label(search: Search) -> None:
 def ask_labels(session: LabelSession, source: LabelSource, check: Callable[[], None] | None = None) -> int:
     """Drive `session` with `source` until the budget is spent, no row is left or the source answers `STOP`.
 
-    Answers the source recorded in an earlier session are replayed first (within the budget). Returns the labels used.
+    Answers the source recorded in an earlier session are replayed first (within the budget). An answer is a class id
+    (an int, or a float with an integer value, as a pandas column with a gap holds them), ``None`` to skip the row, or
+    `STOP`. Returns how many answers were none of these (each skipped the row).
     """
     answered = session.replay(source.recorded())
     source.begin(session.budget, answered)
+    unreadable = 0
     while (row := session.next_row()) is not None:
         if check is not None:
             check()
         answer = source.ask(row, session.view(row), session.class_names)
         if answer is STOP:
             break
-        if isinstance(answer, Integral) and not isinstance(answer, bool) and 0 <= answer < len(session.class_names):
-            session.observe(row, int(answer))
-            source.record(row, int(answer))
+        k = class_id(answer, len(session.class_names))
+        if k is not None:
+            session.observe(row, k)
+            source.record(row, k)
         else:  # None (skip), or not a class id: never asked again, free
+            unreadable += answer is not None
             session.skip(row)
             source.record(row, None)
     source.end(session.n_labeled, session.budget)
-    return session.n_labeled
+    return unreadable
+
+
+def class_id(answer: object, n_classes: int) -> int | None:
+    """`answer` as a class id in ``[0, n_classes)``: an int (not a bool) or an integer-valued float; else ``None``."""
+    if isinstance(answer, bool) or not isinstance(answer, (Integral, Real)):
+        return None
+    value = float(answer)
+    if not math.isfinite(value) or not value.is_integer() or not 0 <= value < n_classes:
+        return None
+    return int(value)
