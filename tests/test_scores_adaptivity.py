@@ -239,3 +239,50 @@ def test_embedding_spaces_run_and_rank_identical_first():
     for key in res["same"]:
         better = (lambda a, b: a >= b) if key != "jsd" else (lambda a, b: a <= b)
         assert better(res["same"][key], res["near"][key]) and better(res["near"][key], res["far"][key]), key
+
+
+def test_model_space_adaptivity_does_not_read_other_candidates_feature_spaces():
+    """Each candidate's model-space features live in its own space: another model's source features (another width,
+    or the same width on another scale) must not set this candidate's threshold, or make its score unavailable."""
+    from hfsearch.candidates.candidate import Candidate
+    from hfsearch.scores import SCORERS, ScoreInput, View
+    from hfsearch.scores.histograms import clear_cache
+
+    rng = np.random.default_rng(0)
+    src, tgt = rng.standard_normal((512, 768)), rng.standard_normal((512, 768))
+
+    def score(others: dict) -> float:
+        clear_cache()
+        sources = {"org/c": View(features=src), **others}
+        inp = ScoreInput(candidate=Candidate(repo_id="org/c", task="text-classification"), target=View(features=tgt),
+                         source=View(features=src), sources=sources)
+        return SCORERS.get("adaptivity")(inp, "model")
+
+    alone = score({})
+    assert score({"org/narrow": View(features=rng.standard_normal((512, 384)))}) == alone
+    assert score({"org/far": View(features=50 * rng.standard_normal((512, 768)) + 50)}) == alone
+
+
+def test_nan_features_make_histogram_scores_unavailable_not_a_perfect_match():
+    from hfsearch.candidates.candidate import Candidate
+    from hfsearch.scores import SCORERS, ScoreInput, ScoreUnavailable, View
+
+    rng = np.random.default_rng(0)
+    src = rng.standard_normal((256, 32)) + 3.0
+    src[0] = np.nan
+    inp = ScoreInput(candidate=Candidate(repo_id="x/y", task="text-classification"),
+                     target=View(features=rng.standard_normal((256, 32))), source=View(features=src))
+    for name in ("jsd", "kl", "adaptivity_norm"):
+        with pytest.raises(ScoreUnavailable, match="NaN or infinite"):
+            SCORERS.get(name)(inp, "model")
+
+
+def test_too_few_bins_per_direction_and_a_bad_pool_quantile_are_named():
+    from hfsearch.errors import ScorerError
+    from hfsearch.scores.histograms import sliced_histograms
+
+    x = np.zeros((4, 3))
+    with pytest.raises(ScorerError, match="twice projections"):
+        sliced_histograms([x], [(np.zeros(4, dtype=np.int64), 1)], bins=5, projections=10, seed=0)
+    with pytest.raises(ScorerError, match="pool_quantile must be in"):
+        adaptivity_counts(x, x, pool=[x], tau="pool", pool_quantile=2)

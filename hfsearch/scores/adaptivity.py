@@ -91,11 +91,11 @@ def pool_tau(pool: Sequence[Any], target: Any, quantile: float, *, size: int, **
     return float(np.quantile(d, quantile)) + 1e-12
 
 
-def _check(method: str, quantile: float) -> None:
+def _check(method: str, quantile: float, name: str = "tau_quantile") -> None:
     if method not in ("exact", "lsh"):
         raise ScorerError(f"adaptivity method must be 'exact' or 'lsh', not {method!r}")
     if not 0.0 < float(quantile) <= 1.0:
-        raise ScorerError(f"tau_quantile must be in (0, 1], not {quantile!r}")
+        raise ScorerError(f"{name} must be in (0, 1], not {quantile!r}")
 
 
 def adaptivity_counts(
@@ -120,8 +120,8 @@ def adaptivity_counts(
 
     `pool` (the sources of every candidate of the search, this one included) is what ``tau="pool"`` is relative to.
     """
-    _check(method, tau_quantile)
-    _check(method, pool_quantile)
+    _check(method, tau_quantile, "tau_quantile")
+    _check(method, pool_quantile, "pool_quantile")
     if partition_size == "auto":
         size = auto_partition_size(len(source), len(target))
     else:
@@ -239,7 +239,11 @@ def adaptivity_norm(inp: ScoreInput, space: str | None, **params: Any) -> float:
 
 
 def _pool(inp: ScoreInput, space: str | None) -> list[Any]:
-    """Every candidate's source data in `space` (the pool a ``tau="pool"`` threshold is relative to)."""
+    """Every candidate's source data in `space` (the pool a ``tau="pool"`` threshold is relative to). In the
+    ``model`` space each candidate's features live in its own space, not comparable with this candidate's target
+    features: no pool there (``tau="pool"`` falls back to ``"auto"``)."""
+    if space == "model":
+        return []
     out = []
     for name in sorted(inp.sources):
         try:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ScorerError
 from .base import RawData, ScoreUnavailable
 from .memo import (  # noqa: F401  (re-exported: the scorers import them from here)
     CACHE_MAX_BYTES,
@@ -314,6 +315,8 @@ def as_features(x: Any) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or len(x) == 0:
         raise ScoreUnavailable(f"features must be a non-empty (rows, dim) array, got shape {x.shape}")
+    if not np.isfinite(x).all():  # a NaN row would land in bin 0 on both sides and make far data look identical
+        raise ScoreUnavailable("features contain NaN or infinite values")
     return x
 
 
@@ -328,7 +331,9 @@ def sliced_histograms(
     d = xs[0].shape[1]
     if any(x.shape[1] != d for x in xs):
         raise ScoreUnavailable("source and target features have different dimensions")
-    per = max(1, bins // projections)
+    if bins < 2 * projections:  # one bin per direction would make every histogram the same
+        raise ScorerError(f"bins ({bins}) must be at least twice projections ({projections}): two bins per direction")
+    per = bins // projections
     A = random_directions(d, projections, seed)
     zs = [x @ A for x in xs]
     lo = np.min([z.min(axis=0) for z in zs], axis=0)
