@@ -79,6 +79,15 @@ def test_second_run_recomputes_nothing(registry, tmp_path):
     assert second.runner.stats.models_loaded == 0  # every output came from the cache
     assert second.runner.stats.cache_hits == 6  # target, source features and held-out slice of both candidates
     assert r1.ranking.equals(r2.ranking)
+    # outputs computed in another precision (bf16 on a GPU, say) must not answer for this run, nor it for them
+    from types import SimpleNamespace
+
+    from hfsearch.runner import Runner
+
+    runner, cand = second.runner, second.state.runs[r1.best].candidate
+    bf16 = Runner(runner.adapter, runner.cache, accelerator=SimpleNamespace(mixed_precision="bf16"))
+    assert runner.cache.contains(runner.key(cand, second.state.target))
+    assert not runner.cache.contains(bf16.key(cand, second.state.target))
 
 
 def test_missing_source_data_nulls_similarity_only(registry, tmp_path):

@@ -213,6 +213,8 @@ class Runner:
             data=sample.fingerprint,
             columns=sample.columns,
             max_length=self.max_length,
+            # outputs computed in bf16 on a GPU are not those of an fp32 run: neither may answer for the other
+            precision=str(getattr(self.accelerator, "mixed_precision", "no")),
             version=RUNNER_VERSION,
         )
 
