@@ -70,7 +70,7 @@ def test_result_serialises(result):
 
 def test_second_run_recomputes_nothing(registry, tmp_path):
     cfg = dict(task="text-classification", dataset=TARGET, author="test-org", samples=64, labels=["negative", "positive"],
-               scores=["adaptivity", "confidence", "mmd:model"], cache_dir=str(tmp_path), progress=False)
+               scores=["adaptivity", "confidence", "mmd:model", "mmd:reference"], cache_dir=str(tmp_path), progress=False)
     first = Search(SearchConfig(**cfg))
     r1 = first.execute()
     assert first.runner.stats.models_loaded == 2

@@ -97,6 +97,41 @@ def test_a_slice_takes_its_rows_of_the_whole_samples_reference_features(tmp_path
     assert Counting.embedded == [40, 40]  # another precision is another cache entry
 
 
+def test_series_statistics_are_exact_on_a_rerun_and_a_text_encoders_first_run_matches_its_rerun(tmp_path):
+    """The cache keeps features in float16: pressure around 1000 hPa has an energy near 10^6 (inf in float16) and
+    means that float16 rounds to half a hPa, so series statistics are recomputed, never cached; an encoder's
+    features are, and its first run scores what a rerun reads back."""
+    import numpy as np
+    from datasets import Dataset
+
+    from hfsearch.data.sample import Sample
+    from hfsearch.pipeline.score import reference_features
+    from hfsearch.tasks import get_task
+    from hfsearch.tasks.timeseries import channel_statistics, read_series
+
+    rng = np.random.default_rng(0)
+    windows = 1013.25 + rng.normal(0, 0.3, (12, 16, 1))
+    series = Sample(rows=Dataset.from_dict({"series": windows.tolist()}), columns=["series"], name="s",
+                    indices=np.arange(12), fingerprint="s" * 32)
+    search = _reference_search(tmp_path / "series", get_task("time-series-classification"))
+    exact = channel_statistics(read_series(series.rows, "series"))
+    assert exact.max() > np.finfo(np.float16).max  # the energy: inf in the cache's float16
+    for _ in range(2):
+        search.reference_memo.clear()
+        np.testing.assert_array_equal(reference_features(search, series), exact)
+
+    class Encoder(type(get_task("text-classification"))):
+        def embed_reference(self, rows, columns, *, batch_size, device):
+            return np.linspace(0.1, 0.9, len(rows) * 3, dtype=np.float32).reshape(len(rows), 3) / 3.0
+
+    texts = Sample(rows=Dataset.from_dict({"text": [f"t{k}" for k in range(12)]}), columns=["text"], name="t",
+                   indices=np.arange(12), fingerprint="t" * 32)
+    search = _reference_search(tmp_path / "text", Encoder())
+    first = reference_features(search, texts)
+    search.reference_memo.clear()
+    np.testing.assert_array_equal(first, reference_features(search, texts))
+
+
 def test_reference_encoder_in_bf16_stays_within_a_cosine_of_fp32(monkeypatch):
     import numpy as np
     import pytest

@@ -223,7 +223,7 @@ def reference_features(search: Search, sample: Sample) -> np.ndarray | None:
         data=sample.fingerprint,
         columns=sample.columns,
     )
-    hit = search.cache.get(key)
+    hit = search.cache.get(key) if adapter.reference_cached else None
     feats: np.ndarray | None
     if hit is not None:
         feats = hit.features.astype(np.float32)
@@ -235,7 +235,9 @@ def reference_features(search: Search, sample: Sample) -> np.ndarray | None:
         except ReferenceUnavailable as exc:
             search.state.warn(str(exc))
             feats = None
-        if feats is not None:
+        if feats is not None and adapter.reference_cached:
+            # score what a rerun will read back (the cache keeps float16), so the first run and the rerun agree
+            feats = feats.astype(np.float16).astype(np.float32)
             search.cache.put(key, Outputs(logits=None, features=feats))
     memo[sample.fingerprint] = feats
     return feats

@@ -322,6 +322,11 @@ class TaskAdapter(ABC):
     #: Identifies the shared reference encoder (part of its cache key); ``None`` if the task has none.
     reference_id: ClassVar[str | None] = None
 
+    #: Whether the reference features are worth caching on disk: an encoder's forward passes are, and its bounded
+    #: features lose nothing that matters in the cache's float16. Cheap statistics of raw values (which may sit on
+    #: large offsets, or overflow float16) are recomputed exactly instead.
+    reference_cached: ClassVar[bool] = True
+
     def embed_reference(self, rows: Dataset, columns: list[str], *, batch_size: int, device: Any) -> np.ndarray:
         """Features of a fixed encoder shared by every candidate (the ``reference`` space)."""
         raise ReferenceUnavailable(f"task {self.name!r} has no reference encoder")

@@ -388,6 +388,8 @@ class TimeSeriesClassification(TaskAdapter):
         arr = read_series(rows, columns[0])
         return RawData(kind="numeric", values=arr.reshape(len(arr), -1))
 
+    reference_cached = False  # statistics: as quick to recompute as to read, and exact (pressure ~1000 hPa, say)
+
     def embed_reference(self, rows: Dataset, columns: list[str], *, batch_size: int, device: Any) -> np.ndarray:
         return channel_statistics(read_series(rows, columns[0]))
 
