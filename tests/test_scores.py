@@ -142,6 +142,11 @@ def test_jsd_disjoint_is_ln2():
 
 
 # ------------------------------------------------------------------------------------------- symmetric scorers
+#: MMD is symmetric for a kernel that does not depend on which side is the target: the two-sample test's pooled
+#: median bandwidth. The default takes the target's own (one kernel for every candidate of a search).
+POOLED = {"bandwidth": "pooled"}
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 2**16), st.floats(0.0, 2.0))
 def test_symmetric_scorers_are_symmetric(seed, shift):
@@ -150,8 +155,9 @@ def test_symmetric_scorers_are_symmetric(seed, shift):
     xt = rng.normal(size=(50, 6)) * 1.3 + shift
     for space in ("reference", "raw"):
         for name in SYMMETRIC:
-            a = SCORERS.get(name)(features_input(xs, xt), space)
-            b = SCORERS.get(name)(features_input(xt, xs), space)
+            kw = POOLED if name == "mmd" else {}
+            a = SCORERS.get(name)(features_input(xs, xt), space, **kw)
+            b = SCORERS.get(name)(features_input(xt, xs), space, **kw)
             assert a == pytest.approx(b, rel=1e-6, abs=1e-6), (name, space)
     # kl and kl_rev are each other's swap
     kl = SCORERS.get("kl")(features_input(xs, xt), "raw")
@@ -162,8 +168,9 @@ def test_symmetric_scorers_are_symmetric(seed, shift):
 def test_symmetric_scorers_symmetric_on_text(sentiment):
     a, b = sentiment("uci_yelp", 200, 0), sentiment("airline_reviews", 200, 1)
     for name in ("jsd", "l2d", "mmd", "wasserstein", "frechet", "cosine"):
-        x = SCORERS.get(name)(text_input(a, b), "raw")
-        y = SCORERS.get(name)(text_input(b, a), "raw")
+        kw = POOLED if name == "mmd" else {}
+        x = SCORERS.get(name)(text_input(a, b), "raw", **kw)
+        y = SCORERS.get(name)(text_input(b, a), "raw", **kw)
         assert x == pytest.approx(y, rel=1e-6, abs=1e-6), name
 
 
@@ -314,3 +321,38 @@ def test_metadata_scores():
     for name in ("source_accuracy", "size", "popularity"):
         with pytest.raises(ScoreUnavailable):
             SCORERS.get(name)(bare)
+
+
+def test_mmd_grows_with_the_shift_so_a_far_source_never_ranks_above_a_near_one():
+    """One kernel per target: a bandwidth re-chosen from each source–target pair widens with the shift, and MMD
+    then falls again as the source moves away (16-d Gaussians: shift 8 scored below shift 4)."""
+    from hfsearch.candidates.candidate import Candidate
+    from hfsearch.scores import SCORERS, ScoreInput, View
+
+    rng = np.random.default_rng(0)
+    target = rng.standard_normal((400, 16))
+    cand = Candidate(repo_id="x/y", task="text-classification")
+    values = [SCORERS.get("mmd")(ScoreInput(candidate=cand, target=View(reference=target),
+                                             source=View(reference=rng.standard_normal((400, 16)) + shift)))
+              for shift in (0.0, 1.0, 2.0, 4.0, 8.0)]
+    assert values == sorted(values) and values[-1] > values[-2]
+
+
+def test_knn_coverage_sees_a_shift_on_a_large_offset():
+    """Sensor statistics around 1000 (air pressure): a source one unit off (7 sd of a window mean) covers nothing,
+    as it does at offset 0; the float32 rounding of ‖x‖² ~ 10^12 must not make it look like full coverage."""
+    from hfsearch.candidates.candidate import Candidate
+    from hfsearch.scores import SCORERS, ScoreInput, View
+    from hfsearch.tasks.timeseries import channel_statistics
+
+    rng = np.random.default_rng(0)
+
+    def stats(level: float) -> np.ndarray:
+        return channel_statistics(level + rng.standard_normal((300, 50, 1)))
+
+    cand = Candidate(repo_id="x/y", task="time-series-classification")
+    target = stats(1000.0)
+    cover = {level: SCORERS.get("knn_coverage")(ScoreInput(candidate=cand, target=View(reference=target),
+                                                           source=View(reference=stats(level))))
+             for level in (1000.0, 1001.0)}
+    assert cover[1000.0] > 0.9 and cover[1001.0] < 0.1

@@ -255,11 +255,12 @@ def _pool(inp: ScoreInput, space: str | None) -> list[Any]:
 
 def knn_coverage_value(xs: np.ndarray, xt: np.ndarray, k: int = 5) -> float:
     """Fraction of target rows whose k-NN ball (among target rows) holds at least one source row."""
-    from .distance import sq_dists_cached
+    from .distance import centred_on_target, sq_dists_cached
 
     n = len(xt)
     if n <= k:
         raise ScoreUnavailable(f"knn_coverage needs more than k={k} target rows")
+    xs, xt = centred_on_target(xs, xt)
 
     def radii() -> np.ndarray:
         d_tt = sq_dists_cached(xt, xt).copy()

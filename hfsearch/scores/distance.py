@@ -35,29 +35,46 @@ def sq_dists_cached(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cached(("sqd", array_key(a), array_key(b)), lambda: _sq_dists(a, b))
 
 
+def _median(values: np.ndarray) -> float:
+    h = len(values) // 2
+    part = np.partition(values, (h - 1, h))
+    return float(part[h] if len(values) % 2 else 0.5 * (part[h - 1] + part[h]))
+
+
+def centred_on_target(xs: np.ndarray, xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both matrices minus the target's mean row: distances are unchanged, but their float32 expansion
+    ‖a‖² + ‖b‖² − 2a·b then rounds on the scale of the data's spread, not of its offset (sensor features around
+    1000, say, where the rounding of ‖a‖² alone exceeds the distances being compared)."""
+    mu = xt.mean(axis=0)
+    return xs - mu, xt - mu
+
+
 def mmd2_unbiased(xs: np.ndarray, xt: np.ndarray, bandwidth: float | str = "median") -> float:
     """Unbiased MMD² with the RBF kernel k(x, y) = exp(−‖x − y‖² / (2σ²)).
 
-    ``bandwidth="median"``: σ = median distance between distinct rows of the pooled sample (Gretton et al. 2012).
+    ``bandwidth="median"``: σ = the median distance between distinct rows of the **target** sample, one kernel for
+    every candidate of a search, so that their MMDs are comparable: a bandwidth taken from each source–target pair
+    (``"pooled"``, the two-sample test's median heuristic, Gretton et al. 2012) widens with the shift, and a far
+    source then scores a smaller MMD than a near one.
     """
     if len(xs) < 2 or len(xt) < 2:
         raise ScoreUnavailable("mmd needs at least 2 rows on each side")
+    xs, xt = centred_on_target(xs, xt)
     d_tt = sq_dists_cached(xt, xt)
     d_ss = _sq_dists(xs, xs)
     d_st = sq_dists_cached(xs, xt)
     n, m = len(xs), len(xt)
-    if bandwidth == "median":
-        iu_s = np.triu_indices(n, 1)
-        iu_t = np.triu_indices(m, 1)
-        pooled = np.concatenate([d_ss[iu_s], d_tt[iu_t], d_st.ravel()])
-        h = len(pooled) // 2
-        part = np.partition(pooled, (h - 1, h))
-        med = float(part[h] if len(pooled) % 2 else 0.5 * (part[h - 1] + part[h]))
+    if bandwidth in ("median", "pooled"):
+        within_t = d_tt[np.triu_indices(m, 1)]
+        if bandwidth == "median":
+            med = cached(("mmd-median", array_key(xt)), lambda: _median(within_t))
+        else:
+            med = _median(np.concatenate([d_ss[np.triu_indices(n, 1)], within_t, d_st.ravel()]))
         sigma2 = med if med > 0 else 1.0  # σ² = (median distance)²
     else:
         sigma = float(bandwidth)
         if sigma <= 0:
-            raise ScorerError(f"mmd bandwidth must be positive or 'median', not {bandwidth!r}")
+            raise ScorerError(f"mmd bandwidth must be positive, 'median' or 'pooled', not {bandwidth!r}")
         sigma2 = sigma * sigma
     g = np.float32(-1.0 / (2.0 * sigma2))
 
@@ -83,9 +100,11 @@ def mmd(inp: ScoreInput, space: str | None, *, bandwidth: float | str = "median"
     """Maximum mean discrepancy between source and target features (lower is better).
 
     MMD²_u = 1/(n(n−1)) Σ_{i≠j} k(s_i, s_j) + 1/(m(m−1)) Σ_{i≠j} k(t_i, t_j) − 2/(nm) Σ_{i,j} k(s_i, t_j),
-    RBF kernel k(x, y) = exp(−‖x − y‖²/(2σ²)), σ = median pairwise distance of the pooled rows unless
-    ``bandwidth`` is given (Gretton et al., *A Kernel Two-Sample Test*, JMLR 2012). The unbiased estimate can be
-    slightly negative when the two samples come from the same distribution.
+    RBF kernel k(x, y) = exp(−‖x − y‖²/(2σ²)) (Gretton et al., *A Kernel Two-Sample Test*, JMLR 2012). σ is the
+    median pairwise distance of the target's rows, one kernel for every candidate, so that their MMDs compare;
+    ``bandwidth="pooled"`` takes it from each source–target pair instead (the two-sample test's heuristic, which
+    widens with the shift), a number sets it. The unbiased estimate can be slightly negative when the two samples
+    come from the same distribution.
     """
     xs, xt = _features(inp, space, top_words)
     return mmd2_unbiased(xs, xt, bandwidth)
