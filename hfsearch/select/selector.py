@@ -135,7 +135,7 @@ def _finite(v: Any) -> bool:
 def _metric(v: Any) -> bool:
     """A finite value in [0, 1]: what every estimator and absolute signal predicts. Anything else is an input error
     (an accuracy written in percent, say) and would throw the whole pool's level and deviations off scale."""
-    return _finite(v) and 0.0 <= float(v) <= 1.0
+    return _finite(v) and -1e-9 <= float(v) <= 1.0 + 1e-9  # rounding at the ends is not an error
 
 
 def relative_features(
