@@ -391,3 +391,22 @@ def test_candidates_of_unknown_size_are_charged_what_they_read_and_stop_when_the
     assert ran == ["o/m0", "o/m1", "o/m2"]  # 1.2 GB read by then: the budget is spent
     assert [s.repo_id for s in skipped] == ["o/m3", "o/m4"] and "size is unknown" in skipped[0].reason
     assert sorted(runner.fetched) == ran  # nothing fetched beyond what ran
+
+
+def test_the_note_names_only_the_slices_that_ran(race_hub, tmp_path, monkeypatch):
+    """Down to one candidate after the first slice, the race goes straight to the whole sample: the note must not
+    list the slices it skipped."""
+    real = race.eliminated
+
+    def all_but_the_leader(results, bounds):  # noqa: ANN001, ANN202
+        leader = max((r for r in results if r.predicted is not None), key=lambda r: r.predicted[0])
+        out = [r for r in results if r is not leader and r.predicted is not None]
+        for r in out:
+            r.status, r.status_reason = "eliminated", f"below the leader {leader.repo_id}"
+        return out if out else real(results, bounds)
+
+    monkeypatch.setattr(race, "eliminated", all_but_the_leader)
+    s = search(race_hub, tmp_path, budget="auto")
+    first = race.slice_sizes(SAMPLES)[0]
+    note = next(w for w in s.state.warnings if w.startswith("--budget auto"))
+    assert f"(slices of {first} of {SAMPLES} target rows)" in note

@@ -160,9 +160,12 @@ def race(search: Search, runs: list[CandidateRun]) -> None:
 def _rounds(search: Search, runs: list[CandidateRun], sizes: list[int], budget: Budget) -> None:
     state = search.state
     active = list(runs)
+    slices: list[int] = []  # the slices that ran (a race down to one candidate skips the rest)
     for rows in sizes:
         last = rows == sizes[-1] or len(active) == 1  # a race of one goes straight to the whole sample
         rows = sizes[-1] if last else rows
+        if not last:
+            slices.append(rows)
         if last:  # nothing runs after this round: each model leaves memory once it has run it
             search.runner.hold(0)
         ran = {r.repo_id for r in _run_stage.run_candidates(search, active, rows=rows, budget=budget)}
@@ -186,7 +189,7 @@ def _rounds(search: Search, runs: list[CandidateRun], sizes: list[int], budget: 
     dropped = sum(r.status == "eliminated" for r in state.early)
     state.warn(
         f"--budget auto: {dropped} of {len(runs)} candidates eliminated early (slices of "
-        f"{', '.join(map(str, sizes[:-1]))} of {sizes[-1]} target rows)."
+        f"{', '.join(map(str, slices))} of {sizes[-1]} target rows)."
     )
 
 
