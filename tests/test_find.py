@@ -124,3 +124,31 @@ def test_cli_json_end_to_end(registry, env_for_subprocess):
     data = json.loads(proc.stdout)
     assert data["best"] == "test-org/bert-yelp"
     assert [r["model"] for r in data["ranking"]][0] == "test-org/bert-yelp"
+
+
+def test_one_malformed_repo_neither_ends_the_listing_nor_the_search(registry, tmp_path):
+    """A card whose YAML does not parse, a hub.json with a count that is not a number, a config.json whose id2label
+    keys are not class ids: each concerns one repository; the search lists and runs the others, and says why the
+    bad one was skipped. Authors match case-insensitively, as on the Hub."""
+    import shutil
+
+    root = tmp_path / "hub"
+    for part in ("datasets/test-org/uci_yelp", "datasets/test-org/uci_amazon", "models/test-org/bert-yelp"):
+        shutil.copytree(registry / part, root / part)
+    good = root / "models/test-org/bert-yelp"
+    (good / "hub.json").write_text(json.dumps({"downloads": "many"}))
+    for name, edit in (("bad-card", "card"), ("bad-keys", "keys")):
+        bad = root / "models/test-org" / name
+        shutil.copytree(good, bad)
+        if edit == "card":
+            readme = (bad / "README.md").read_text()
+            (bad / "README.md").write_text(readme.replace("---\n", "---\ndatasets: [unclosed\n", 1))
+        else:
+            config = json.loads((bad / "config.json").read_text())
+            config["id2label"] = {"neg": "negative", "pos": "positive"}
+            (bad / "config.json").write_text(json.dumps(config))
+    res = hfsearch.find("text-classification", TARGET, hub_dir=str(root), author="Test-Org", labels=LABELS,
+                        samples=32, scores="confidence", cache_dir=str(tmp_path / "cache"), progress=False)
+    assert list(res.ranking["model"]) == ["test-org/bert-yelp"]  # bad-card: no metadata, so not listed as a classifier
+    (skip,) = res.skipped
+    assert skip.repo_id == "test-org/bad-keys" and "id2label keys are not class ids" in skip.reason

@@ -199,7 +199,7 @@ class _LocalRegistry:
         wanted = _as_list(filter)
         infos = []
         for repo_id, folder in layout.iter_repos(self.root):
-            if author and not repo_id.startswith(author + "/"):
+            if author and not repo_id.lower().startswith(author.lower() + "/"):  # the Hub matches authors so
                 continue
             if search and search.lower() not in repo_id.lower():
                 continue

@@ -126,6 +126,10 @@ def check_encoding(path: Path, encoding: str | None = None) -> None:
                     f"{path} is not valid {name} text: {what} at offset {offset} (line {line}) cannot be decoded; "
                     f"{hint}."
                 ) from None
+            except UnicodeError as exc:  # a decoder's own complaint (utf-16 without a byte-order mark, say)
+                raise DatasetError(
+                    f"{path} is not valid {name} text: {exc}; pass its encoding (--encoding utf-8, latin-1…)."
+                ) from None
             if not chunk:
                 return
             lines += chunk.count(b"\n")

@@ -27,7 +27,10 @@ from typing import Any
 
 import yaml
 
+from ..utils.logging import get_logger
 from .ids import check_repo_id
+
+logger = get_logger(__name__)
 
 MODELS = "models"
 DATASETS = "datasets"
@@ -43,7 +46,11 @@ def read_front_matter(readme: Path) -> dict[str, Any]:
     end = text.find("\n---", 3)
     if end < 0:
         return {}
-    data = yaml.safe_load(text[3:end]) or {}
+    try:
+        data = yaml.safe_load(text[3:end]) or {}
+    except yaml.YAMLError:  # one malformed card must not end a listing: read as a card without metadata
+        logger.warning("%s: the card's YAML metadata does not parse; read as empty", readme)
+        return {}
     return data if isinstance(data, dict) else {}
 
 
@@ -201,10 +208,20 @@ def read_hub_json(folder: Path) -> dict[str, Any]:
     p = folder / "hub.json"
     if p.is_file():
         try:
-            return json.loads(p.read_text())
-        except json.JSONDecodeError:
+            data = json.loads(p.read_text())
+        except (ValueError, UnicodeDecodeError):
             return {}
+        if isinstance(data, dict):  # counts that are not numbers are left out, not a crash of the listing
+            return {k: v for k, v in data.items() if k not in ("downloads", "likes") or _count(v)}
     return {}
+
+
+def _count(v: Any) -> bool:
+    try:
+        int(v)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def is_private(folder: Path) -> bool:
@@ -222,7 +239,11 @@ def model_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
     hub = read_hub_json(folder)
     config: dict[str, Any] = {}
     if (folder / "config.json").is_file():
-        config = json.loads((folder / "config.json").read_text())
+        try:
+            loaded = json.loads((folder / "config.json").read_text())
+        except (ValueError, UnicodeDecodeError):  # listed as it is; loading the model says what is wrong
+            loaded = {}
+        config = loaded if isinstance(loaded, dict) else {}
     params = safetensors_param_count(folder)
     tags = list(card.get("tags") or [])
     if config.get("auto_map") and "custom_code" not in tags:

@@ -50,7 +50,11 @@ def discover(search: Search) -> None:
             search.skip(Skipped(cand.repo_id, "download", f"config.json not readable: {one_line(exc)}"))
             continue
         id2label = cand.config.get("id2label")
-        cand.id2label = {int(k): v for k, v in id2label.items()} if isinstance(id2label, dict) else None
+        try:
+            cand.id2label = {int(k): v for k, v in id2label.items()} if isinstance(id2label, dict) else None
+        except (TypeError, ValueError):
+            search.skip(Skipped(cand.repo_id, "align", "config.json's id2label keys are not class ids (0, 1, …)"))
+            continue
         state.runs[cand.repo_id] = CandidateRun(cand)
     _require_candidates(search)
     if "reported" in search.needs:  # what each candidate reports on this very dataset (cards, .eval_results, board)

@@ -67,6 +67,8 @@ class TaskAdapter(ABC):
         names = list(features)
         label = self.label_column(features)
         if columns:
+            if len(set(columns)) != len(columns):
+                raise ColumnError(f"--column names a column twice: {', '.join(columns)}.")
             require_columns(features, columns)
             lo, hi = self.n_inputs
             if not lo <= len(columns) <= hi:
