@@ -90,3 +90,13 @@ def test_ambiguous_and_missing_columns(text_task):
         text_task.resolve_columns(feats, ["nope"])
     with pytest.raises(ColumnError, match="No input column"):
         text_task.resolve_columns(Features({"x": Value("int64")}), None)
+
+
+def test_the_conventionally_named_class_label_is_the_target_among_several(text_task):
+    from datasets import ClassLabel, Features, Value
+
+    two = Features({"text": Value("string"), "source": ClassLabel(names=["web", "news"]),
+                    "label": ClassLabel(names=["negative", "positive"])})
+    assert text_task.label_column(two) == "label"
+    one = Features({"text": Value("string"), "sentiment": ClassLabel(names=["neg", "pos"]), "label": Value("int64")})
+    assert text_task.label_column(one) == "sentiment"  # the one ClassLabel is the target, as before

@@ -38,3 +38,12 @@ def test_unalignable_label_space_gives_a_reason():
 def test_ner_style_synonyms():
     a = align_labels({0: "PER", 1: "ORG", 2: "LOC", 3: "MISC"}, ["person", "organization", "location", "other"])
     assert a.label_map == {0: 0, 1: 1, 2: 2, 3: 3}
+
+
+def test_labels_in_any_script_keep_their_letters():
+    """Chinese, Russian or accented names are names, not "" (which made every such label collide)."""
+    assert normalize("正面") == "正面" and normalize("Négatif!") == "négatif" and normalize("ПОЗИТИВ") == "позитив"
+    a = align_labels({0: "负面", 1: "正面"}, ["正面", "负面"])
+    assert a.ok and a.label_map == {0: 1, 1: 0}
+    tags = align_labels({0: "O", 1: "B-人名", 2: "B-地名"}, ["O", "B-地名", "B-人名"])
+    assert tags.label_map == {0: 0, 1: 2, 2: 1}  # a person is not a place

@@ -261,6 +261,22 @@ def test_budget_options_are_validated():
     assert SearchConfig.create(task="text-classification", dataset="x", max_download="5e8").max_download == 500_000_000
 
 
+def test_only_root_model_weights_count_as_safetensors():
+    """A pickle checkpoint with safetensors only in a subfolder, or only an adapter's, is not a safetensors model:
+    without --allow-pickle it must not take a candidate's place and fail at load."""
+    from huggingface_hub import ModelInfo
+
+    from hfsearch.candidates.discover import candidate_from_info
+
+    def cand(*files: str) -> Candidate:
+        return candidate_from_info(ModelInfo(id="o/m", siblings=[{"rfilename": f} for f in files]), "t")
+
+    assert cand("config.json", "model.safetensors").has_safetensors
+    assert cand("model.safetensors.index.json", "model-00001-of-00002.safetensors").has_safetensors
+    assert not cand("pytorch_model.bin", "checkpoint-500/model.safetensors").has_safetensors
+    assert not cand("adapter_model.safetensors").has_safetensors
+
+
 def test_discovery_reads_weight_sizes_from_the_hub_metadata():
     from huggingface_hub import ModelInfo
 

@@ -94,6 +94,10 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
+#: The files a model's safetensors weights load from (a checkpoint in a subfolder, or an adapter, is not the model).
+ROOT_SAFETENSORS = frozenset({"model.safetensors", "model.safetensors.index.json"})
+
+
 def _source_accuracy(card: dict[str, Any]) -> float | None:
     """Accuracy reported in the card's ``model-index`` (first usable accuracy metric), as a fraction: many cards
     write 92.5 for 0.925, and a value outside [0, 100] or not a number is skipped."""
@@ -162,7 +166,7 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
         language=_as_list(card.get("language")),
         library_name=info.library_name,
         tags=tags,
-        has_safetensors=st is not None or any(s.endswith(".safetensors") for s in siblings),
+        has_safetensors=st is not None or any(s in ROOT_SAFETENSORS for s in siblings),
         custom_code="custom_code" in tags or bool(config.get("auto_map")),
         source_accuracy=_source_accuracy(card),
         eval_files=sorted(

@@ -8,6 +8,7 @@ is generic and the model has exactly as many labels as the target: anything else
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 _GENERIC = re.compile(r"^label_?(\d+)$")
@@ -29,8 +30,8 @@ SYNONYMS: tuple[frozenset[str], ...] = (
 
 
 def normalize(name: str) -> str:
-    """Lower-case, strip everything but letters and digits."""
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+    """Case-fold (NFKC), strip everything but letters and digits, in any script: "正面" stays "正面", not ""."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(name)).casefold())
 
 
 def _group(name: str) -> int | None:

@@ -92,14 +92,19 @@ class TaskAdapter(ABC):
         )
 
     def label_column(self, features: Features) -> str | None:
-        """The label column, if any: a `ClassLabel` feature, else a conventionally named one."""
-        for name, feat in features.items():
-            if isinstance(feat, ClassLabel):
+        """The label column, if any: a `ClassLabel` feature (the conventionally named one when there are several, so
+        that ``source: ClassLabel[web, news]`` beside ``label`` is not taken for the target), else a conventionally
+        named column."""
+        class_labels = [name for name, feat in features.items() if isinstance(feat, ClassLabel)]
+        for name in LABEL_NAMES:
+            if name in class_labels:
                 return name
+        if len(class_labels) == 1:
+            return class_labels[0]
         for name in LABEL_NAMES:
             if name in features:
                 return name
-        return None
+        return class_labels[0] if class_labels else None
 
     def label_names(self, features: Features, column: str | None) -> list[str] | None:
         """Names of the target classes when the dataset declares them (`ClassLabel`)."""
