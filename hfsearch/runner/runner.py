@@ -386,7 +386,11 @@ class Runner:
         self.stats.models_loaded += 1
         self.stats.bytes_read += nbytes
         model.eval()
-        model = model.to(self.accelerator.device)
+        try:
+            model = model.to(self.accelerator.device)
+        except (RuntimeError, MemoryError) as exc:  # out of memory on the device: this candidate, not the search
+            del model
+            raise CandidateError(f"load failed: {one_line(exc)}", stage="load") from None
         self.stats.load_seconds += time.perf_counter() - t0
         return model, preprocessor, path, nbytes
 

@@ -33,6 +33,9 @@ TOKENIZER_FILES = (
     "vocab.json",
     "spiece.model",
     "sentencepiece.bpe.model",
+    "spm.model",  # DeBERTa-v2/v3
+    "tokenizer.model",  # Llama-style sentencepiece
+    "added_tokens.json",
 )
 
 
@@ -115,6 +118,7 @@ class TextClassification(TaskAdapter):
         if len(columns) > 2:
             raise ColumnError(f"Task {self.name!r} takes one or two text columns, got {len(columns)}.")
         texts = [[str(t) for t in column_values(rows, c)] for c in columns]
+        max_length = model_max_length(preprocessor, max_length)
         enc = preprocessor(*texts, truncation=True, max_length=max_length, padding=False)
         inputs: dict[str, Any] = {}
         lengths = None
@@ -153,10 +157,25 @@ class TextClassification(TaskAdapter):
 
     def forward(self, model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
         out = model(**batch, output_hidden_states=True)
-        hidden = out.hidden_states[-1]
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-        return out.logits, pooled
+        return out.logits, mean_pooled(out, batch["attention_mask"])
+
+
+def model_max_length(tokenizer: Any, max_length: int) -> int:
+    """`max_length`, or less where the tokenizer says its model reads fewer tokens (``model_max_length``; a huge
+    sentinel value means "not set")."""
+    limit = getattr(tokenizer, "model_max_length", None)
+    return min(max_length, int(limit)) if isinstance(limit, int) and 0 < limit < 1_000_000 else max_length
+
+
+def mean_pooled(out: Any, attention_mask: Any) -> Any:
+    """The mean of the last hidden states over the real tokens: the encoder's for an encoder–decoder classifier
+    (BART, T5), whose output has no ``hidden_states``."""
+    states = getattr(out, "hidden_states", None)
+    if states is None:
+        states = out.encoder_hidden_states
+    hidden = states[-1]
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
 
 
 def minilm_path() -> str:

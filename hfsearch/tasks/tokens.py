@@ -40,7 +40,15 @@ from ..errors import CandidateError, ColumnError, DatasetError
 from ..scores.base import RawData
 from .base import Encoded, TaskAdapter, files_key, invert_label_map, is_string, register_task
 from .entities import get_entities
-from .text import TOKENIZER_FILES, TextClassification, gather_padded, length_batches, pack
+from .text import (
+    TOKENIZER_FILES,
+    TextClassification,
+    gather_padded,
+    length_batches,
+    mean_pooled,
+    model_max_length,
+    pack,
+)
 
 #: Label-column names of token tasks, in preference order.
 TAG_COLUMNS = ("ner_tags", "tags", "labels", "label", "ner_labels", "entities")
@@ -166,6 +174,7 @@ class TokenClassification(TaskAdapter):
     def encode(self, preprocessor: Any, rows: Dataset, columns: list[str], *, max_length: int) -> Encoded:
         sentences = [[str(w) for w in words] for words in column_values(rows, columns[0])]
         n_words = np.array([len(s) for s in sentences], dtype=np.int64)
+        max_length = model_max_length(preprocessor, max_length)
         enc = preprocessor(sentences, is_split_into_words=True, truncation=True, max_length=max_length, padding=False)
         first: list[list[int]] = []
         for i, count in enumerate(n_words.tolist()):
@@ -219,10 +228,7 @@ class TokenClassification(TaskAdapter):
         words = torch.gather(logits, 1, index)  # (B, W, C): each word's first sub-token
         words = torch.where((word_pos == _UNSEEN).unsqueeze(-1), torch.zeros_like(words), words)
         words = torch.where((word_pos == _PADDED).unsqueeze(-1), torch.full_like(words, PAD), words)
-        hidden = out.hidden_states[-1]
-        mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-        return words, pooled
+        return words, mean_pooled(out, inputs["attention_mask"])
 
     # ---- outputs -------------------------------------------------------------------------------------------------
     def score_logits(self, logits: np.ndarray) -> np.ndarray:

@@ -1,0 +1,89 @@
+"""Task adapters over checkpoint shapes the zoos do not have: an encoder–decoder classifier, a model that reads fewer
+tokens than ``--max-length``, tokenizers that differ only in a sentencepiece file, and a device too small to hold a
+model. Each builds a tiny random checkpoint on the all-MiniLM-L6-v2 tokenizer shipped with the package."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset
+
+from hfsearch.candidates.candidate import Candidate
+from hfsearch.data.sample import Sample
+from hfsearch.errors import CandidateError
+from hfsearch.runner.cache import OutputCache
+from hfsearch.runner.runner import Runner
+from hfsearch.tasks import get_task
+from hfsearch.tasks.text import minilm_path
+
+LABELS = {"id2label": {0: "neg", 1: "pos"}, "label2id": {"neg": 0, "pos": 1}}
+
+
+def _run(path: str, texts: list[str], runner: Runner | None = None):
+    from accelerate import Accelerator
+
+    runner = runner or Runner(get_task("text-classification"), OutputCache(enabled=False), accelerator=Accelerator(cpu=True))
+    rows = Dataset.from_dict({"text": texts})
+    sample = Sample(rows=rows, columns=["text"], name="t", indices=np.arange(len(texts)), fingerprint="fp")
+    return runner.run(Candidate(repo_id="x/m", task="text-classification", path=path, sha="0"), {"target": sample})["target"]
+
+
+def test_an_encoder_decoder_classifier_is_run_not_skipped(tmp_path):
+    """BART / T5 classifiers return encoder and decoder hidden states, no ``hidden_states``."""
+    from transformers import AutoTokenizer, BartConfig, BartForSequenceClassification
+
+    tok = AutoTokenizer.from_pretrained(minilm_path())
+    cfg = BartConfig(vocab_size=tok.vocab_size, d_model=16, encoder_layers=1, decoder_layers=1,
+                     encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+                     max_position_embeddings=300, pad_token_id=tok.pad_token_id, eos_token_id=tok.sep_token_id,
+                     bos_token_id=tok.cls_token_id, decoder_start_token_id=tok.sep_token_id, **LABELS)
+    torch.manual_seed(0)
+    BartForSequenceClassification(cfg).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    out = _run(str(tmp_path), ["a good film", "terrible, just terrible and long", "ok"])
+    assert out.logits.shape == (3, 2) and out.features.shape == (3, 16)
+
+
+def test_a_model_that_reads_fewer_tokens_than_max_length_is_truncated_to_its_limit(tmp_path):
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    tok = AutoTokenizer.from_pretrained(minilm_path(), model_max_length=128)
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, max_position_embeddings=128, **LABELS)
+    torch.manual_seed(0)
+    BertForSequenceClassification(cfg).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    out = _run(str(tmp_path), ["short text", " ".join(["word"] * 200)])  # 202 tokens at the runner's 256
+    assert out.logits.shape == (2, 2) and np.isfinite(out.logits).all()
+
+
+def test_tokenizers_that_differ_only_in_a_sentencepiece_file_are_not_shared(tmp_path):
+    from hfsearch.tasks.text import TOKENIZER_FILES
+
+    adapter = get_task("text-classification")
+    for name, content in (("a", b"model A"), ("b", b"model B")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "tokenizer_config.json").write_text("{}")
+        (folder / "spm.model").write_bytes(content)
+    assert {"spm.model", "tokenizer.model", "added_tokens.json"} <= set(TOKENIZER_FILES)
+    assert adapter.preprocessor_key(str(tmp_path / "a")) != adapter.preprocessor_key(str(tmp_path / "b"))
+
+
+def test_a_model_the_device_cannot_hold_is_skipped_not_the_end_of_the_search(tmp_path, monkeypatch):
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    tok = AutoTokenizer.from_pretrained(minilm_path())
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, **LABELS)
+    BertForSequenceClassification(cfg).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+
+    def out_of_memory(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(torch.nn.Module, "to", out_of_memory)
+    with pytest.raises(CandidateError, match="out of memory") as err:
+        _run(str(tmp_path), ["a text"])
+    assert err.value.stage == "load"
