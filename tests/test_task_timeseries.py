@@ -248,3 +248,19 @@ def test_feature_vectors_are_a_one_channel_series():
     ref = adapter.embed_reference(out, columns, batch_size=8, device="cpu")
     assert ref.shape == (2, 5) and ref[0].tolist() == pytest.approx([2.5, 1.118034, 1.0, 4.0, 7.5])
     assert channel_statistics(np.ones((1, 3, 2))).shape == (1, 10)
+
+
+def test_a_missing_time_step_is_filled_with_its_window_channel_mean_not_zero():
+    """Around 1000 hPa a 0 is a spike the model reads; the mean of the window's other steps is not."""
+    from hfsearch.tasks.timeseries import fill_missing
+
+    x = np.full((2, 4, 2), 1000.0, dtype=np.float32)
+    x[0, :, 1] = [1.0, 2.0, 3.0, 6.0]
+    x[0, 1, 0] = np.nan  # one step missing
+    x[0, 2, 1] = np.nan
+    x[1, :, 1] = np.nan  # a whole channel missing: 0, as before
+    got = fill_missing(x)
+    assert got[0, 1, 0] == 1000.0 and got[0, 2, 1] == pytest.approx(3.0) and (got[1, :, 1] == 0).all()
+    assert got.dtype == np.float32 and not np.isnan(got).any()
+    clean = np.ones((1, 3, 1), dtype=np.float32)
+    assert fill_missing(clean) is clean

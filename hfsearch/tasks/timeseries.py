@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -451,7 +452,7 @@ class TimeSeriesClassification(TaskAdapter):
         for start in range(0, len(values), batch_size):
             idx = np.arange(start, min(start + batch_size, len(values)))
             x = values[idx]
-            batch: dict[str, Any] = {"past_values": torch.from_numpy(np.nan_to_num(x))}
+            batch: dict[str, Any] = {"past_values": torch.from_numpy(fill_missing(x))}
             if np.isnan(x).any():
                 batch["past_observed_mask"] = torch.from_numpy(~np.isnan(x))
             yield idx, batch
@@ -468,6 +469,18 @@ class TimeSeriesClassification(TaskAdapter):
         finally:
             handle.remove()
         return output_logits(out), captured["x"].reshape(len(batch["past_values"]), -1)
+
+
+def fill_missing(x: np.ndarray) -> np.ndarray:
+    """`x` (windows × time × channels) with each missing step (NaN) set to its window's channel mean, 0 where a whole
+    channel is missing: a 0 in a signal around 1000 hPa would be a spike the model reads (PatchTSMixer ignores the
+    observed mask, and PatchTST only scales by it)."""
+    if not np.isnan(x).any():
+        return x
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN channel: its mean is NaN, filled with 0 below
+        mean = np.nanmean(x, axis=1, keepdims=True)
+    return np.nan_to_num(np.where(np.isnan(x), mean, x)).astype(x.dtype, copy=False)
 
 
 def channel_statistics(windows: np.ndarray) -> np.ndarray:
