@@ -87,3 +87,30 @@ def test_a_model_the_device_cannot_hold_is_skipped_not_the_end_of_the_search(tmp
     with pytest.raises(CandidateError, match="out of memory") as err:
         _run(str(tmp_path), ["a text"])
     assert err.value.stage == "load"
+
+
+def test_a_word_the_tagger_never_sees_is_no_entity_whatever_class_id_0_names(tmp_path):
+    """Words cut by max_length, or with no sub-token at all, get uniform scores; their tag must be the model's "O",
+    not its class 0 (B-LOC in some released CoNLL taggers)."""
+    from accelerate import Accelerator
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    tok = AutoTokenizer.from_pretrained(minilm_path())
+    tags = ["B-LOC", "I-LOC", "B-PER", "I-PER", "O"]
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)})
+    torch.manual_seed(0)
+    model = BertForTokenClassification(cfg)
+    with torch.no_grad():
+        model.classifier.bias[:] = torch.tensor([0.0, 0.0, 0.0, 0.0, 20.0])  # it says "O" wherever it looks
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    adapter = get_task("token-classification")
+    rows = Dataset.from_dict({"tokens": [[f"word{i}" for i in range(30)], ["a", "\u200b", "b"]]})
+    sample = Sample(rows=rows, columns=["tokens"], name="t", indices=np.arange(2), fingerprint="fp")
+    runner = Runner(adapter, OutputCache(enabled=False), accelerator=Accelerator(cpu=True), max_length=32)
+    out = runner.run(Candidate(repo_id="x/t", task="token-classification", path=str(tmp_path), sha="0"),
+                     {"target": sample})["target"]
+    target = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    pred = adapter.predictions(out.logits, adapter.align_labels(cfg.id2label, target).label_map)
+    assert all(target[p] == "O" for p in pred)  # 30 + 3 words, some never seen: none an entity

@@ -56,6 +56,16 @@ TAG_COLUMNS = ("ner_tags", "tags", "labels", "label", "ner_labels", "entities")
 PAD = float("nan")
 #: ``word_pos`` codes: the word has no sub-token in the model's input / the position is past the sentence's end.
 _UNSEEN, _PADDED = -1, -2
+#: What an unseen word's "O" logit exceeds the others by: enough to win argmax, too little to move a probability.
+UNSEEN_TIE = 1e-4
+
+
+def outside_index(model: Any) -> int | None:
+    """The model's class id of the "outside" tag (``O``), if it names one."""
+    for k, name in (getattr(model.config, "id2label", None) or {}).items():
+        if str(name).strip().upper() == "O":
+            return int(k)
+    return None
 
 
 def sequence_item(feature: Any) -> Any:
@@ -226,7 +236,13 @@ class TokenClassification(TaskAdapter):
         logits = out.logits  # (B, T, C)
         index = word_pos.clamp(min=0).unsqueeze(-1).expand(-1, -1, logits.shape[-1])
         words = torch.gather(logits, 1, index)  # (B, W, C): each word's first sub-token
-        words = torch.where((word_pos == _UNSEEN).unsqueeze(-1), torch.zeros_like(words), words)
+        # a word the model never saw (cut by max_length, or no sub-token at all): uniform logits, ties broken toward
+        # the model's "O", so that it is no entity, not whatever class id 0 names (B-LOC in some checkpoints)
+        unseen = torch.zeros(words.shape[-1], dtype=words.dtype, device=words.device)
+        outside = outside_index(model)
+        if outside is not None:
+            unseen[outside] = UNSEEN_TIE
+        words = torch.where((word_pos == _UNSEEN).unsqueeze(-1), unseen.expand_as(words), words)
         words = torch.where((word_pos == _PADDED).unsqueeze(-1), torch.full_like(words, PAD), words)
         return words, mean_pooled(out, inputs["attention_mask"])
 
