@@ -67,8 +67,6 @@ class TaskAdapter(ABC):
         names = list(features)
         label = self.label_column(features)
         if columns:
-            if len(set(columns)) != len(columns):
-                raise ColumnError(f"--column names a column twice: {', '.join(columns)}.")
             require_columns(features, columns)
             lo, hi = self.n_inputs
             if not lo <= len(columns) <= hi:
@@ -76,6 +74,8 @@ class TaskAdapter(ABC):
                 raise ColumnError(
                     f"Task {self.name!r} takes {want} input column(s), got {len(columns)}: {', '.join(columns)}."
                 )
+            if len(set(columns)) != len(columns):
+                raise ColumnError(f"--column names a column twice: {', '.join(columns)}.")
             return list(columns)
         candidates = [n for n in names if n != label and self.is_input_feature(n, features[n])]
         if not candidates:
