@@ -88,16 +88,11 @@ class Budget:
             return False
         if self.max_download is None or nxt.repo_id in self.charged:
             return True
-        if expected_bytes(current, self.allow_pickle) is None or expected_bytes(nxt, self.allow_pickle) is None:
+        now, need = expected_bytes(current, self.allow_pickle), expected_bytes(nxt, self.allow_pickle)
+        if now is None or need is None:
             return False
-        ahead = Budget(
-            max_download=self.max_download,
-            allow_pickle=self.allow_pickle,
-            used_bytes=self.used_bytes,
-            charged=set(self.charged),
-        )
-        ahead.charge(current)
-        return ahead.refuse(nxt) is None
+        used = self.used_bytes + (0 if current.repo_id in self.charged else now)
+        return used + need <= self.max_download  # what `refuse` will ask once `current` is charged
 
     def charge(self, cand: Candidate, read: int | None = None) -> None:
         """Count the candidate's weights against the download budget (once per candidate): the bytes it `read` when

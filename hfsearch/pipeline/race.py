@@ -164,10 +164,10 @@ def _rounds(search: Search, runs: list[CandidateRun], sizes: list[int], budget: 
     for rows in sizes:
         last = rows == sizes[-1] or len(active) == 1  # a race of one goes straight to the whole sample
         rows = sizes[-1] if last else rows
-        if not last:
-            slices.append(rows)
         if last:  # nothing runs after this round: each model leaves memory once it has run it
             search.runner.hold(0)
+        else:
+            slices.append(rows)
         ran = {r.repo_id for r in _run_stage.run_candidates(search, active, rows=rows, budget=budget)}
         # candidates the time budget refused now but that ran an earlier slice stay, with that slice
         lagging = [r for r in active if r.repo_id in state.runs and r.repo_id not in ran]

@@ -65,11 +65,10 @@ def mmd2_unbiased(xs: np.ndarray, xt: np.ndarray, bandwidth: float | str = "medi
     d_st = sq_dists_cached(xs, xt)
     n, m = len(xs), len(xt)
     if bandwidth in ("median", "pooled"):
-        within_t = d_tt[np.triu_indices(m, 1)]
-        if bandwidth == "median":
-            med = cached(("mmd-median", array_key(xt)), lambda: _median(within_t))
+        if bandwidth == "median":  # one per target: computed once, every candidate reads it
+            med = cached(("mmd-median", array_key(xt)), lambda: _median(d_tt[np.triu_indices(m, 1)]))
         else:
-            med = _median(np.concatenate([d_ss[np.triu_indices(n, 1)], within_t, d_st.ravel()]))
+            med = _median(np.concatenate([d_ss[np.triu_indices(n, 1)], d_tt[np.triu_indices(m, 1)], d_st.ravel()]))
         sigma2 = med if med > 0 else 1.0  # σ² = (median distance)²
     else:
         sigma = float(bandwidth)
