@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .render import Table, render
+from .render.formats import wrap
 
 
 def emit(text: str, output: str | None = None) -> None:
@@ -25,7 +26,7 @@ def emit(text: str, output: str | None = None) -> None:
 
 
 def err(message: str) -> None:
-    """One line on stderr."""
+    """A message on stderr (errors are one line; table notes may be folded to the terminal width)."""
     sys.stderr.write(message.rstrip() + "\n")
     sys.stderr.flush()
 
@@ -48,8 +49,9 @@ def show_table(table: Table, fmt: str, output: str | None = None) -> None:
     if fmt == "table" and output:
         fmt = "markdown"
     if fmt == "table":
-        emit(render(replace(table, notes=[]), "table", width=terminal_width(), color=sys.stdout.isatty()))
+        width = terminal_width()
+        emit(render(replace(table, notes=[]), "table", width=width, color=sys.stdout.isatty()))
         for note in table.notes:
-            err(note)
+            err(wrap(note, width))
         return
     emit(render(table, fmt), output)  # type: ignore[arg-type]

@@ -46,3 +46,30 @@ def test_output_redirected_to_a_file_keeps_every_column(tmp_path, monkeypatch, c
     monkeypatch.setenv("COLUMNS", "80")
     show_table(wide, "table")
     assert "not shown, the terminal is too narrow" in capsys.readouterr().out
+
+
+def test_the_recommendation_and_notes_fold_to_the_terminal_without_cutting_a_model_id(monkeypatch, capsys):
+    """At 80 columns the recommendation line (caption) and the notes on stderr are folded at spaces, so a terminal
+    does not break them mid-word; a redirected run keeps each on one line for scripts that grep it."""
+    from dataclasses import replace
+
+    from hfsearch.output import show_table
+
+    model = "hfsearch-demo/tiny-bert-uci-amazon-noisy"
+    caption = (f"recommended: {model} — predicted accuracy 0.873 (90% interval 0.686–1.000); the top two overlap "
+               "(hfsearch-demo/minilm-uci-imdb: 0.752): label a few rows to separate them (--label-budget 20)")
+    note = f"true accuracy (read after ranking): {model} 0.877; best in the pool {model} 0.890 (1.3 points more)"
+    table = replace(demo_like(), caption=caption, notes=[note])
+    lines = render_text(table, width=80).splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    start = next(i for i, line in enumerate(lines) if line.startswith("recommended"))
+    folded = " ".join(line.strip() for line in lines[start:])
+    assert caption in folded and model in folded
+    monkeypatch.setenv("COLUMNS", "80")
+    show_table(table, "table")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) > 1 and all(len(line) <= 80 for line in err) and note == " ".join(x.strip() for x in err)
+    monkeypatch.delenv("COLUMNS")
+    show_table(table, "table")
+    out = capsys.readouterr()
+    assert caption in out.out.splitlines() and out.err.splitlines() == [note]

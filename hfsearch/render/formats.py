@@ -7,6 +7,7 @@ import html
 import io
 import json
 import math
+import textwrap
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -109,13 +110,26 @@ def render_text(table: Table, *, width: int | None = None, color: bool = False) 
     if not table.rows:
         out.append("(no rows)")
     if table.caption:
-        out.append(table.caption)
+        out.append(wrap(table.caption, width))
     if dropped:
         out.append(
-            f"(not shown, the terminal is too narrow: {', '.join(dropped)}; choose columns with --columns or "
-            "use --format json)"
+            wrap(
+                f"(not shown, the terminal is too narrow: {', '.join(dropped)}; choose columns with --columns or "
+                "use --format json)",
+                width,
+            )
         )
     return "\n".join(out)
+
+
+def wrap(text: str, width: int | None) -> str:
+    """`text` folded at spaces to `width` columns, continuation lines indented; model ids and flags are never cut,
+    so a word longer than the width keeps its own line. ``None`` (no terminal) leaves it on one line."""
+    if width is None or len(text) <= width:
+        return text
+    return textwrap.fill(
+        text, width=max(width, 20), subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 # ---- markdown, csv, json -----------------------------------------------------------------------------------------
