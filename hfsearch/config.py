@@ -338,8 +338,9 @@ class SearchConfig:
         flag="--max-download",
         minimum=1,
         metavar="BYTES",
+        byte_units=True,
         help="fetch at most this many bytes of weights in all "
-        "(5e8 is accepted); candidates that would exceed it are "
+        "(500MB, 5GB, 2GiB or 5e9); candidates that would exceed it are "
         "listed as not tried",
     )
     use_cache: bool = option(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
@@ -42,6 +43,8 @@ class Option:
         task_option (`bool`): an option of the task adapter (passed to `TaskAdapter.configure` when set).
         required (`bool`): must be given.
         metavar (`str`, *optional*): the placeholder shown in ``--help``.
+        byte_units (`bool`): a whole number of bytes that may be written with a unit, as ``transformers`` and
+            ``huggingface_hub`` write sizes: ``500MB``, ``5GB`` (powers of 1000), ``2GiB`` (powers of 1024).
     """
 
     name: str
@@ -57,6 +60,7 @@ class Option:
     task_option: bool = False
     required: bool = False
     metavar: str | None = None
+    byte_units: bool = False
 
     def name_for(self, via: Via) -> str:
         """The option's name as a caller of kind `via` knows it."""
@@ -91,6 +95,8 @@ def coerce(o: Option, value: Any, via: Via) -> Any:
         if isinstance(value, str):
             if not value.strip():
                 return None
+            if o.byte_units:
+                return _bytes(value, name)
             try:
                 value = float(value.strip())
             except ValueError:
@@ -114,6 +120,22 @@ def coerce(o: Option, value: Any, via: Via) -> Any:
     if o.kind == "params":
         return _score_params(value, name)
     raise AssertionError(o.kind)
+
+
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def _bytes(text: str, name: str) -> int:
+    """``"5GB"`` → 5_000_000_000, ``"2GiB"`` → 2_147_483_648, ``"5e8"`` → 500_000_000 (whole bytes only)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _BYTE_UNITS:
+        raise ConfigError(f"{name} must be a number of bytes such as 500MB, 5GB, 2GiB or 5e9 (got {text!r}).")
+    value = float(match.group(1)) * _BYTE_UNITS[unit]
+    if not math.isfinite(value) or value != int(value):
+        raise ConfigError(f"{name} must be a whole number of bytes (got {text!r}).")
+    return int(value)
 
 
 def _score_params(value: Any, name: str) -> dict[str, dict[str, Any]]:

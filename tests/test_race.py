@@ -259,6 +259,9 @@ def test_budget_options_are_validated():
     with pytest.raises(ConfigError, match="max_time must be at least 1"):
         SearchConfig.create(task="text-classification", dataset="x", max_time=0)
     assert SearchConfig.create(task="text-classification", dataset="x", max_download="5e8").max_download == 500_000_000
+    sizes = {"5e8": 500_000_000, "500MB": 500_000_000, "5 GB": 5 * 10**9, "2GiB": 2 * 2**30, "1.5kb": 1500, "7": 7}
+    for text, size in sizes.items():
+        assert SearchConfig.create(task="text-classification", dataset="x", max_download=text).max_download == size
 
 
 def test_only_root_model_weights_count_as_safetensors():
