@@ -25,7 +25,8 @@ def _run(path: str, texts: list[str], runner: Runner | None = None):
 
     runner = runner or Runner(get_task("text-classification"), OutputCache(enabled=False), accelerator=Accelerator(cpu=True))
     rows = Dataset.from_dict({"text": texts})
-    sample = Sample(rows=rows, columns=["text"], name="t", indices=np.arange(len(texts)), fingerprint="fp")
+    fingerprint = str(hash(tuple(texts)))  # the runner keeps outputs by sample fingerprint
+    sample = Sample(rows=rows, columns=["text"], name="t", indices=np.arange(len(texts)), fingerprint=fingerprint)
     return runner.run(Candidate(repo_id="x/m", task="text-classification", path=path, sha="0"), {"target": sample})["target"]
 
 
@@ -114,3 +115,48 @@ def test_a_word_the_tagger_never_sees_is_no_entity_whatever_class_id_0_names(tmp
     target = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
     pred = adapter.predictions(out.logits, adapter.align_labels(cfg.id2label, target).label_map)
     assert all(target[p] == "O" for p in pred)  # 30 + 3 words, some never seen: none an entity
+
+
+def _batched_equals_one_by_one(path: str, texts: list[str]) -> None:
+    """Batched (padded) logits must equal each text run alone (no padding): padding may not change a prediction."""
+    from accelerate import Accelerator
+
+    batched = _run(path, texts)
+    alone = Runner(get_task("text-classification"), OutputCache(enabled=False), batch_size=1,
+                   accelerator=Accelerator(cpu=True))
+    single = np.concatenate([_run(path, [t], alone).logits for t in texts])
+    np.testing.assert_allclose(batched.logits, single, atol=1e-4)
+    assert batched.features.shape[0] == len(texts) and np.isfinite(batched.features).all()
+
+
+TEXTS = ["a good film", "terrible, just terrible and far too long for anyone", "ok", "not bad at all, really"]
+
+
+def test_a_decoder_classifier_without_a_pad_token_runs_in_batches(tmp_path):
+    """GPT-2 and Llama classifiers ship without a pad token: transformers refuses a batch of more than one row, and
+    the classifier reads the last token that is not the pad id, so the padding must be the id the model knows."""
+    from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification
+
+    tok = AutoTokenizer.from_pretrained(minilm_path())
+    tok.pad_token = None
+    tok.eos_token = tok.sep_token
+    cfg = GPT2Config(vocab_size=tok.vocab_size, n_embd=16, n_layer=1, n_head=2, n_positions=300,
+                     eos_token_id=tok.sep_token_id, bos_token_id=tok.cls_token_id, pad_token_id=None, **LABELS)
+    torch.manual_seed(0)
+    GPT2ForSequenceClassification(cfg).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    _batched_equals_one_by_one(str(tmp_path), TEXTS)
+
+
+def test_a_classifier_that_reads_the_last_position_is_padded_on_the_left(tmp_path):
+    """XLNet summarises the sequence by its last position (its tokenizer pads on the left): right padding would
+    classify a pad token."""
+    from transformers import AutoTokenizer, XLNetConfig, XLNetForSequenceClassification
+
+    tok = AutoTokenizer.from_pretrained(minilm_path(), padding_side="left")
+    cfg = XLNetConfig(vocab_size=tok.vocab_size, d_model=16, n_layer=1, n_head=2, d_inner=32,
+                      pad_token_id=tok.pad_token_id, **LABELS)
+    torch.manual_seed(0)
+    XLNetForSequenceClassification(cfg).eval().save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    _batched_equals_one_by_one(str(tmp_path), TEXTS)
