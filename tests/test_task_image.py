@@ -10,7 +10,7 @@ from hfsearch.errors import ColumnError
 from hfsearch.search import Search, SearchConfig
 from hfsearch.tasks import get_task
 from hfsearch.tasks.base import ReferenceUnavailable
-from hfsearch.tasks.image import RAW_SIZE, raw_pixels, to_array
+from hfsearch.tasks.image import RAW_SIZE, raw_pixels, to_array, to_pil
 
 DIGITS = [str(d) for d in range(10)]
 TARGET = "img-org/mnist_skew1"
@@ -122,6 +122,26 @@ def test_pil_images_and_undecoded_images_read_like_arrays():
     assert np.allclose(raw_pixels([img]), raw_pixels([arr.tolist()]))
     rgba = PILImage.fromarray(np.zeros((4, 4, 4), np.uint8))
     assert to_array(rgba).shape == (4, 4, 3)
+
+
+def test_a_16_bit_image_is_scaled_to_8_bits_not_clipped():
+    """A 16-bit PNG (PIL mode I;16), a uint16 array or whole numbers above 255 keep their contrast: PIL's own
+    convert("L") clips at 255, which turned everything above 255 of 65535 white."""
+    import io
+
+    from PIL import Image as PILImage
+
+    levels = np.array([[0, 1000, 32768, 65535]], dtype=np.uint16)
+    buf = io.BytesIO()
+    PILImage.fromarray(levels).save(buf, format="PNG")
+    png = {"bytes": buf.getvalue(), "path": None}  # an undecoded datasets Image
+    expected = levels.astype(np.float32) * 255 / 65535
+    for value in (png, PILImage.fromarray(levels), levels, levels.astype(np.int64).tolist()):
+        np.testing.assert_allclose(to_array(value), expected, atol=1e-3)
+    pil = to_pil(png, "L")
+    assert np.asarray(pil).tolist() == [[0, 4, 128, 255]]
+    eight_bit = np.array([[0, 128, 255]])
+    assert to_array(eight_bit).tolist() == [[0, 128, 255]]  # 8-bit whole numbers are unchanged
 
 
 def test_unreadable_image_shape_is_one_line_column_error():

@@ -27,8 +27,9 @@ logger = get_logger(__name__)
 
 #: Files fetched from a repo: configs, tokenizer/processor files and safetensors weights (never pickles by default).
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]
-#: Bumped when the way outputs are computed changes (invalidates the cache).
-RUNNER_VERSION = "2"  # 2: left padding where the tokenizer pads left; a pad id for GPT-2/Llama; unseen words O
+#: Bumped when the way outputs are computed changes (invalidates the cache). 2: left padding where a tokenizer pads
+#: left, a pad id for GPT-2/Llama, unseen words tagged O, 16-bit images scaled.
+RUNNER_VERSION = "2"
 #: Share of the free memory (of the device the models run on) that models held between racing rounds may take.
 HOLD_SHARE = 0.25
 #: At most this many bytes of held models on the CPU, however much memory is free.

@@ -3,7 +3,9 @@
 **Input column.** A `datasets.Image` feature, an ``Array2D``/``Array3D`` feature, or nested lists of numbers (a
 ``(height, width)`` grid, or ``(height, width, channels)`` / ``(channels, height, width)`` with 1, 3 or 4 channels),
 e.g. images stored in JSON lines. Numeric arrays follow the 8-bit convention: values are intensities on 0–255, except
-a floating-point image whose values all lie in [0, 1] (decided per image), which is scaled by 255. JSON stores floats
+a floating-point image whose values all lie in [0, 1] (decided per image), which is scaled by 255, and 16-bit
+intensities (a 16-bit PNG, a ``uint16`` array, or whole numbers above 255), which are scaled by 255/65535 rather than
+clipped. JSON stores floats
 like 3.0 as floats, so write 0–255 intensities as integers. Everything is turned into a PIL image in
 the mode the candidate's processor expects (one channel when its ``image_mean`` has one value, else RGB), so the
 processor's own resizing and normalisation apply exactly as at training time.
@@ -72,6 +74,8 @@ def to_array(value: Any) -> np.ndarray:
 
     if isinstance(value, PILImage.Image):
         img = value
+        if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: PIL's convert("L") would clip at 255
+            return to_array(np.asarray(img))
         if img.mode not in ("L", "RGB"):
             img = img.convert("RGB" if img.mode in ("RGBA", "P", "CMYK", "YCbCr", "LA", "HSV") else "L")
         return np.asarray(img, dtype=np.float32)
@@ -92,8 +96,11 @@ def to_array(value: Any) -> np.ndarray:
         raise ColumnError(f"Cannot read an image of shape {np.shape(value)}: expected (H, W), (H, W, C) or (C, H, W).")
     if not np.all(np.isfinite(arr)):
         raise ColumnError("An image holds NaN or infinite values.")
-    if np.issubdtype(np.asarray(value).dtype, np.floating) and arr.size and arr.min() >= 0.0 and arr.max() <= 1.0:
+    dtype = np.asarray(value).dtype
+    if np.issubdtype(dtype, np.floating) and arr.size and arr.min() >= 0.0 and arr.max() <= 1.0:
         arr = arr * 255.0
+    elif np.issubdtype(dtype, np.integer) and arr.size and (dtype.itemsize == 2 or arr.max() > 255):
+        arr = arr * (255.0 / 65535.0)  # 16-bit intensities (a uint16 array, a 16-bit PNG): scaled, not clipped
     return np.clip(arr, 0.0, 255.0)
 
 
