@@ -235,6 +235,22 @@ def test_ragged_rows_without_window_and_bad_options():
         _adapter().resolve_columns(Features({"series": Value("string")}), ["series"])
 
 
+def test_a_row_whose_time_steps_hold_different_channel_counts_is_named_in_one_line():
+    """With or without --window: a step with 2 values among steps with 3 was an internal error (numpy's
+    "inhomogeneous shape"), or, without a window, "different lengths (4 to 4 time steps)"."""
+    ds = Dataset.from_dict({"series": [[[1, 2, 3]] * 4, [[1, 2, 3], [1, 2], [4, 5, 6], [1, 2, 3]]]})
+    for adapter in (_adapter(), _adapter(window=2)):
+        with pytest.raises(DatasetError) as err:
+            adapter.prepare(ds, ["series"], None, [])
+        assert str(err.value) == (
+            "Row 2 of column 'series' has time steps with different numbers of channels (2, 3): every time step "
+            "needs one value per channel (null for a gap)."
+        )
+    other = Dataset.from_dict({"series": [np.zeros((4, 3)).tolist(), np.zeros((4, 2)).tolist()]})
+    with pytest.raises(DatasetError, match="different channel counts: 2, 3"):
+        _adapter().prepare(other, ["series"], None, [])
+
+
 def test_feature_vectors_are_a_one_channel_series():
     ds = Dataset.from_dict({"features": [[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 1.0, 1.0]], "label": [0, 1]})
     adapter = _adapter()

@@ -130,18 +130,41 @@ def series_depth(feature: Any) -> int:
     return -1
 
 
+def as_series(value: Any, column: str, row: int) -> np.ndarray:
+    """One row of a series column as a float32 array, or a one-line `DatasetError` naming the row when its time
+    steps hold different numbers of values (numpy says only "inhomogeneous shape"). `row` counts from 0, the
+    message from 1."""
+    try:
+        return np.asarray(value, dtype=np.float32)
+    except (ValueError, TypeError):
+        steps = value if isinstance(value, (list, tuple, np.ndarray)) else []
+        counts = sorted({len(v) if isinstance(v, (list, tuple, np.ndarray)) else 1 for v in steps})
+        if len(counts) > 1:
+            raise DatasetError(
+                f"Row {row + 1} of column {column!r} has time steps with different numbers of channels "
+                f"({', '.join(map(str, counts))}): every time step needs one value per channel (null for a gap)."
+            ) from None
+        raise DatasetError(f"Row {row + 1} of column {column!r} is not a series of numbers.") from None
+
+
 def _stack(values: Any, column: str) -> np.ndarray:
     """Rows of a series column as one ``(rows, time, channels)`` float32 array (rows must have one shape)."""
     arr = np.asarray(values)
     if arr.dtype == object:
-        shapes = {np.shape(v) for v in arr}
+        rows = [as_series(v, column, i) for i, v in enumerate(arr)]
+        shapes = {r.shape for r in rows}
+        if len({s[1:] for s in shapes}) > 1:
+            channels = sorted({s[1] if len(s) > 1 else 1 for s in shapes})
+            raise DatasetError(
+                f"Rows of column {column!r} have different channel counts: {', '.join(map(str, channels))}."
+            )
         if len(shapes) > 1:
             lengths = sorted({s[0] for s in shapes if s})
             raise DatasetError(
                 f"Rows of column {column!r} have different lengths ({lengths[0]} to {lengths[-1]} time steps): "
                 "they look like recordings; cut them into windows with --window N (and --stride S)."
             )
-        arr = np.stack([np.asarray(v, dtype=np.float32) for v in arr]) if len(arr) else np.zeros((0, 0, 1), np.float32)
+        arr = np.stack(rows) if rows else np.zeros((0, 0, 1), np.float32)
     arr = arr.astype(np.float32, copy=False)
     if arr.ndim == 2:
         arr = arr[:, :, None]
@@ -305,6 +328,25 @@ class TimeSeriesClassification(TaskAdapter):
                 f"Rows of column {column!r} have different lengths ({lengths.min()} to {lengths.max()} time steps): "
                 "they look like recordings; cut them into windows with --window N (and --stride S)."
             )
+        self._check_channels(ds, column)
+
+    @staticmethod
+    def _check_channels(ds: Dataset, column: str) -> None:
+        """Every time step of every row holds one value per channel, and every row has the same channels."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = ds.with_format("arrow")[:][column]
+        value_type = getattr(col.type, "value_type", None)
+        if value_type is None or not (pa.types.is_list(value_type) or pa.types.is_large_list(value_type)):
+            return  # one value per step: a one-channel series
+        counts = pc.list_value_length(pc.list_flatten(col)).to_numpy(zero_copy_only=False)
+        if len(np.unique(counts)) <= 1:
+            return
+        for i, row in enumerate(ds[column]):  # only on the way to an error: name the first bad row
+            as_series(row, column, i)
+        widths = sorted({len(row[0]) for row in ds[column] if row})
+        raise DatasetError(f"Rows of column {column!r} have different channel counts: {', '.join(map(str, widths))}.")
 
     @staticmethod
     def _row_lengths(ds: Dataset, column: str) -> np.ndarray:
@@ -329,7 +371,7 @@ class TimeSeriesClassification(TaskAdapter):
     ) -> tuple[Dataset, list[str], str | None]:
         window, stride = int(self.window), int(self.stride or self.window)  # type: ignore[arg-type]
         values = ds.with_format("numpy")[:][column]
-        recordings = [np.asarray(v, dtype=np.float32) for v in values]
+        recordings = [as_series(v, column, i) for i, v in enumerate(values)]
         recordings = [r[:, None] if r.ndim == 1 else r for r in recordings]
         channels = {r.shape[1] for r in recordings if r.ndim == 2}
         if len(channels) > 1:
