@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .consensus import ConsensusUnavailable, dawid_skene, detect_permutations
-from .consensus.dawid_skene import fit_warning
+from .consensus.dawid_skene import convergence_warning, fit_warning
 from .consensus.selection import LabelLoop
 from .errors import HFSearchError
 
@@ -350,6 +350,8 @@ def rank_outputs(
         method = f"dawid-skene ({ds.model_type})"
         fit = ds.agreement_explained
         if (note := fit_warning(fit)) is not None:
+            warnings.append(note)
+        if (note := convergence_warning(ds)) is not None:
             warnings.append(note)
         for g, members in enumerate(ds.groups):
             clone_group[members] = g

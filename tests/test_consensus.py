@@ -258,3 +258,20 @@ def test_explained_agreement_by_hand():
     got = explained_agreement(missing, None, prior, conf)
     obs = np.array([2 / 4, 1 / 3, 2 / 3])
     assert got == pytest.approx(1 - (obs - implied).var() / obs.var())
+
+
+def test_a_fit_stopped_at_its_iteration_limit_says_so():
+    """EM cut off before it converges gives accuracies where it stood: the user is told, and a converged fit is not
+    flagged."""
+    from hfsearch.consensus.dawid_skene import convergence_warning
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 400)
+    P = np.stack([annotate(rng, y, a, 3) for a in (0.5, 0.6, 0.7, 0.8, 0.9)], axis=1)
+    cut = dawid_skene(P, max_iter=1)
+    assert not cut.converged and cut.n_iter == 1
+    assert convergence_warning(cut) == (
+        "the Dawid-Skene EM stopped after 1 iteration without converging: the consensus accuracies are approximate"
+    )
+    full = dawid_skene(P)
+    assert full.converged and convergence_warning(full) is None

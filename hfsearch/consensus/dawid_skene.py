@@ -140,6 +140,18 @@ def fit_warning(explained: float | None) -> str | None:
     )
 
 
+def convergence_warning(result: DawidSkeneResult) -> str | None:
+    """The note a user gets when the chosen Dawid–Skene fit stopped at its iteration limit before converging
+    (``None`` when it converged): its accuracies are where EM stood, not a fixed point."""
+    if result.converged:
+        return None
+    return (
+        f"the Dawid-Skene EM stopped after {result.n_iter} iteration{'' if result.n_iter == 1 else 's'} without "
+        "converging: "
+        "the consensus accuracies are approximate"
+    )
+
+
 def explained_agreement(
     votes: np.ndarray, soft: np.ndarray | None, class_prior: np.ndarray, confusion: np.ndarray
 ) -> float | None:

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..consensus.dawid_skene import fit_warning
+from ..consensus.dawid_skene import convergence_warning, fit_warning
 from ..data.sample import Sample
 from ..estimate.target import TargetMetric, target_probabilities
 from ..rank.result import CandidateResult
 from ..runner import Outputs
 from ..runner.cache import cache_key
 from ..scores.base import ScoreInput, ScorerSpec, ScoreUnavailable, View, softmax
-from ..scores.estimators import consensus_fit
+from ..scores.estimators import consensus_fit, pool_consensus
 from ..tasks.base import ReferenceUnavailable
 from .state import CandidateRun, Peer
 
@@ -141,6 +141,12 @@ def note_consensus_fit(search: Search, peers: dict[str, Peer]) -> None:
     warn when it explains less than half of it."""
     search.state.consensus_fit = consensus_fit(peers)
     if (note := fit_warning(search.state.consensus_fit)) is not None:
+        search.state.warn(f"consensus: {note}")
+    try:
+        fit = pool_consensus(peers)
+    except ScoreUnavailable:
+        return
+    if (note := convergence_warning(fit)) is not None:
         search.state.warn(f"consensus: {note}")
 
 
