@@ -222,12 +222,33 @@ class _LocalRegistry:
 def _tags(info: ModelInfo) -> set[str]:
     """What a Hub ``filter=`` value matches: tags, library, pipeline tag and model type."""
     config = info.config or {}
+    card = info.card_data
     return {
         *(info.tags or []),
         *_as_list(info.library_name),
         *_as_list(info.pipeline_tag),
         *_as_list(config.get("model_type")),
+        *(f"license:{x}".lower() for x in _as_list(getattr(card, "license", None))),
+        *(str(x).lower() for x in _as_list(getattr(card, "language", None))),
     }
+
+
+def scoped_queries(queries: list[dict[str, Any]], filters: Filters) -> list[dict[str, Any]]:
+    """The listing queries narrowed by the licence and language filters, as the Hub's ``filter=`` tags
+    (``license:<id>``, a language code): one query per licence and language, since the Hub ANDs its ``filter``
+    values. Filtering only after a listing cut at ``limit`` repositories would miss every MIT model outside the most
+    downloaded few."""
+    licenses: list[str | None] = [x.strip().lower() for x in filters.licenses or [] if x.strip()] or [None]
+    languages: list[str | None] = [x.strip().lower() for x in filters.languages or [] if x.strip()] or [None]
+    if licenses == [None] and languages == [None]:
+        return [dict(q) for q in queries]
+    out = []
+    for q in queries:
+        for lic in licenses:
+            for lang in languages:
+                tags = _as_list(q.get("filter")) + ([f"license:{lic}"] if lic else []) + ([lang] if lang else [])
+                out.append({**q, "filter": tags})
+    return out
 
 
 def _merge(listings: list[list[ModelInfo]], limit: int) -> list[ModelInfo]:
@@ -310,6 +331,7 @@ def discover(
                     raise _hub_error(exc, endpoint) from None
     else:
         limit = max(3 * max_models, max_models + 10)
+        queries = scoped_queries(queries, filters)
         shape = queries[0] if len(queries) == 1 else {"queries": queries}
         query = {**shape, "sort": "downloads", "limit": limit, "author": author, "search": search}
         if local is not None:
