@@ -356,3 +356,15 @@ def test_knn_coverage_sees_a_shift_on_a_large_offset():
                                                            source=View(reference=stats(level))))
              for level in (1000.0, 1001.0)}
     assert cover[1000.0] > 0.9 and cover[1001.0] < 0.1
+
+
+def test_an_empty_numeric_source_makes_jsd_unavailable_not_a_crash():
+    """numpy's min() of nothing raised ValueError inside the histogram; the score says why it is missing instead."""
+    from hfsearch.estimate.doc import confidence_at_mean
+    from hfsearch.scores.histograms import whole_histograms
+
+    empty, full = RawData(kind="numeric", values=np.zeros((0, 4))), RawData(kind="numeric", values=np.ones((3, 4)))
+    with pytest.raises(ScoreUnavailable, match="the source holds no values"):
+        whole_histograms(empty, full)
+    assert confidence_at_mean(np.array([]), 0.7).shape == (0,)
+    assert confidence_at_mean(np.array([0.9, 0.5]), 0.6).mean() == pytest.approx(0.6)

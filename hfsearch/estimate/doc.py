@@ -61,6 +61,8 @@ def confidence_at_mean(conf: np.ndarray, value: float) -> np.ndarray:
     """Per-row probabilities of being right whose mean is `value`: the confidences `conf` shifted by one constant and
     clipped to [0, 1] (as DoC's `per_row`). Turns an accuracy estimate into the per-row belief an F1 needs."""
     conf = np.asarray(conf, dtype=np.float64)
+    if conf.size == 0:  # no rows: nothing to believe (numpy's mean of nothing would warn and give NaN)
+        return conf
     return _per_row(conf, float(value), float(conf.mean() - value))[0]
 
 

@@ -417,6 +417,8 @@ def whole_histograms(
                 vt = np.asarray(target.values, dtype=np.float64)
                 if not (np.all(np.isfinite(vs)) and np.all(np.isfinite(vt))):
                     raise ScoreUnavailable("numeric values contain NaN or infinite entries")
+                if vs.size == 0 or vt.size == 0:
+                    raise ScoreUnavailable(f"the {'source' if vs.size == 0 else 'target'} holds no values")
                 lo, hi = float(min(vs.min(), vt.min())), float(max(vs.max(), vt.max()))
                 return value_histogram(vs, bins, lo, hi), value_histogram(vt, bins, lo, hi)
             ia, ib, vocab = text_pair(source, target, top_words)
