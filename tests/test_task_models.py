@@ -132,30 +132,40 @@ def _batched_equals_one_by_one(path: str, texts: list[str]) -> None:
 TEXTS = ["a good film", "terrible, just terrible and far too long for anyone", "ok", "not bad at all, really"]
 
 
-def test_a_decoder_classifier_without_a_pad_token_runs_in_batches(tmp_path):
-    """GPT-2 and Llama classifiers ship without a pad token: transformers refuses a batch of more than one row, and
-    the classifier reads the last token that is not the pad id, so the padding must be the id the model knows."""
-    from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification
+def _gpt2_classifier(path, tok, **config) -> None:
+    from transformers import GPT2Config, GPT2ForSequenceClassification
 
-    tok = AutoTokenizer.from_pretrained(minilm_path())
-    tok.pad_token = None
-    tok.eos_token = tok.sep_token
     cfg = GPT2Config(vocab_size=tok.vocab_size, n_embd=16, n_layer=1, n_head=2, n_positions=300,
-                     eos_token_id=tok.sep_token_id, bos_token_id=tok.cls_token_id, pad_token_id=None, **LABELS)
+                     eos_token_id=tok.sep_token_id, bos_token_id=tok.cls_token_id, **{**LABELS, **config})
     torch.manual_seed(0)
-    GPT2ForSequenceClassification(cfg).save_pretrained(tmp_path)
-    tok.save_pretrained(tmp_path)
+    GPT2ForSequenceClassification(cfg).save_pretrained(path)
+    tok.save_pretrained(path)
+
+
+@pytest.mark.parametrize("case", ["no pad token", "a pad token the config lacks", "a left-padding tokenizer"])
+def test_a_decoder_classifier_without_a_pad_id_runs_in_batches(tmp_path, case):
+    """GPT-2 and Llama classifiers ship without a pad id: transformers refuses a batch of more than one row, and the
+    classifier reads the last token that is not the config's pad id, so the padded positions must hold that id
+    whatever the tokenizer pads with; and GPT-2's absolute positions must not be shifted by left padding."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(minilm_path(), padding_side="left" if "left" in case else "right")
+    if case == "no pad token":
+        tok.pad_token = None
+    tok.eos_token = tok.sep_token
+    _gpt2_classifier(tmp_path, tok, pad_token_id=None)
     _batched_equals_one_by_one(str(tmp_path), TEXTS)
 
 
-def test_a_classifier_that_reads_the_last_position_is_padded_on_the_left(tmp_path):
-    """XLNet summarises the sequence by its last position (its tokenizer pads on the left): right padding would
-    classify a pad token."""
+def test_a_classifier_that_reads_the_last_position_sees_a_real_token_in_every_row(tmp_path):
+    """XLNet summarises the sequence by its last position (``summary_type="last"``): right padding would classify a
+    pad token, so its batches are left-aligned (its relative positions do not move)."""
     from transformers import AutoTokenizer, XLNetConfig, XLNetForSequenceClassification
 
-    tok = AutoTokenizer.from_pretrained(minilm_path(), padding_side="left")
+    tok = AutoTokenizer.from_pretrained(minilm_path())
     cfg = XLNetConfig(vocab_size=tok.vocab_size, d_model=16, n_layer=1, n_head=2, d_inner=32,
                       pad_token_id=tok.pad_token_id, **LABELS)
+    assert cfg.summary_type == "last"
     torch.manual_seed(0)
     XLNetForSequenceClassification(cfg).eval().save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)

@@ -27,8 +27,8 @@ logger = get_logger(__name__)
 
 #: Files fetched from a repo: configs, tokenizer/processor files and safetensors weights (never pickles by default).
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]
-#: Bumped when the way outputs are computed changes (invalidates the cache). 2: left padding where a tokenizer pads
-#: left, a pad id for GPT-2/Llama, unseen words tagged O, 16-bit images scaled.
+#: Bumped when the way outputs are computed changes (invalidates the cache). 2: XLNet-like heads read a real last
+#: token, GPT-2/Llama classifiers get a pad id, unseen words are tagged O, 16-bit images are scaled.
 RUNNER_VERSION = "2"
 #: Share of the free memory (of the device the models run on) that models held between racing rounds may take.
 HOLD_SHARE = 0.25

