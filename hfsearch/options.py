@@ -127,15 +127,19 @@ _BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**1
 
 
 def _bytes(text: str, name: str) -> int:
-    """``"5GB"`` → 5_000_000_000, ``"2GiB"`` → 2_147_483_648, ``"5e8"`` → 500_000_000 (whole bytes only)."""
+    """``"5GB"`` → 5_000_000_000, ``"1.2GiB"`` → 1_288_490_188, ``"5e8"`` → 500_000_000. Decimal arithmetic, so
+    ``1.001GB`` is 1_001_000_000 exactly; a fraction of a byte is dropped (a budget needs no such precision)."""
+    from decimal import Decimal, InvalidOperation
+
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
     unit = match.group(2).lower() if match else ""
     if not match or unit not in _BYTE_UNITS:
         raise ConfigError(f"{name} must be a number of bytes such as 500MB, 5GB, 2GiB or 5e9 (got {text!r}).")
-    value = float(match.group(1)) * _BYTE_UNITS[unit]
-    if not math.isfinite(value) or value != int(value):
-        raise ConfigError(f"{name} must be a whole number of bytes (got {text!r}).")
-    return int(value)
+    try:
+        value = Decimal(match.group(1)) * _BYTE_UNITS[unit]
+        return int(value)
+    except (InvalidOperation, OverflowError, ValueError):
+        raise ConfigError(f"{name} is too large (got {text!r}).") from None
 
 
 def _score_params(value: Any, name: str) -> dict[str, dict[str, Any]]:

@@ -259,7 +259,8 @@ def test_budget_options_are_validated():
     with pytest.raises(ConfigError, match="max_time must be at least 1"):
         SearchConfig.create(task="text-classification", dataset="x", max_time=0)
     assert SearchConfig.create(task="text-classification", dataset="x", max_download="5e8").max_download == 500_000_000
-    sizes = {"5e8": 500_000_000, "500MB": 500_000_000, "5 GB": 5 * 10**9, "2GiB": 2 * 2**30, "1.5kb": 1500, "7": 7}
+    sizes = {"5e8": 500_000_000, "500MB": 500_000_000, "5 GB": 5 * 10**9, "2GiB": 2 * 2**30, "1.5kb": 1500, "7": 7,
+             "1.001GB": 1_001_000_000, "2.01KB": 2010, "1.2GiB": 1_288_490_188}  # decimal, not float, arithmetic
     for text, size in sizes.items():
         assert SearchConfig.create(task="text-classification", dataset="x", max_download=text).max_download == size
 

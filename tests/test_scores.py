@@ -366,5 +366,7 @@ def test_an_empty_numeric_source_makes_jsd_unavailable_not_a_crash():
     empty, full = RawData(kind="numeric", values=np.zeros((0, 4))), RawData(kind="numeric", values=np.ones((3, 4)))
     with pytest.raises(ScoreUnavailable, match="the source holds no values"):
         whole_histograms(empty, full)
+    with pytest.raises(ScoreUnavailable, match="the source holds no values"):  # text: not all mass in "other"
+        whole_histograms(RawData(kind="text", texts=[]), RawData(kind="text", texts=["a good film", "bad movie"]))
     assert confidence_at_mean(np.array([]), 0.7).shape == (0,)
     assert confidence_at_mean(np.array([0.9, 0.5]), 0.6).mean() == pytest.approx(0.6)

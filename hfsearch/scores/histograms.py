@@ -422,6 +422,8 @@ def whole_histograms(
                 lo, hi = float(min(vs.min(), vt.min())), float(max(vs.max(), vt.max()))
                 return value_histogram(vs, bins, lo, hi), value_histogram(vt, bins, lo, hi)
             ia, ib, vocab = text_pair(source, target, top_words)
+            if ia.n_rows == 0 or ib.n_rows == 0:
+                raise ScoreUnavailable(f"the {'source' if ia.n_rows == 0 else 'target'} holds no values")
             one_s, one_t = np.zeros(ia.n_rows, np.int64), np.zeros(ib.n_rows, np.int64)
             return (
                 with_overflow(text_counts(ia, vocab, one_s, 1))[0],
