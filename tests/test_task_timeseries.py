@@ -238,14 +238,18 @@ def test_ragged_rows_without_window_and_bad_options():
 def test_a_row_whose_time_steps_hold_different_channel_counts_is_named_in_one_line():
     """With or without --window: a step with 2 values among steps with 3 was an internal error (numpy's
     "inhomogeneous shape"), or, without a window, "different lengths (4 to 4 time steps)"."""
-    ds = Dataset.from_dict({"series": [[[1, 2, 3]] * 4, [[1, 2, 3], [1, 2], [4, 5, 6], [1, 2, 3]]]})
+    good, gapped = [[1, 2, 3]] * 4, [[1, 2, 3], None, [4, 5, 6], [1, 2, 3]]
+    ragged = [[1, 2, 3], [1, 2], [4, 5, 6], [1, 2, 3]]
+    ds = Dataset.from_dict({"series": [good] * 8 + [gapped] + [good] * 2 + [ragged]})
     for adapter in (_adapter(), _adapter(window=2)):
+        warnings: list[str] = []
         with pytest.raises(DatasetError) as err:
-            adapter.prepare(ds, ["series"], None, [])
-        assert str(err.value) == (
-            "Row 2 of column 'series' has time steps with different numbers of channels (2, 3): every time step "
-            "needs one value per channel (null for a gap)."
+            adapter.prepare(ds, ["series"], None, warnings)
+        assert str(err.value) == (  # the row's number in the data, though the gapped row 9 was dropped before
+            "Row 12 of column 'series' has time steps with different numbers of channels (2, 3): every time step "
+            "needs one value per channel."
         )
+        assert "(row 9)" in warnings[0]
     other = Dataset.from_dict({"series": [np.zeros((4, 3)).tolist(), np.zeros((4, 2)).tolist()]})
     with pytest.raises(DatasetError, match="different channel counts: 2, 3"):
         _adapter().prepare(other, ["series"], None, [])

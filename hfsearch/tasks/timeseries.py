@@ -130,6 +130,14 @@ def series_depth(feature: Any) -> int:
     return -1
 
 
+def kept_rows(n: int, bad: dict[str, Any]) -> np.ndarray:
+    """Indices of the `n` rows that `drop_invalid_rows` keeps given the same `bad` masks."""
+    mask = np.zeros(n, dtype=bool)
+    for m in bad.values():
+        mask |= np.asarray(m, dtype=bool)
+    return np.flatnonzero(~mask)
+
+
 def as_series(value: Any, column: str, row: int) -> np.ndarray:
     """One row of a series column as a float32 array, or a one-line `DatasetError` naming the row when its time
     steps hold different numbers of values (numpy says only "inhomogeneous shape"). `row` counts from 0, the
@@ -142,7 +150,7 @@ def as_series(value: Any, column: str, row: int) -> np.ndarray:
         if len(counts) > 1:
             raise DatasetError(
                 f"Row {row + 1} of column {column!r} has time steps with different numbers of channels "
-                f"({', '.join(map(str, counts))}): every time step needs one value per channel (null for a gap)."
+                f"({', '.join(map(str, counts))}): every time step needs one value per channel."
             ) from None
         raise DatasetError(f"Row {row + 1} of column {column!r} is not a series of numbers.") from None
 
@@ -312,14 +320,15 @@ class TimeSeriesClassification(TaskAdapter):
                     "cut the recording into windows with --window N (and --stride S)."
                 )
             return self._window_table(ds, columns, label_column, warnings)
+        kept = kept_rows(len(ds), bad)  # the rows' numbers in the data, for messages about the rows kept
         ds = drop_invalid_rows(ds, bad, what="a missing or gapped", warnings=warnings)
         column = columns[0]
         if self.window is None:
-            self._check_equal_lengths(ds, column)
+            self._check_equal_lengths(ds, column, kept)
             return ds, columns, label_column
-        return self._window_rows(ds, column, label_column, warnings)
+        return self._window_rows(ds, column, label_column, warnings, kept)
 
-    def _check_equal_lengths(self, ds: Dataset, column: str) -> None:
+    def _check_equal_lengths(self, ds: Dataset, column: str, kept: np.ndarray) -> None:
         if isinstance(ds.features[column], Array2D) or len(ds) == 0:
             return
         lengths = self._row_lengths(ds, column)
@@ -328,10 +337,10 @@ class TimeSeriesClassification(TaskAdapter):
                 f"Rows of column {column!r} have different lengths ({lengths.min()} to {lengths.max()} time steps): "
                 "they look like recordings; cut them into windows with --window N (and --stride S)."
             )
-        self._check_channels(ds, column)
+        self._check_channels(ds, column, kept)
 
     @staticmethod
-    def _check_channels(ds: Dataset, column: str) -> None:
+    def _check_channels(ds: Dataset, column: str, kept: np.ndarray) -> None:
         """Every time step of every row holds one value per channel, and every row has the same channels."""
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -344,7 +353,7 @@ class TimeSeriesClassification(TaskAdapter):
         if len(np.unique(counts)) <= 1:
             return
         for i, row in enumerate(ds[column]):  # only on the way to an error: name the first bad row
-            as_series(row, column, i)
+            as_series(row, column, int(kept[i]))
         widths = sorted({len(row[0]) for row in ds[column] if row})
         raise DatasetError(f"Rows of column {column!r} have different channel counts: {', '.join(map(str, widths))}.")
 
@@ -367,11 +376,11 @@ class TimeSeriesClassification(TaskAdapter):
         return Dataset.from_dict(data, features=Features(feats))
 
     def _window_rows(
-        self, ds: Dataset, column: str, label_column: str | None, warnings: list[str]
+        self, ds: Dataset, column: str, label_column: str | None, warnings: list[str], kept: np.ndarray
     ) -> tuple[Dataset, list[str], str | None]:
         window, stride = int(self.window), int(self.stride or self.window)  # type: ignore[arg-type]
         values = ds.with_format("numpy")[:][column]
-        recordings = [as_series(v, column, i) for i, v in enumerate(values)]
+        recordings = [as_series(v, column, int(kept[i])) for i, v in enumerate(values)]
         recordings = [r[:, None] if r.ndim == 1 else r for r in recordings]
         channels = {r.shape[1] for r in recordings if r.ndim == 2}
         if len(channels) > 1:
