@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from datasets import Array3D, ClassLabel, Dataset, Features, Image, List, Value
@@ -142,6 +144,20 @@ def test_a_16_bit_image_is_scaled_to_8_bits_not_clipped():
     assert np.asarray(pil).tolist() == [[0, 4, 128, 255]]
     eight_bit = np.array([[0, 128, 255]])
     assert to_array(eight_bit).tolist() == [[0, 128, 255]]  # 8-bit whole numbers are unchanged
+    assert to_array(eight_bit.astype(np.int16)).tolist() == [[0, 128, 255]]  # whatever their dtype
+    twelve_bit = np.array([[0, 2048, 4095]], dtype=np.uint16)  # a 12-bit scan: full range, not 0-16
+    np.testing.assert_allclose(to_array(twelve_bit), [[0, 127.53, 255]], atol=0.01)
+
+
+def test_a_dim_image_of_a_16_bit_column_is_on_the_column_s_scale():
+    """The scale is decided once per column: a dim 16-bit image (all values <= 255) is not read as 8-bit while the
+    bright ones are divided by 257."""
+    dim, bright = np.array([[0, 100, 200]] * 3), np.array([[0, 30000, 65535]] * 3)
+    raw = raw_pixels([dim.tolist(), bright.tolist()], size=3)
+    assert raw[0].max() < 0.01 and raw[1].max() == pytest.approx(1.0)
+    ds = Dataset.from_dict({"image": [dim.tolist(), bright.tolist()]})
+    encoded = get_task("image-classification").encode(SimpleNamespace(image_mean=[0.5]), ds, ["image"], max_length=0)
+    assert np.asarray(encoded.inputs["images"][0]).max() <= 1  # 200 of 65535, not 200 of 255
 
 
 def test_unreadable_image_shape_is_one_line_column_error():

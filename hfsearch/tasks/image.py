@@ -3,9 +3,10 @@
 **Input column.** A `datasets.Image` feature, an ``Array2D``/``Array3D`` feature, or nested lists of numbers (a
 ``(height, width)`` grid, or ``(height, width, channels)`` / ``(channels, height, width)`` with 1, 3 or 4 channels),
 e.g. images stored in JSON lines. Numeric arrays follow the 8-bit convention: values are intensities on 0–255, except
-a floating-point image whose values all lie in [0, 1] (decided per image), which is scaled by 255, and 16-bit
-intensities (a 16-bit PNG, a ``uint16`` array, or whole numbers above 255), which are scaled by 255/65535 rather than
-clipped. JSON stores floats
+a floating-point image whose values all lie in [0, 1] (decided per image), which is scaled by 255, and integer
+intensities beyond 8 bits (a 16-bit PNG, a ``uint16`` array, whole numbers above 255), which are scaled rather than
+clipped: by 255/4095 when the column's largest value fits 12 bits, else by 255/65535 (decided once per column, so
+every image of a column is on one scale). JSON stores floats
 like 3.0 as floats, so write 0–255 intensities as integers. Everything is turned into a PIL image in
 the mode the candidate's processor expects (one channel when its ``image_mean`` has one value, else RGB), so the
 processor's own resizing and normalisation apply exactly as at training time.
@@ -68,14 +69,44 @@ def is_image_feature(feature: Any) -> bool:
     return _numeric_depth(feature) in (2, 3)
 
 
-def to_array(value: Any) -> np.ndarray:
-    """An image as a ``(H, W)`` or ``(H, W, C)`` float array of 0–255 intensities (see the module docstring)."""
+#: The integer scales an image column can be on: 8-, 12- and 16-bit intensities.
+INTEGER_SCALES = (255, 4095, 65535)
+
+
+def integer_peak(value: Any) -> int | None:
+    """The largest value of an image stored as integers beyond 8 bits (PIL modes ``I;16``/``I``, an integer array
+    or lists of whole numbers); ``None`` for 8-bit PIL images and floating-point arrays."""
+    from PIL import Image as PILImage
+
+    if isinstance(value, dict) and ("bytes" in value or "path" in value):  # an undecoded datasets Image
+        import io
+
+        src = io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"]
+        with PILImage.open(src) as img:
+            return integer_peak(img.copy())
+    if isinstance(value, PILImage.Image):
+        return int(value.getextrema()[1]) if value.mode.startswith("I") else None  # type: ignore[index]
+    arr = np.asarray(value)
+    return int(arr.max()) if np.issubdtype(arr.dtype, np.integer) and arr.size else None
+
+
+def column_scale(values: Any) -> int:
+    """The integer scale of an image column: the smallest of `INTEGER_SCALES` that holds its largest integer value
+    (255 when it has none). Decided once per column, so that a dim image of a 16-bit column is scaled like the
+    bright ones, and an 8-bit column stored as ``int16`` is left as it is."""
+    peak = max((p for p in (integer_peak(v) for v in values) if p is not None), default=0)
+    return next((s for s in INTEGER_SCALES if peak <= s), INTEGER_SCALES[-1])
+
+
+def to_array(value: Any, scale: int | None = None) -> np.ndarray:
+    """An image as a ``(H, W)`` or ``(H, W, C)`` float array of 0–255 intensities (see the module docstring).
+    Integer intensities are read on `scale` (`column_scale` of the image's column; of the image alone if ``None``)."""
     from PIL import Image as PILImage
 
     if isinstance(value, PILImage.Image):
         img = value
         if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: PIL's convert("L") would clip at 255
-            return to_array(np.asarray(img))
+            return to_array(np.asarray(img), scale)
         if img.mode not in ("L", "RGB"):
             img = img.convert("RGB" if img.mode in ("RGBA", "P", "CMYK", "YCbCr", "LA", "HSV") else "L")
         return np.asarray(img, dtype=np.float32)
@@ -84,7 +115,7 @@ def to_array(value: Any) -> np.ndarray:
 
         src = io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"]
         with PILImage.open(src) as img:
-            return to_array(img.copy())
+            return to_array(img.copy(), scale)
     arr = np.asarray(value, dtype=np.float32)
     if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
         arr = np.moveaxis(arr, 0, -1)  # channels first -> channels last
@@ -99,16 +130,19 @@ def to_array(value: Any) -> np.ndarray:
     dtype = np.asarray(value).dtype
     if np.issubdtype(dtype, np.floating) and arr.size and arr.min() >= 0.0 and arr.max() <= 1.0:
         arr = arr * 255.0
-    elif np.issubdtype(dtype, np.integer) and arr.size and (dtype.itemsize == 2 or arr.max() > 255):
-        arr = arr * (255.0 / 65535.0)  # 16-bit intensities (a uint16 array, a 16-bit PNG): scaled, not clipped
+    elif np.issubdtype(dtype, np.integer):
+        scale = column_scale([value]) if scale is None else scale
+        if scale != 255:
+            arr = arr * (255.0 / scale)  # 12- or 16-bit intensities: scaled, not clipped at 255
     return np.clip(arr, 0.0, 255.0)
 
 
-def to_pil(value: Any, mode: str = "RGB") -> Any:
-    """An image (PIL, array or nested lists) as a PIL image in `mode` (``"L"`` or ``"RGB"``)."""
+def to_pil(value: Any, mode: str = "RGB", scale: int | None = None) -> Any:
+    """An image (PIL, array or nested lists) as a PIL image in `mode` (``"L"`` or ``"RGB"``); `scale` as in
+    `to_array`."""
     from PIL import Image as PILImage
 
-    arr = np.rint(to_array(value)).astype(np.uint8)
+    arr = np.rint(to_array(value, scale)).astype(np.uint8)
     img = PILImage.fromarray(arr)  # uint8 (H, W) -> "L", (H, W, 3) -> "RGB"
     return img if img.mode == mode else img.convert(mode)
 
@@ -124,8 +158,9 @@ def raw_pixels(values: list[Any], size: int = RAW_SIZE) -> np.ndarray:
     from PIL import Image as PILImage
 
     out = np.empty((len(values), size * size), dtype=np.float32)
+    scale = column_scale(values)
     for i, value in enumerate(values):
-        arr = to_array(value)
+        arr = to_array(value, scale)
         gray = arr if arr.ndim == 2 else arr @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 luma
         img = PILImage.fromarray(np.ascontiguousarray(gray, dtype=np.float32))  # mode "F"
         if img.size != (size, size):
@@ -184,7 +219,9 @@ class ImageClassification(TaskAdapter):
         """The images, decoded once into PIL images of the processor's mode; the processor runs per batch (so a
         large sample never sits in memory as full-resolution float tensors)."""
         mode = processor_mode(preprocessor)
-        images = [to_pil(v, mode) for v in rows[columns[0]]]
+        values = rows[columns[0]]
+        scale = column_scale(values)
+        images = [to_pil(v, mode, scale) for v in values]
         return Encoded(inputs={"images": images}, lengths=np.ones(len(images), dtype=np.int64))
 
     def batches(
