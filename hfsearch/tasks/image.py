@@ -85,7 +85,10 @@ def integer_peak(value: Any) -> int | None:
         with PILImage.open(src) as img:
             return integer_peak(img.copy())
     if isinstance(value, PILImage.Image):
-        return int(value.getextrema()[1]) if value.mode.startswith("I") else None  # type: ignore[index]
+        if not value.mode.startswith("I"):
+            return None
+        extrema: Any = value.getextrema()  # (min, max) for a one-band image
+        return int(extrema[1])
     arr = np.asarray(value)
     return int(arr.max()) if np.issubdtype(arr.dtype, np.integer) and arr.size else None
 
