@@ -35,10 +35,10 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=str)
 
 
-def terminal_width() -> int | None:
-    """Columns of the terminal (``COLUMNS`` when set); ``None`` when stdout is not a terminal and ``COLUMNS`` is not
-    set: output redirected to a file or a pipe keeps every column, with no terminal to fit."""
-    if not os.environ.get("COLUMNS") and not sys.stdout.isatty():
+def terminal_width(stream: Any = None) -> int | None:
+    """Columns of the terminal (``COLUMNS`` when set); ``None`` when `stream` (stdout by default) is not a terminal
+    and ``COLUMNS`` is not set: output redirected to a file or a pipe keeps every column, with no terminal to fit."""
+    if not os.environ.get("COLUMNS") and not (stream or sys.stdout).isatty():
         return None
     return shutil.get_terminal_size((120, 24)).columns
 
@@ -51,7 +51,8 @@ def show_table(table: Table, fmt: str, output: str | None = None) -> None:
     if fmt == "table":
         width = terminal_width()
         emit(render(replace(table, notes=[]), "table", width=width, color=sys.stdout.isatty()))
+        note_width = terminal_width(sys.stderr)  # notes go to stderr, which may be redirected on its own
         for note in table.notes:
-            err(wrap(note, width))
+            err(wrap(note, note_width))
         return
     emit(render(table, fmt), output)  # type: ignore[arg-type]

@@ -79,6 +79,14 @@ def test_zero_candidates_after_filters(capsys, registry, data_dir):
     _assert_one_line_error(code, err, "no candidate left")
 
 
+def test_a_licence_the_hub_lists_no_model_under_is_named(capsys, registry, data_dir):
+    """With the licence asked of the Hub, an empty listing has no skipped models to quote: the error names the
+    filter (a typo such as "apache 2.0" is then plain to see)."""
+    code, _, err = _run(capsys, "find", "--task", "text-classification", "--dataset", str(data_dir),
+                        "--license", "apache 2.0", "--labels", "negative,positive")
+    _assert_one_line_error(code, err, "the hub lists no text-classification model with --license apache 2.0")
+
+
 def test_offline_mode_without_cache(tmp_path, data_dir):
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "empty_home"))
     proc = subprocess.run(

@@ -73,3 +73,18 @@ def test_the_recommendation_and_notes_fold_to_the_terminal_without_cutting_a_mod
     show_table(table, "table")
     out = capsys.readouterr()
     assert caption in out.out.splitlines() and out.err.splitlines() == [note]
+
+
+def test_notes_redirected_on_their_own_stay_on_one_line(monkeypatch, capsys):
+    """`hfsearch find … 2>log` on a terminal: the table fits the terminal, the notes in the log are not folded."""
+    import sys
+    from dataclasses import replace
+
+    from hfsearch.output import show_table
+
+    note = "true accuracy (read after ranking): " + " ".join(["hfsearch-demo/tiny-bert-uci-amazon-noisy"] * 4)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    show_table(replace(demo_like(), notes=[note]), "table")
+    assert capsys.readouterr().err.splitlines() == [note]

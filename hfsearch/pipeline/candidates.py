@@ -101,4 +101,11 @@ def _align(search: Search, cand: Candidate) -> bool:
 def _require_candidates(search: Search) -> None:
     if not search.state.runs:
         detail = "; ".join(f"{s.repo_id}: {s.reason}" for s in search.state.skipped[:3])
+        cfg = search.cfg
+        asked = [
+            f"--license {','.join(cfg.licenses)}" if cfg.licenses else "",
+            f"--language {','.join(cfg.languages)}" if cfg.languages else "",
+        ]
+        if not detail and any(asked) and not cfg.models:  # the Hub was asked for these: it listed nothing
+            detail = f"the Hub lists no {search.adapter.name} model with {' and '.join(a for a in asked if a)}"
         raise NoCandidatesError("No candidate left after discovery and filters" + (f" ({detail})." if detail else "."))
