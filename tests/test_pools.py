@@ -139,3 +139,17 @@ def test_bench_pool_grades_and_plots(tmp_path):
     text = to_markdown([res])
     assert "### tiny" in text and "top1 @5" in text
     assert plot_curves([res], tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_a_consensus_fit_stopped_at_its_iteration_limit_is_reported(monkeypatch):
+    """The pools report says when Dawid-Skene stopped before converging (and says nothing when it converged)."""
+    import functools
+
+    import hfsearch.pools as pools
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 300)
+    P = np.stack([np.where(rng.random(300) < a, y, (y + 1) % 3) for a in (0.55, 0.65, 0.75, 0.85, 0.95)], axis=1)
+    assert not any("without converging" in w for w in rank_outputs(P).warnings)
+    monkeypatch.setattr(pools, "dawid_skene", functools.partial(pools.dawid_skene, max_iter=1))
+    assert any("stopped after 1 iteration without converging" in w for w in rank_outputs(P).warnings)
