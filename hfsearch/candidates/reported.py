@@ -28,6 +28,7 @@ from typing import Any, Literal
 import yaml
 
 from ..hub import layout
+from ..hub.ids import repo_id_problem
 from ..utils.logging import get_logger
 from .candidate import Candidate
 
@@ -262,8 +263,8 @@ def reported_accuracy_of(candidate: Candidate) -> tuple[ReportedResult | None, s
 # ---- reading them ------------------------------------------------------------------------------------------------
 def _hub_dataset_id(dataset: str, hub_dir: str | None) -> str | None:
     """`dataset` if it names a Hub (or local registry) dataset repository, else ``None`` (a local path)."""
-    if dataset.count("/") != 1 or dataset.startswith((".", "/", "~")):
-        return None
+    if dataset.count("/") != 1 or dataset.startswith((".", "/", "~")) or repo_id_problem(dataset) is not None:
+        return None  # a local path such as "data/my reviews.jsonl": no Hub id, nothing to look up
     if hub_dir:
         return dataset if layout.repo_dir(hub_dir, dataset, layout.DATASETS).is_dir() else None
     return None if Path(dataset).exists() else dataset

@@ -40,7 +40,11 @@ def read_front_matter(readme: Path) -> dict[str, Any]:
     """The YAML metadata block of a card (``---`` … ``---``), or ``{}``."""
     if not readme.is_file():
         return {}
-    text = readme.read_text(encoding="utf-8")
+    try:
+        text = readme.read_text(encoding="utf-8-sig")  # a byte-order mark before "---" is still a card
+    except UnicodeDecodeError:  # as a malformed card below: read as a card without metadata
+        logger.warning("%s: the card is not UTF-8 text; read as empty", readme)
+        return {}
     if not text.startswith("---"):
         return {}
     end = text.find("\n---", 3)
@@ -188,19 +192,25 @@ def safetensors_param_count(folder: Path) -> dict[str, int] | None:
         return None
     counts: dict[str, int] = {}
     for f in files:
+        # a file that is not safetensors (a Git LFS pointer, a truncated download) has no count: it must not end the
+        # listing, and its first 8 bytes must not make us read gigabytes
         try:
             with f.open("rb") as fh:
                 (n,) = struct.unpack("<Q", fh.read(8))
+                if n > f.stat().st_size - 8:
+                    return None
                 header = json.loads(fh.read(n))
-        except (OSError, ValueError, struct.error):
+            if not isinstance(header, dict):
+                return None
+            for name, info in header.items():
+                if name == "__metadata__":
+                    continue
+                size = 1
+                for dim in info["shape"]:
+                    size *= int(dim)
+                counts[str(info["dtype"])] = counts.get(str(info["dtype"]), 0) + size
+        except (OSError, ValueError, struct.error, KeyError, TypeError, AttributeError):
             return None
-        for name, info in header.items():
-            if name == "__metadata__":
-                continue
-            size = 1
-            for dim in info["shape"]:
-                size *= int(dim)
-            counts[info["dtype"]] = counts.get(info["dtype"], 0) + size
     return counts
 
 
@@ -233,6 +243,23 @@ def is_private(folder: Path) -> bool:
         return False
 
 
+#: The pipeline tag the Hub infers for a ``transformers`` model whose card names none, by its architecture's suffix.
+INFERRED_TAGS = {
+    "ForSequenceClassification": "text-classification",
+    "ForTokenClassification": "token-classification",
+    "ForImageClassification": "image-classification",
+}
+
+
+def inferred_pipeline_tag(config: dict[str, Any]) -> str | None:
+    """The pipeline tag of a card without one, from ``config.json``'s ``architectures`` (as the Hub infers it)."""
+    for arch in config.get("architectures") or []:
+        for suffix, tag in INFERRED_TAGS.items():
+            if isinstance(arch, str) and arch.endswith(suffix):
+                return tag
+    return None
+
+
 def model_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
     """The JSON the Hub's ``/api/models`` returns for a repository, built from the folder (``expand``-style fields)."""
     card = read_front_matter(folder / "README.md")
@@ -245,14 +272,15 @@ def model_info_dict(repo_id: str, folder: Path) -> dict[str, Any]:
             loaded = {}
         config = loaded if isinstance(loaded, dict) else {}
     params = safetensors_param_count(folder)
-    tags = list(card.get("tags") or [])
+    raw_tags = card.get("tags") or []
+    tags = [raw_tags] if isinstance(raw_tags, str) else [str(t) for t in raw_tags]
     if config.get("auto_map") and "custom_code" not in tags:
         tags.append("custom_code")
     info: dict[str, Any] = {
         "id": repo_id,
         "modelId": repo_id,
         "sha": repo_sha(folder),
-        "pipeline_tag": card.get("pipeline_tag"),
+        "pipeline_tag": card.get("pipeline_tag") or inferred_pipeline_tag(config),
         "library_name": card.get("library_name", "transformers"),
         "tags": tags,
         "downloads": int(hub.get("downloads", 0)),
