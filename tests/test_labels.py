@@ -47,3 +47,14 @@ def test_labels_in_any_script_keep_their_letters():
     assert a.ok and a.label_map == {0: 1, 1: 0}
     tags = align_labels({0: "O", 1: "B-人名", 2: "B-地名"}, ["O", "B-地名", "B-人名"])
     assert tags.label_map == {0: 0, 1: 2, 2: 1}  # a person is not a place
+
+
+def test_plural_and_singular_class_names_meet_one_to_one():
+    """Yelp's yelp_review_full names its classes "1 star", "2 star", "3 stars"…; a 5-star model says "2 stars". It
+    was skipped for "no model label for target class '2 star'". Only one-to-one matches count: "cats" and "cat" on
+    one side cannot both take "cat"."""
+    yelp = ["1 star", "2 star", "3 stars", "4 stars", "5 stars"]
+    model = {0: "1 star", 1: "2 stars", 2: "3 stars", 3: "4 stars", 4: "5 stars"}
+    assert align_labels(model, yelp).label_map == {i: i for i in range(5)}
+    clash = align_labels({0: "cats", 1: "cat"}, ["cat", "dog"])
+    assert clash.label_map == {1: 0} and not clash.ok

@@ -1,7 +1,8 @@
 """Label alignment: map a model's ``id2label`` onto the target's class names.
 
 Names are compared case-, space- and punctuation-insensitively, then through small synonym groups
-(``pos``/``positive``, ``per``/``person``…). Generic names (``LABEL_0``…) map by index only when *every* model label
+(``pos``/``positive``, ``per``/``person``…), then, for what is left, with plural "s" dropped one to one (Yelp's
+``2 star`` and a model's ``2 stars``). Generic names (``LABEL_0``…) map by index only when *every* model label
 is generic and the model has exactly as many labels as the target: anything else would be a guess.
 """
 
@@ -103,12 +104,32 @@ def align_labels(id2label: dict[int, str] | None, target_names: list[str]) -> Al
                 label_map[i] = by_name[n]
             elif (g := _group(n)) is not None and g in by_group:
                 label_map[i] = by_group[g]
+        label_map.update(_singular_matches(id2label, target_names, label_map))
     mapped = set(label_map.values())
     return Alignment(
         label_map=label_map,
         unmapped_model=[id2label[i] for i in sorted(id2label) if i not in label_map],
         missing_target=[t for j, t in enumerate(target_names) if j not in mapped],
     )
+
+
+def singular(name: str) -> str:
+    """`normalize` with each word's plural "s" dropped: "2 stars" and "2 star" (Yelp's own class names) meet."""
+    words = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", str(name)).casefold())
+    return "".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+
+
+def _singular_matches(id2label: dict[int, str], target_names: list[str], taken: dict[int, int]) -> dict[int, int]:
+    """Model labels left unmapped that meet a target class left unmatched by `singular` form, one to one only."""
+    free = set(range(len(target_names))) - set(taken.values())
+    targets: dict[str, list[int]] = {}
+    for j in sorted(free):
+        targets.setdefault(singular(target_names[j]), []).append(j)
+    models: dict[str, list[int]] = {}
+    for i, name in id2label.items():
+        if i not in taken:
+            models.setdefault(singular(name), []).append(i)
+    return {ms[0]: targets[key][0] for key, ms in models.items() if len(ms) == 1 and len(targets.get(key, [])) == 1}
 
 
 # ---------------------------------------------------------------------------------------------- entity tags
