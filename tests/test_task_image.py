@@ -149,15 +149,21 @@ def test_a_16_bit_image_is_scaled_to_8_bits_not_clipped():
     np.testing.assert_allclose(to_array(twelve_bit), [[0, 127.53, 255]], atol=0.01)
 
 
-def test_a_dim_image_of_a_16_bit_column_is_on_the_column_s_scale():
-    """The scale is decided once per column: a dim 16-bit image (all values <= 255) is not read as 8-bit while the
-    bright ones are divided by 257."""
+def test_a_16_bit_split_is_put_on_one_scale_whatever_the_slice():
+    """The scale is decided once per split, in `prepare`: a dim 16-bit image (all values <= 255) is read like the
+    bright ones, and a racing slice holding only dim images reads the same pixels as the whole sample."""
     dim, bright = np.array([[0, 100, 200]] * 3), np.array([[0, 30000, 65535]] * 3)
-    raw = raw_pixels([dim.tolist(), bright.tolist()], size=3)
-    assert raw[0].max() < 0.01 and raw[1].max() == pytest.approx(1.0)
+    adapter = get_task("image-classification")
     ds = Dataset.from_dict({"image": [dim.tolist(), bright.tolist()]})
-    encoded = get_task("image-classification").encode(SimpleNamespace(image_mean=[0.5]), ds, ["image"], max_length=0)
-    assert np.asarray(encoded.inputs["images"][0]).max() <= 1  # 200 of 65535, not 200 of 255
+    prepared, columns, _ = adapter.prepare(ds, ["image"], None, [])
+    raw = adapter.raw(prepared, columns).values
+    assert raw[0].max() < 0.01 and raw[1].max() == pytest.approx(1.0)  # 200 of 65535, not 200 of 255
+    gray = SimpleNamespace(image_mean=[0.5])
+    whole = adapter.encode(gray, prepared, columns, max_length=0).inputs["images"]
+    alone = adapter.encode(gray, prepared.select([0]), columns, max_length=0).inputs["images"]
+    assert np.array_equal(np.asarray(whole[0]), np.asarray(alone[0])) and np.asarray(alone[0]).max() <= 1
+    eight_bit = Dataset.from_dict({"image": [dim.tolist()]})
+    assert adapter.prepare(eight_bit, ["image"], None, [])[0]["image"] == eight_bit["image"]  # left as it is
 
 
 def test_unreadable_image_shape_is_one_line_column_error():

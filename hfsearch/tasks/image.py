@@ -5,8 +5,8 @@
 e.g. images stored in JSON lines. Numeric arrays follow the 8-bit convention: values are intensities on 0–255, except
 a floating-point image whose values all lie in [0, 1] (decided per image), which is scaled by 255, and integer
 intensities beyond 8 bits (a 16-bit PNG, a ``uint16`` array, whole numbers above 255), which are scaled rather than
-clipped: by 255/4095 when the column's largest value fits 12 bits, else by 255/65535 (decided once per column, so
-every image of a column is on one scale). JSON stores floats
+clipped: by 255/4095 when the split's largest value fits 12 bits, else by 255/65535 (decided once per split, in
+`prepare`, so every image, sample and racing slice of a split is on one scale). JSON stores floats
 like 3.0 as floats, so write 0–255 intensities as integers. Everything is turned into a PIL image in
 the mode the candidate's processor expects (one channel when its ``image_mean`` has one value, else RGB), so the
 processor's own resizing and normalisation apply exactly as at training time.
@@ -161,9 +161,8 @@ def raw_pixels(values: list[Any], size: int = RAW_SIZE) -> np.ndarray:
     from PIL import Image as PILImage
 
     out = np.empty((len(values), size * size), dtype=np.float32)
-    scale = column_scale(values)
     for i, value in enumerate(values):
-        arr = to_array(value, scale)
+        arr = to_array(value)
         gray = arr if arr.ndim == 2 else arr @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 luma
         img = PILImage.fromarray(np.ascontiguousarray(gray, dtype=np.float32))  # mode "F"
         if img.size != (size, size):
@@ -192,6 +191,24 @@ class ImageClassification(TaskAdapter):
                 "an Image feature or arrays / nested lists of pixel values."
             )
         return cols
+
+    def prepare(
+        self, ds: Dataset, columns: list[str], label_column: str | None, warnings: list[str]
+    ) -> tuple[Dataset, list[str], str | None]:
+        """Drop unusable rows, then put a column of integer intensities beyond 8 bits on 0–255 once, on the scale of
+        the whole split (`column_scale`): every sample, slice and racing round then reads the same pixels."""
+        ds, columns, label_column = super().prepare(ds, columns, label_column, warnings)
+        column = columns[0]
+        if len(ds) == 0 or isinstance(ds.features[column], Image) and integer_peak(ds[0][column]) is None:
+            return ds, columns, label_column  # an 8-bit image file (PIL mode L, RGB…): nothing to rescale
+        scale = column_scale(ds[column])
+        if scale == 255:
+            return ds, columns, label_column
+        eight_bit = ds.map(
+            lambda row: {column: np.rint(to_array(row[column], scale)).astype(np.uint8)},
+            desc=f"{column}: {scale.bit_length()}-bit intensities to 8 bits",
+        )
+        return eight_bit, columns, label_column
 
     # ---- raw view ------------------------------------------------------------------------------------------------
     def raw(self, rows: Dataset, columns: list[str]) -> RawData:
@@ -222,9 +239,7 @@ class ImageClassification(TaskAdapter):
         """The images, decoded once into PIL images of the processor's mode; the processor runs per batch (so a
         large sample never sits in memory as full-resolution float tensors)."""
         mode = processor_mode(preprocessor)
-        values = rows[columns[0]]
-        scale = column_scale(values)
-        images = [to_pil(v, mode, scale) for v in values]
+        images = [to_pil(v, mode) for v in rows[columns[0]]]  # on 0-255 since `prepare`, whatever the slice
         return Encoded(inputs={"images": images}, lengths=np.ones(len(images), dtype=np.int64))
 
     def batches(
