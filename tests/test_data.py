@@ -100,3 +100,18 @@ def test_the_conventionally_named_class_label_is_the_target_among_several(text_t
     assert text_task.label_column(two) == "label"
     one = Features({"text": Value("string"), "sentiment": ClassLabel(names=["neg", "pos"]), "label": Value("int64")})
     assert text_task.label_column(one) == "sentiment"  # the one ClassLabel is the target, as before
+
+
+def test_a_dataset_with_several_configs_says_to_pass_one(tmp_path):
+    """datasets puts the available configs on a second line, which a one-line error used to cut off."""
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n- config_name: sst2\n  data_files:\n  - split: test\n    path: sst2/test.csv\n"
+        "- config_name: cola\n  data_files:\n  - split: test\n    path: cola/test.csv\n---\n"
+    )
+    for name in ("sst2", "cola"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "test.csv").write_text("text,label\ngood,1\nbad,0\n")
+    with pytest.raises(DatasetError) as err:
+        load_split(str(tmp_path))
+    assert str(err.value) == f"Dataset {str(tmp_path)!r} has several configs: pass --config, one of ['sst2', 'cola']."
+    assert len(load_split(str(tmp_path), config="cola")) == 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,6 +135,11 @@ def load_dataset_quiet(*args: Any, **kwargs: Any) -> DatasetDict:
     except ConnectionError as exc:
         raise HubError(f"Cannot reach the Hub to load dataset {name!r}: {_first_line(exc)}") from None
     except ValueError as exc:
+        configs = re.search(r"available configs: (\[[^\]]*\])", str(exc))
+        if "Config name is missing" in str(exc) and configs:  # datasets puts the choices on a second line
+            raise DatasetError(
+                f"Dataset {name!r} has several configs: pass --config, one of {configs.group(1)}."
+            ) from None
         raise DatasetError(f"Cannot load dataset {name!r}: {_first_line(exc)}") from None
     except OSError as exc:
         raise HubError(f"Cannot load dataset {name!r}: {_first_line(exc)}") from None
