@@ -114,4 +114,18 @@ def test_a_dataset_with_several_configs_says_to_pass_one(tmp_path):
     with pytest.raises(DatasetError) as err:
         load_split(str(tmp_path))
     assert str(err.value) == f"Dataset {str(tmp_path)!r} has several configs: pass --config, one of ['sst2', 'cola']."
-    assert len(load_split(str(tmp_path), config="cola")) == 2
+    ds, *_ = load_split(str(tmp_path), config="cola")
+    assert ds["text"] == ["good", "bad"]
+
+
+def test_a_tsv_quote_is_text_unless_it_quotes(tmp_path):
+    """A tweet opening with '"' swallowed the lines after it into one quoted field (4 rows out of 6, no error); a
+    TSV whose quotes do quote (pandas writes a tab inside a field so) keeps them quoting."""
+    tweets = tmp_path / "tweets.tsv"
+    tweets.write_text('text\tlabel\n"hello world\t1\nsecond row\t0\nthird "quoted" row\t1\nfourth\t0\n')
+    ds, *_ = load_split(str(tweets))
+    assert ds["text"] == ['"hello world', "second row", 'third "quoted" row', "fourth"]
+    quoted = tmp_path / "quoted.tsv"
+    quoted.write_text('text\tlabel\n"a\ttab inside"\t1\nplain\t0\n')
+    ds, *_ = load_split(str(quoted))
+    assert ds["text"] == ["a\ttab inside", "plain"]

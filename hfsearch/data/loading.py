@@ -11,6 +11,8 @@ empty file. Ids are checked (`hfsearch.hub.ids`) before any folder is opened or 
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 import re
@@ -51,6 +53,8 @@ def _load_local(path: Path, config: str | None, encoding: str | None) -> Dataset
         if path.stat().st_size == 0:
             raise DatasetError(f"Data file {str(path)!r} is empty: it holds no rows.")
         kwargs: dict[str, Any] = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
+        if kwargs and _quotes_are_text(path, encoding):
+            kwargs["quoting"] = csv.QUOTE_NONE
         if encoding is not None:
             kwargs["encoding"] = _encoding_for([builder], encoding, path)
         dd = _load(builder, data_files={"train": str(path)}, _files=[path], _encoding=encoding, **kwargs)
@@ -69,6 +73,21 @@ def _load_local(path: Path, config: str | None, encoding: str | None) -> Dataset
         kwargs["encoding"] = _encoding_for(builders, encoding, path)
     dd = _load(str(path), name=config, _files=found, _encoding=encoding, **kwargs)
     return _checked(dd, str(path), datafiles.split_files(path), encoding)
+
+
+def _quotes_are_text(path: Path, encoding: str | None) -> bool:
+    """Whether a TSV file's quote characters are text, not quoting: it has some, and read with none of them quoting,
+    every line has the header's number of fields. A tweet starting with ``"`` would otherwise open a quoted field
+    that swallows the lines after it, without an error."""
+    try:
+        with path.open(encoding=encoding or "utf-8-sig", errors="replace", newline="") as fh:
+            text = fh.read()
+    except (OSError, LookupError):
+        return False
+    if '"' not in text:
+        return False
+    rows = [r for r in csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE) if r]
+    return bool(rows) and all(len(r) == len(rows[0]) for r in rows)
 
 
 def _encoding_for(builders: list[str], encoding: str, path: Path) -> str:
