@@ -129,3 +129,20 @@ def test_a_tsv_quote_is_text_unless_it_quotes(tmp_path):
     quoted.write_text('text\tlabel\n"a\ttab inside"\t1\nplain\t0\n')
     ds, *_ = load_split(str(quoted))
     assert ds["text"] == ["a\ttab inside", "plain"]
+
+
+def test_a_folder_mixing_formats_is_refused_not_read_in_part(tmp_path):
+    """datasets reads the most common format and drops the rest without a word: one csv beside two txt files was
+    searched on the licence text. An image folder's metadata.csv is part of it."""
+    (tmp_path / "data.csv").write_text("text,label\ngood,1\nbad,0\n")
+    (tmp_path / "LICENSE.txt").write_text("MIT License\n")
+    (tmp_path / "NOTES.txt").write_text("notes\n")
+    with pytest.raises(DatasetError, match=r"mixes data formats \(csv: data.csv; text: LICENSE.txt, NOTES.txt\)"):
+        load_split(str(tmp_path))
+    from hfsearch.data.files import check_folder
+
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "a.png").write_bytes(b"")
+    (images / "metadata.csv").write_text("file_name,label\na.png,1\n")
+    assert len(check_folder(images)) == 2

@@ -61,6 +61,7 @@ def check_folder(folder: Path) -> list[Path]:
     """The data files of `folder`; a one-line `DatasetError` listing what it holds when it has none."""
     found = data_files(folder)
     if found:
+        _check_one_format(folder, found)
         return found
     held = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     shown = ", ".join(held[:6]) + (f" and {len(held) - 6} more" if len(held) > 6 else "")
@@ -68,6 +69,29 @@ def check_folder(folder: Path) -> list[Path]:
     raise DatasetError(
         f"Folder {str(folder)!r} holds no data files ({has}); put {SUPPORTED} in it, or pass one data file."
     )
+
+
+def _check_one_format(folder: Path, found: list[Path]) -> None:
+    """`datasets` reads a folder with the builder of its most common format and silently ignores the other files: a
+    folder of one csv and two txt files was searched on the licence text. An image folder's ``metadata.*`` file is
+    part of it, not another format."""
+    builders = _extension_builders()
+    kinds: dict[str, list[str]] = {}
+    for f in found:
+        kind = builders[f.suffix.lower()]
+        if (
+            kind in ("csv", "json", "parquet")
+            and f.stem == "metadata"
+            and any(builders[g.suffix.lower()] == "imagefolder" for g in found)
+        ):
+            continue
+        kinds.setdefault(kind, []).append(f.relative_to(folder).as_posix())
+    if len(kinds) > 1:
+        held = "; ".join(f"{k}: {', '.join(v[:3])}{' …' if len(v) > 3 else ''}" for k, v in sorted(kinds.items()))
+        raise DatasetError(
+            f"Folder {str(folder)!r} mixes data formats ({held}), and only one of them would be read: keep one "
+            "format in it, or pass one data file."
+        )
 
 
 def split_files(folder: Path) -> dict[str, list[Path]]:
