@@ -58,3 +58,15 @@ def test_plural_and_singular_class_names_meet_one_to_one():
     assert align_labels(model, yelp).label_map == {i: i for i in range(5)}
     clash = align_labels({0: "cats", 1: "cat"}, ["cat", "dog"])
     assert clash.label_map == {1: 0} and not clash.ok
+
+
+def test_string_held_out_labels_with_a_missing_one_are_read_not_refused():
+    """One null among string labels sent them down the integer branch: "invalid literal for int() … 'neg'", and the
+    candidate lost its held-out slice. The missing label is -1 (left out), the others are aligned by name."""
+    from datasets import Dataset
+
+    from hfsearch.tasks import get_task
+
+    rows = Dataset.from_dict({"label": ["neg", None, "pos", "neg"]})
+    ids = get_task("text-classification").heldout_labels(rows, "label", rows.features, {0: "NEGATIVE", 1: "POSITIVE"})
+    assert ids.tolist() == [0, -1, 1, 0]

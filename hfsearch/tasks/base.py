@@ -292,10 +292,10 @@ class TaskAdapter(ABC):
         if isinstance(feature, ClassLabel):
             names: list[str] = list(feature.names)
             ids = [int(v) for v in values]
-        elif all(isinstance(v, str) for v in values):
-            names = sorted({str(v) for v in values})
+        elif any(isinstance(v, str) for v in values) and all(isinstance(v, str) or v is None for v in values):
+            names = sorted({str(v) for v in values if v is not None})
             index = {n: i for i, n in enumerate(names)}
-            ids = [index[str(v)] for v in values]
+            ids = [index[str(v)] if v is not None else -1 for v in values]  # a missing label counts as no label
         else:
             return np.array([int(v) if v is not None and 0 <= int(v) < k else -1 for v in values], dtype=np.int64)
         to_model = invert_label_map(align_labels(id2label, names).label_map, id2label, names)
