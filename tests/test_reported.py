@@ -190,3 +190,12 @@ def test_parsers_follow_the_hub_formats() -> None:
         eval_results_entries("- dataset: [", "bad.yaml")
     card = {"model-index": [_model_index("imdb", "test", "Accuracy", 0.93), {"results": "garbage"}, None]}
     assert [(r.dataset, r.metric, r.value) for r in model_index_results(card)] == [("imdb", "accuracy", 0.93)]
+
+
+def test_a_value_written_with_a_percent_sign_is_a_percentage():
+    """'93.1%' in a card's model-index was dropped as not a number; '0.5%' is half a point, not 50%."""
+    from hfsearch.candidates.reported import as_fraction
+
+    assert as_fraction("93.1%") == pytest.approx((0.931, 93.1))
+    assert as_fraction(" 0.5 % ") == pytest.approx((0.005, 0.5))
+    assert as_fraction("0.93") == pytest.approx((0.93, 0.93)) and as_fraction("x%") is None

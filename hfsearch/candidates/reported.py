@@ -83,14 +83,16 @@ class ReportedResult:
 
 
 def as_fraction(value: Any) -> tuple[float, float] | None:
-    """``(fraction, as written)`` of a reported value, or ``None`` if it is not a finite number in [0, 100]."""
+    """``(fraction, as written)`` of a reported value, or ``None`` if it is not a finite number in [0, 100]. A value
+    written with a percent sign ("93.1%") is a percentage whatever its size ("0.5%" is 0.005)."""
+    percent = isinstance(value, str) and value.strip().endswith("%")
     try:
-        raw = float(value)
+        raw = float(value.strip().rstrip("%").strip() if percent else value)
     except (TypeError, ValueError):
         return None
     if not math.isfinite(raw) or not 0.0 <= raw <= 100.0:
         return None
-    return (raw / 100.0 if raw > 1.0 else raw), raw
+    return (raw / 100.0 if raw > 1.0 or percent else raw), raw
 
 
 def _text(value: Any) -> str | None:
