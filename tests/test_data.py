@@ -146,3 +146,13 @@ def test_a_folder_mixing_formats_is_refused_not_read_in_part(tmp_path):
     (images / "a.png").write_bytes(b"")
     (images / "metadata.csv").write_text("file_name,label\na.png,1\n")
     assert len(check_folder(images)) == 2
+
+
+def test_a_utf16_csv_is_told_its_encoding_not_called_binary(tmp_path):
+    """Excel's "Unicode text" export starts with a UTF-16 byte-order mark; its zero bytes looked binary."""
+    path = tmp_path / "export.csv"
+    path.write_bytes("text,label\ngood,1\nbad,0\n".encode("utf-16"))
+    with pytest.raises(DatasetError, match="UTF-16 byte-order mark: pass --encoding utf-16"):
+        load_split(str(path))
+    ds, *_ = load_split(str(path), encoding="utf-16")
+    assert ds["text"] == ["good", "bad"]

@@ -56,3 +56,14 @@ def test_scoped_queries_keep_the_task_filters():
     assert scoped_queries(queries, Filters()) == queries
     assert scoped_queries(queries, Filters(licenses=[" MIT "])) == [
         {"filter": ["patchtst", "license:mit"]}, {"filter": ["patchtsmixer", "license:mit"]}]
+
+
+def test_a_card_listing_several_licences_passes_the_filter_of_any(tmp_path):
+    """`license: [mit, apache-2.0]` read as "unknown", so --license mit dropped the model after the Hub listed it."""
+    _repo(tmp_path, "dual", license="[mit, apache-2.0]", language="en", downloads=5)
+    for wanted in (["MIT"], ["apache-2.0"]):
+        found = discover(TASK, TASK, max_models=2, filters=Filters(licenses=wanted), hub_dir=str(tmp_path))
+        assert [c.repo_id for c in found.candidates] == ["org/dual"]
+        assert found.candidates[0].license == "mit, apache-2.0"
+    found = discover(TASK, TASK, max_models=2, filters=Filters(licenses=["gpl-3.0"]), hub_dir=str(tmp_path))
+    assert found.candidates == []

@@ -70,7 +70,9 @@ class Filters:
             return "no safetensors weights (pass --allow-pickle to allow .bin files)"
         if self.max_params is not None and c.num_params is not None and c.num_params > self.max_params:
             return f"{c.num_params:,} parameters > --max-params {self.max_params:,}"
-        if self.licenses and (c.license or "").lower() not in {x.lower() for x in self.licenses}:
+        if self.licenses and not {x.strip().lower() for x in (c.license or "").split(",")} & {
+            x.strip().lower() for x in self.licenses
+        }:
             return f"licence {c.license or 'unknown'!s} not in {', '.join(self.licenses)}"
         if self.languages and not {x.lower() for x in c.language} & {x.lower() for x in self.languages}:
             return f"language {', '.join(c.language) or 'unknown'} not in {', '.join(self.languages)}"
@@ -162,7 +164,7 @@ def candidate_from_info(info: ModelInfo, task: str, path: str | None = None) -> 
         weights_bytes=_weights_bytes(st),
         downloads=info.downloads,
         likes=info.likes,
-        license=card.get("license") if isinstance(card.get("license"), str) else None,
+        license=", ".join(map(str, _as_list(card.get("license")))) or None,  # a list of licences: all of them
         language=_as_list(card.get("language")),
         library_name=info.library_name,
         tags=tags,

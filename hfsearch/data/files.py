@@ -142,7 +142,9 @@ def check_encoding(path: Path, encoding: str | None = None) -> None:
                 line = lines + data[: exc.start].count(b"\n") + 1
                 byte = data[exc.start] if exc.start < len(data) else None
                 what = f"byte 0x{byte:02x}" if byte is not None else "an incomplete character"
-                if b"\x00" in head and name.replace("-", "").lower() == "utf8":
+                if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+                    hint = "it starts with a UTF-16 byte-order mark: pass --encoding utf-16"
+                elif b"\x00" in head and name.replace("-", "").lower() == "utf8":
                     hint = f"it looks binary, not like a {path.suffix.lstrip('.')} file"
                 else:
                     hint = "pass its encoding (--encoding latin-1, cp1252…) or save it as UTF-8"
