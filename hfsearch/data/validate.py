@@ -150,6 +150,14 @@ def _rows_text(rows: np.ndarray) -> str:
     return f"row{'s' if len(rows) > 1 else ''} {shown}{', …' if len(rows) > ROWS_SHOWN else ''}"
 
 
+def invalid_mask(n: int, bad: dict[str, np.ndarray]) -> np.ndarray:
+    """The rows of `n` that any of the per-column `bad` masks marks (what `drop_invalid_rows` drops)."""
+    mask = np.zeros(n, dtype=bool)
+    for m in bad.values():
+        mask |= np.asarray(m, dtype=bool)
+    return mask
+
+
 def drop_invalid_rows(
     ds: Dataset,
     bad: dict[str, np.ndarray],
@@ -191,9 +199,7 @@ def drop_invalid_rows(
     n = len(ds)
     if n == 0 or not bad:
         return ds
-    mask = np.zeros(n, dtype=bool)
-    for m in bad.values():
-        mask |= np.asarray(m, dtype=bool)
+    mask = invalid_mask(n, bad)
     rows = np.flatnonzero(mask)
     if len(rows) == 0:
         return ds

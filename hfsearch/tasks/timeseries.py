@@ -66,7 +66,7 @@ from datasets import (
 )
 
 from ..candidates.candidate import Candidate
-from ..data.validate import drop_invalid_rows
+from ..data.validate import drop_invalid_rows, invalid_mask
 from ..errors import ColumnError, DatasetError, TaskError
 from ..scores.base import RawData
 from .base import Encoded, TaskAdapter, register_task, require_columns
@@ -128,14 +128,6 @@ def series_depth(feature: Any) -> int:
         d = series_depth(inner)
         return d + 1 if d >= 0 else -1
     return -1
-
-
-def kept_rows(n: int, bad: dict[str, Any]) -> np.ndarray:
-    """Indices of the `n` rows that `drop_invalid_rows` keeps given the same `bad` masks."""
-    mask = np.zeros(n, dtype=bool)
-    for m in bad.values():
-        mask |= np.asarray(m, dtype=bool)
-    return np.flatnonzero(~mask)
 
 
 def as_series(value: Any, column: str, row: int) -> np.ndarray:
@@ -320,7 +312,7 @@ class TimeSeriesClassification(TaskAdapter):
                     "cut the recording into windows with --window N (and --stride S)."
                 )
             return self._window_table(ds, columns, label_column, warnings)
-        kept = kept_rows(len(ds), bad)  # the rows' numbers in the data, for messages about the rows kept
+        kept = np.flatnonzero(~invalid_mask(len(ds), bad))  # the rows' numbers in the data, for messages
         ds = drop_invalid_rows(ds, bad, what="a missing or gapped", warnings=warnings)
         column = columns[0]
         if self.window is None:
