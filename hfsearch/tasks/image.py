@@ -73,17 +73,29 @@ def is_image_feature(feature: Any) -> bool:
 INTEGER_SCALES = (255, 4095, 65535)
 
 
+def is_undecoded(value: Any) -> bool:
+    """Whether `value` is an undecoded `datasets` Image (``{"bytes": …, "path": …}``)."""
+    return isinstance(value, dict) and ("bytes" in value or "path" in value)
+
+
+def decode(value: Any) -> Any:
+    """An undecoded `datasets` Image as a PIL image (read into memory, the file closed)."""
+    import io
+
+    from PIL import Image as PILImage
+
+    src = io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"]
+    with PILImage.open(src) as img:
+        return img.copy()
+
+
 def integer_peak(value: Any) -> int | None:
     """The largest value of an image stored as integers beyond 8 bits (PIL modes ``I;16``/``I``, an integer array
     or lists of whole numbers); ``None`` for 8-bit PIL images and floating-point arrays."""
     from PIL import Image as PILImage
 
-    if isinstance(value, dict) and ("bytes" in value or "path" in value):  # an undecoded datasets Image
-        import io
-
-        src = io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"]
-        with PILImage.open(src) as img:
-            return integer_peak(img.copy())
+    if is_undecoded(value):
+        return integer_peak(decode(value))
     if isinstance(value, PILImage.Image):
         if not value.mode.startswith("I"):
             return None
@@ -103,7 +115,7 @@ def column_scale(values: Any) -> int:
 
 def to_array(value: Any, scale: int | None = None) -> np.ndarray:
     """An image as a ``(H, W)`` or ``(H, W, C)`` float array of 0–255 intensities (see the module docstring).
-    Integer intensities are read on `scale` (`column_scale` of the image's column; of the image alone if ``None``)."""
+    Integer intensities are read on `scale` (`column_scale` of the image's split; of the image alone if ``None``)."""
     from PIL import Image as PILImage
 
     if isinstance(value, PILImage.Image):
@@ -113,12 +125,8 @@ def to_array(value: Any, scale: int | None = None) -> np.ndarray:
         if img.mode not in ("L", "RGB"):
             img = img.convert("RGB" if img.mode in ("RGBA", "P", "CMYK", "YCbCr", "LA", "HSV") else "L")
         return np.asarray(img, dtype=np.float32)
-    if isinstance(value, dict) and ("bytes" in value or "path" in value):  # an undecoded datasets Image
-        import io
-
-        src = io.BytesIO(value["bytes"]) if value.get("bytes") else value["path"]
-        with PILImage.open(src) as img:
-            return to_array(img.copy(), scale)
+    if is_undecoded(value):
+        return to_array(decode(value), scale)
     arr = np.asarray(value, dtype=np.float32)
     if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
         arr = np.moveaxis(arr, 0, -1)  # channels first -> channels last
@@ -140,13 +148,16 @@ def to_array(value: Any, scale: int | None = None) -> np.ndarray:
     return np.clip(arr, 0.0, 255.0)
 
 
-def to_pil(value: Any, mode: str = "RGB", scale: int | None = None) -> Any:
-    """An image (PIL, array or nested lists) as a PIL image in `mode` (``"L"`` or ``"RGB"``); `scale` as in
-    `to_array`."""
+def to_uint8(value: Any, scale: int | None = None) -> np.ndarray:
+    """`to_array` rounded to 8-bit intensities."""
+    return np.rint(to_array(value, scale)).astype(np.uint8)
+
+
+def to_pil(value: Any, mode: str = "RGB") -> Any:
+    """An image (PIL, array or nested lists) as a PIL image in `mode` (``"L"`` or ``"RGB"``)."""
     from PIL import Image as PILImage
 
-    arr = np.rint(to_array(value, scale)).astype(np.uint8)
-    img = PILImage.fromarray(arr)  # uint8 (H, W) -> "L", (H, W, 3) -> "RGB"
+    img = PILImage.fromarray(to_uint8(value))  # uint8 (H, W) -> "L", (H, W, 3) -> "RGB"
     return img if img.mode == mode else img.convert(mode)
 
 
@@ -205,7 +216,7 @@ class ImageClassification(TaskAdapter):
         if scale == 255:
             return ds, columns, label_column
         eight_bit = ds.map(
-            lambda row: {column: np.rint(to_array(row[column], scale)).astype(np.uint8)},
+            lambda row: {column: to_uint8(row[column], scale)},
             desc=f"{column}: {scale.bit_length()}-bit intensities to 8 bits",
         )
         return eight_bit, columns, label_column
