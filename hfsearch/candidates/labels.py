@@ -30,9 +30,14 @@ SYNONYMS: tuple[frozenset[str], ...] = (
 )
 
 
+def _words(name: str) -> list[str]:
+    """The case-folded (NFKC) runs of letters and digits of `name`, in any script."""
+    return re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", str(name)).casefold())
+
+
 def normalize(name: str) -> str:
     """Case-fold (NFKC), strip everything but letters and digits, in any script: "正面" stays "正面", not ""."""
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(name)).casefold())
+    return "".join(_words(name))
 
 
 def _group(name: str) -> int | None:
@@ -115,8 +120,7 @@ def align_labels(id2label: dict[int, str] | None, target_names: list[str]) -> Al
 
 def singular(name: str) -> str:
     """`normalize` with each word's plural "s" dropped: "2 stars" and "2 star" (Yelp's own class names) meet."""
-    words = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", str(name)).casefold())
-    return "".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+    return "".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in _words(name))
 
 
 def _singular_matches(id2label: dict[int, str], target_names: list[str], taken: dict[int, int]) -> dict[int, int]:

@@ -76,14 +76,11 @@ def _check_one_format(folder: Path, found: list[Path]) -> None:
     folder of one csv and two txt files was searched on the licence text. An image folder's ``metadata.*`` file is
     part of it, not another format."""
     builders = _extension_builders()
+    image_folder = any(builders[f.suffix.lower()] == "imagefolder" for f in found)
     kinds: dict[str, list[str]] = {}
     for f in found:
         kind = builders[f.suffix.lower()]
-        if (
-            kind in ("csv", "json", "parquet")
-            and f.stem == "metadata"
-            and any(builders[g.suffix.lower()] == "imagefolder" for g in found)
-        ):
+        if image_folder and kind in ("csv", "json", "parquet") and f.stem == "metadata":
             continue
         kinds.setdefault(kind, []).append(f.relative_to(folder).as_posix())
     if len(kinds) > 1:
