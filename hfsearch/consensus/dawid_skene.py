@@ -147,8 +147,7 @@ def convergence_warning(result: DawidSkeneResult) -> str | None:
         return None
     return (
         f"the Dawid-Skene EM stopped after {result.n_iter} iteration{'' if result.n_iter == 1 else 's'} without "
-        "converging: "
-        "the consensus accuracies are approximate"
+        "converging: the consensus accuracies are approximate"
     )
 
 

@@ -102,10 +102,8 @@ def _require_candidates(search: Search) -> None:
     if not search.state.runs:
         detail = "; ".join(f"{s.repo_id}: {s.reason}" for s in search.state.skipped[:3])
         cfg = search.cfg
-        asked = [
-            f"--license {','.join(cfg.licenses)}" if cfg.licenses else "",
-            f"--language {','.join(cfg.languages)}" if cfg.languages else "",
-        ]
-        if not detail and any(asked) and not cfg.models:  # the Hub was asked for these: it listed nothing
-            detail = f"the Hub lists no {search.adapter.name} model with {' and '.join(a for a in asked if a)}"
+        filters = (("license", cfg.licenses), ("language", cfg.languages))
+        asked = [f"--{flag} {','.join(values)}" for flag, values in filters if values]
+        if not detail and asked and not cfg.models:  # the Hub was asked for these: it listed nothing
+            detail = f"the Hub lists no {search.adapter.name} model with {' and '.join(asked)}"
         raise NoCandidatesError("No candidate left after discovery and filters" + (f" ({detail})." if detail else "."))

@@ -19,7 +19,7 @@ from ..rank.result import CandidateResult
 from ..runner import Outputs
 from ..runner.cache import cache_key
 from ..scores.base import ScoreInput, ScorerSpec, ScoreUnavailable, View, softmax
-from ..scores.estimators import consensus_fit, pool_consensus
+from ..scores.estimators import pool_consensus
 from ..tasks.base import ReferenceUnavailable
 from .state import CandidateRun, Peer
 
@@ -139,15 +139,14 @@ def score_inputs(search: Search) -> list[tuple[CandidateRun, ScoreInput]]:
 def note_consensus_fit(search: Search, peers: dict[str, Peer]) -> None:
     """Record how well the pool's Dawid–Skene fit explains the candidates' agreement (``state.consensus_fit``), and
     warn when it explains less than half of it."""
-    search.state.consensus_fit = consensus_fit(peers)
-    if (note := fit_warning(search.state.consensus_fit)) is not None:
-        search.state.warn(f"consensus: {note}")
     try:
         fit = pool_consensus(peers)
-    except ScoreUnavailable:
+    except ScoreUnavailable:  # no consensus: nothing to explain
         return
-    if (note := convergence_warning(fit)) is not None:
-        search.state.warn(f"consensus: {note}")
+    search.state.consensus_fit = fit.agreement_explained
+    for note in (fit_warning(fit.agreement_explained), convergence_warning(fit)):
+        if note is not None:
+            search.state.warn(f"consensus: {note}")
 
 
 #: What a scorer may need and still read no model output.

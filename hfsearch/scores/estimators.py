@@ -131,15 +131,6 @@ def pool_consensus(peers: dict[str, Any]) -> DawidSkeneResult:
         raise ScoreUnavailable(str(exc)) from None
 
 
-def consensus_fit(peers: dict[str, Any]) -> float | None:
-    """The share of the candidates' pairwise agreement that the pool's Dawid–Skene fit explains
-    (`DawidSkeneResult.agreement_explained`); ``None`` without a consensus."""
-    try:
-        return pool_consensus(peers).agreement_explained
-    except ScoreUnavailable:
-        return None
-
-
 @register_scorer("aline", kind="estimate", higher_is_better=True, needs=("heldout", "logits", "pool"))
 def agreement_on_the_line(inp: ScoreInput, space: str | None = None) -> float:
     """Predicted accuracy (or F1) by agreement-on-the-line (ALine-D): among the candidates that share this one's
