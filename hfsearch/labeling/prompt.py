@@ -132,11 +132,10 @@ class PromptLabels(LabelSource):
         for line in view.to_text().splitlines() or [""]:
             self._say(f"  {line}")
         if names_are_numbers(class_names):  # "1" must mean the class named 1, not the first class
-            choices = "   ".join(str(name) for name in class_names)
-            self._say(f"  class: {choices}   s) skip   q) stop and rank")
+            choices = "class: " + "   ".join(str(name) for name in class_names)
         else:
             choices = "   ".join(f"{k + 1}) {name}" for k, name in enumerate(class_names))
-            self._say(f"  {choices}   s) skip   q) stop and rank")
+        self._say(f"  {choices}   s) skip   q) stop and rank")
         while True:
             self.out.write("label> ")
             self.out.flush()
