@@ -133,7 +133,7 @@ class SearchResult:
             parts: list[Any] = []
             for c in cols:
                 v = r.scores.get(c.name)
-                if _missing(v):
+                if v is None or _missing(v):  # `v is None` also narrows the type for the negation below
                     parts.append((1, 0.0))
                 else:
                     parts.append((0, -v if c.higher_is_better else v))
