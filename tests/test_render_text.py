@@ -59,9 +59,10 @@ def test_the_recommendation_and_notes_fold_to_the_terminal_without_cutting_a_mod
     caption = (f"recommended: {model} — predicted accuracy 0.873 (90% interval 0.686–1.000); the top two overlap "
                "(hfsearch-demo/minilm-uci-imdb: 0.752): label a few rows to separate them (--label-budget 20)")
     note = f"true accuracy (read after ranking): {model} 0.877; best in the pool {model} 0.890 (1.3 points more)"
-    table = replace(demo_like(), caption=caption, notes=[note])
+    title = "hfsearch demo · target hfsearch-demo/uci_yelp (300 rows, labels hidden) · ranked by auto"
+    table = replace(demo_like(), title=title, caption=caption, notes=[note])
     lines = render_text(table, width=80).splitlines()
-    assert all(len(line) <= 80 for line in lines)
+    assert all(len(line) <= 80 for line in lines) and " ".join(x.strip() for x in lines[:2]) == title
     start = next(i for i, line in enumerate(lines) if line.startswith("recommended"))
     folded = " ".join(line.strip() for line in lines[start:])
     assert caption in folded and model in folded

@@ -98,7 +98,7 @@ def render_text(table: Table, *, width: int | None = None, color: bool = False) 
     numeric = [c.numeric for c in table.columns]
     out = []
     if table.title:
-        out.append(table.title)
+        out.append(wrap(table.title, width))
     headers = _headers(table)
     if any(top for top, _ in headers):
         out.append(line([top for top, _ in headers], numeric))
